@@ -1,0 +1,129 @@
+"""Command-line entry point: parses arguments and calls plain functions that return exit codes.
+
+Command modules are imported inside each command so that `leviathan plan` does not pay for
+the TUI's or git's import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LeviathanError
+
+
+class Context:
+    def __init__(self, repo: Path) -> None:
+        self.repo_arg = repo
+
+    def paths(self):  # -> RepoPaths, imported lazily
+        from leviathan_local.gitrepo import find_repo
+
+        return find_repo(self.repo_arg)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="The target repository (default: the current directory).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              default="WARNING", show_default=True)
+@click.version_option(package_name="leviathan-local")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path, log_level: str) -> None:
+    """Drive this repository's backlog to completion, safely."""
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(repo)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.pass_obj
+def init(obj: Context) -> None:
+    """Create .leviathan/ (contract, backlog, policy) with commented examples; never overwrites."""
+    from leviathan_local.commands.init import run_init
+
+    raise SystemExit(run_init(obj.paths()))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--explain", is_flag=True, help="Show every score term by term.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N actionable tasks.")
+@click.pass_obj
+def plan(obj: Context, as_json: bool, explain: bool, limit: int | None) -> None:
+    """Dry run: the ranked actionable queue and the skipped tasks with reasons. Writes nothing."""
+    from leviathan_local.commands.plan import run_plan
+
+    raise SystemExit(run_plan(obj.paths(), as_json=as_json, explain=explain, limit=limit))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--approve-escalation", is_flag=True,
+              help="Also accept the escalation rules that match this task (a human decision).")
+@click.pass_obj
+def ready(obj: Context, task_id: str, approve_escalation: bool) -> None:
+    """Mark a task ready to run."""
+    from leviathan_local.commands.transitions import run_ready
+
+    raise SystemExit(run_ready(obj.paths(), task_id, approve_escalation=approve_escalation))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--note", default=None, help="Why it is unblocked (kept in the event log).")
+@click.pass_obj
+def unblock(obj: Context, task_id: str, note: str | None) -> None:
+    """Return a blocked task to the status it was blocked from."""
+    from leviathan_local.commands.transitions import run_unblock
+
+    raise SystemExit(run_unblock(obj.paths(), task_id, note=note))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--task", "task_id", default=None, help="Only events of this task.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def events(ctx: click.Context, task_id: str | None, as_json: bool) -> None:
+    """Show the append-only event log (`events verify` checks its hash chain)."""
+    if ctx.invoked_subcommand is None:
+        from leviathan_local.commands.events import run_events
+
+        raise SystemExit(run_events(ctx.obj.paths(), task_id=task_id, as_json=as_json))
+
+
+@events.command("verify")
+@click.pass_obj
+def events_verify(obj: Context) -> None:
+    """Check every link of the event log's hash chain; exit 1 at the first broken one."""
+    from leviathan_local.commands.events import run_verify
+
+    raise SystemExit(run_verify(obj.paths()))
+
+
+def report_error(error: LeviathanError) -> None:
+    click.secho(f"error: {error.message}", fg="red", err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="leviathan", standalone_mode=False)
+    except LeviathanError as error:
+        report_error(error)
+        code = error.exit_code
+    except click.exceptions.Abort:
+        code = EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 0
+    sys.exit(code or 0)

@@ -1,0 +1,91 @@
+"""policy.yaml: the repository's rules, as typed values with the documented defaults.
+
+Loading and validation live in ``policy_load``; this module is the shape every other module
+relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ALWAYS_FORBIDDEN = (".leviathan/**",)
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    allowed_paths: tuple[str, ...] = ()
+    forbidden_patterns: tuple[str, ...] = ()
+    tdd: bool = True
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    check: str
+
+
+@dataclass(frozen=True)
+class TddSettings:
+    test_command: str = "python -m pytest -q"
+    test_globs: tuple[str, ...] = ("tests/**", "**/test_*.py", "**/*_test.py")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_attempts_per_task: int = 2
+    circuit_breaker_failures: int = 2
+    attempt_timeout_seconds: int = 900
+    max_running_attempts: int = 1
+    max_open_reviews: int = 1
+
+
+@dataclass(frozen=True)
+class EscalationRules:
+    effort_at_least: int = 8
+    keywords: tuple[str, ...] = ("auth", "crypto", "secret", "migration")
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WsjfSettings:
+    aging_per_day: float = 0.1
+    aging_cap: float = 2.0
+    slice_threshold: int = 5
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    kind: str | None = None  # command | recipe | manual; None until configured
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class DiscoverySettings:
+    tags: tuple[str, ...] = ("TODO", "FIXME", "HACK", "XXX", "BUG")
+    exclude: tuple[str, ...] = ()
+    on_run: bool = False
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    commit: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    forbidden_patterns: tuple[str, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
+    tdd: TddSettings = TddSettings()
+    limits: Limits = Limits()
+    escalation: EscalationRules = EscalationRules()
+    wsjf: WsjfSettings = WsjfSettings()
+    agent: AgentSettings = AgentSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
+    reports: ReportSettings = ReportSettings()
+
+    def forbidden_for(self, scope: Scope | None) -> tuple[str, ...]:
+        """Every pattern an agent may not touch: policy-wide, the scope's, and `.leviathan/**`."""
+        extra = scope.forbidden_patterns if scope else ()
+        return (*self.forbidden_patterns, *extra, *ALWAYS_FORBIDDEN)
