@@ -70,7 +70,9 @@ class Task:
     id: str
     data: dict[str, Any]
     status: Status
-    line: int = 0
+    line: int = 0  # 1-based line of the task in backlog.yaml
+    # field -> (lines below the task's first line, 1-based column); relative so that a
+    # task's cached parse stays valid when an edit above it moves it down the file.
     field_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -128,7 +130,8 @@ class Task:
 
     def position(self, name: str) -> tuple[int, int]:
         """(line, column) of a field, or of the task itself when the field is absent."""
-        return self.field_positions.get(name) or (self.line, 1)
+        offset, column = self.field_positions.get(name) or (0, 1)
+        return self.line + offset, column
 
 
 def status_fields(task: Task, status: Status) -> dict[str, Any]:

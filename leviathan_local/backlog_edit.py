@@ -1,0 +1,133 @@
+"""Surgical edits of one task's fields in backlog.yaml text.
+
+Only the edited value's characters change: the human's comments, blank lines, key order and
+quoting elsewhere survive byte for byte. Every edit is verified by parsing the result: if the
+task does not read back as exactly the intended fields, the edit is refused (nothing is
+written) instead of guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from leviathan_local import yamlio
+from leviathan_local.errors import BacklogError
+
+FindMapping = Callable[[str], yamlio.MappingNode]
+
+
+class EditRefused(BacklogError):
+    title = "Backlog edit refused"
+
+
+def edit_fields(text: str, find: FindMapping, changes: Mapping[str, Any], removals: tuple[str, ...] = ()) -> str:
+    """``text`` with the task mapping that ``find`` locates updated; the rest untouched."""
+    expected = dict(yamlio.construct(find(text)))
+    for name, value in changes.items():
+        text = _set(text, find(text), name, value)
+        expected[name] = value
+    for name in removals:
+        mapping = find(text)
+        if _pair(mapping, name) is not None:
+            text = _remove(text, mapping, name)
+            if _pair(find(text), name) is not None:  # removal fell back to an explicit null
+                expected[name] = None
+            else:
+                expected.pop(name)
+    actual = yamlio.construct(find(text))
+    if actual != expected or list(actual) != list(expected):
+        raise EditRefused(
+            "the backlog edit could not be verified, so nothing was written",
+            hint="this task's layout is unusual; please report it, and edit the fields by hand meanwhile",
+        )
+    return text
+
+
+def _pair(mapping: yamlio.MappingNode, name: str) -> tuple[yamlio.Node, yamlio.Node] | None:
+    for key, key_node, value_node in yamlio.mapping_pairs(mapping):
+        if key == name:
+            return key_node, value_node
+    return None
+
+
+def _set(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> str:
+    pair = _pair(mapping, name)
+    if pair is None:
+        return _insert(text, mapping, name, value)
+    key_node, value_node = pair
+    scalar_in_place = (
+        isinstance(value_node, yamlio.ScalarNode)
+        and value_node.style not in ("|", ">")
+        and value_node.start_mark.line == value_node.end_mark.line
+        and not isinstance(value, (dict, list))
+    )
+    flow_in_place = (
+        isinstance(value_node, (yamlio.MappingNode, yamlio.SequenceNode))
+        and value_node.flow_style
+        and value_node.start_mark.line == value_node.end_mark.line
+    )
+    if scalar_in_place or mapping.flow_style or flow_in_place:
+        start, end = value_node.start_mark.index, _content_end(text, value_node)
+        return text[:start] + _inline(value, value_node, mapping.flow_style) + text[end:]
+    block = _block(name, value, key_node.start_mark.column)
+    end = _content_end(text, value_node)
+    return text[:key_node.start_mark.index] + block + text[end:]
+
+
+def _insert(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> str:
+    if mapping.flow_style:
+        pairs = mapping.value
+        at = _content_end(text, pairs[-1][1]) if pairs else mapping.start_mark.index + 1
+        separator = ", " if pairs else ""
+        return text[:at] + f"{separator}{name}: {_flow(value)}" + text[at:]
+    column = mapping.value[0][0].start_mark.column
+    line_end = text.find("\n", _content_end(text, mapping.value[-1][1]))
+    block = _block(name, value, column) + "\n"
+    if line_end == -1:
+        return text + "\n" + " " * column + block
+    return text[:line_end + 1] + " " * column + block + text[line_end + 1:]
+
+
+def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
+    key_node, value_node = _pair(mapping, name)  # type: ignore[misc]
+    first_key = mapping.value[0][0]
+    if mapping.flow_style or key_node is first_key:
+        # Deleting the key that opens the item (`- key: ...`) or a flow pair would disturb
+        # the layout around it; an explicit null carries the same meaning.
+        return _set(text, mapping, name, None)
+    line_start = text.rfind("\n", 0, key_node.start_mark.index) + 1
+    line_end = text.find("\n", _content_end(text, value_node))
+    return text[:line_start] + (text[line_end + 1:] if line_end != -1 else "")
+
+
+def _content_end(text: str, node: yamlio.Node) -> int:
+    """Index just past the node's last character of content (not trailing space or comments)."""
+    if isinstance(node, yamlio.MappingNode) and node.value and not node.flow_style:
+        return _content_end(text, node.value[-1][1])
+    if isinstance(node, yamlio.SequenceNode) and node.value and not node.flow_style:
+        return _content_end(text, node.value[-1])
+    end = node.end_mark.index
+    while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _inline(value: Any, old: yamlio.Node, flow: bool) -> str:
+    if flow or isinstance(value, (dict, list)):
+        return _flow(value)
+    quote = old.style if isinstance(old, yamlio.ScalarNode) and old.style in ("'", '"') else None
+    return yamlio.emit_scalar(value, quote=quote)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, (dict, list, str)):
+        return json.dumps(value, ensure_ascii=False)
+    return yamlio.emit_scalar(value)
+
+
+def _block(name: str, value: Any, column: int) -> str:
+    """``name: value`` starting at the key's own position (the first line is not indented)."""
+    lines = yamlio.emit_block(name, value, column)
+    return "".join(lines)[column:].rstrip("\n")

@@ -1,0 +1,138 @@
+"""Load backlog.yaml (validated, memoized) and write the tool's fields back without losing edits.
+
+Writes are read-modify-write of the tool's own fields on the file as it is *now*: if a human
+saved the file between our read and our rename, the edit is re-applied on their version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from leviathan_local import backlog_cache, yamlio
+from leviathan_local.atomic import write_atomic_if_unchanged
+from leviathan_local.backlog import Backlog, InvalidBacklogError
+from leviathan_local.backlog_edit import edit_fields
+from leviathan_local.backlog_parse import parse_chunk, parse_items
+from leviathan_local.backlog_validate import Problem, build_tasks
+from leviathan_local.errors import BacklogError, UnknownTaskError
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.model import Task
+
+MAX_WRITE_RETRIES = 5
+
+# The last backlog loaded or written per repository, keyed on the file's exact bytes.
+_last: dict[Path, tuple[bytes, Backlog]] = {}
+
+
+def load_backlog(paths: RepoPaths) -> Backlog:
+    """The backlog as it is on disk now; BacklogError (exit 2) when missing or invalid."""
+    backlog = _parse(paths, _read(paths))
+    backlog_cache.persist(paths)
+    return backlog
+
+
+def update_task(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
+                removals: tuple[str, ...] = ()) -> Task:
+    """Set (and remove) fields of one task on the file as it is on disk now; returns the task."""
+    for _ in range(MAX_WRITE_RETRIES):
+        raw = _read(paths)
+        backlog = _parse(paths, raw)
+        backlog.task(task_id)
+        updated = _edited(backlog, task_id, changes, removals)
+        new_raw = updated.text.encode("utf-8")
+        if write_atomic_if_unchanged(paths.backlog, new_raw, expected=raw):
+            _last[paths.common_dir] = (_digest(new_raw), updated)
+            return updated.task(task_id)
+    raise BacklogError(
+        f"{_display(paths)} kept changing while the tool tried to save it",
+        hint="save your edits, then run the command again",
+    )
+
+
+def _read(paths: RepoPaths) -> bytes:
+    try:
+        return paths.backlog.read_bytes()
+    except FileNotFoundError:
+        raise BacklogError(f"{_display(paths)} does not exist",
+                           hint="run `leviathan init` to create it with commented examples") from None
+
+
+def _parse(paths: RepoPaths, raw: bytes) -> Backlog:
+    digest = _digest(raw)
+    remembered = _last.get(paths.common_dir)
+    if remembered and remembered[0] == digest:
+        return remembered[1]
+    source = _display(paths)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BacklogError(f"{source}: not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8") from None
+    items, memo = parse_items(text, source, backlog_cache.item_memo(paths))
+    tasks, problems, warnings = build_tasks(items)
+    _raise_problems(source, problems)
+    backlog_cache.replace(paths, memo)
+    backlog = Backlog(paths.backlog, source, text, tasks, warnings, items)
+    _last[paths.common_dir] = (digest, backlog)
+    return backlog
+
+
+def _raise_problems(source: str, problems: list[Problem]) -> None:
+    if problems:
+        listing = "\n".join("  " + problem.render(source) for problem in problems)
+        raise InvalidBacklogError(
+            f"{source} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n{listing}",
+            hint=f"fix them in {source} and run the command again; nothing was written",
+            problems=problems,
+        )
+
+
+def _edited(backlog: Backlog, task_id: str, changes: Mapping[str, Any], removals: tuple[str, ...]) -> Backlog:
+    """The backlog after the edit, validated before anything replaces the file."""
+    index = backlog.index_of(task_id)
+    located = backlog.items[index]
+    if located.start < 0:  # a layout parsed whole: edit the document, then re-parse it whole
+        text = edit_fields(backlog.text, lambda document: _mapping_in(document, backlog.source, task_id),
+                           changes, removals)
+        items, _ = parse_items(text, backlog.source, {})
+        tasks, problems, warnings = build_tasks(items)
+        _raise_problems(backlog.source, problems)
+        return Backlog(backlog.path, backlog.source, text, tasks, warnings, items)
+    old_chunk = backlog.text[located.start:located.end]
+    new_chunk = edit_fields(old_chunk, _first_item, changes, removals)
+    item = parse_chunk(new_chunk)
+    if item is None or item.problems or str(item.value.get("id", item.value.get("task_id"))) != task_id:
+        details = "; ".join(message for *_, message in (item.problems if item else []))
+        raise BacklogError(f"the new value would make task {task_id!r} invalid: {details or 'unparsable'}",
+                           hint="nothing was written; check the values passed to the command")
+    # Only tool-owned fields change, never ids or dependencies, so cross-task checks still hold.
+    return backlog.with_item_replaced(index, new_chunk, item)
+
+
+def _first_item(chunk: str) -> yamlio.MappingNode:
+    return yamlio.compose(chunk, "chunk", BacklogError).value[0]
+
+
+def _mapping_in(document: str, source: str, task_id: str) -> yamlio.MappingNode:
+    root = yamlio.compose(document, source, BacklogError)
+    if isinstance(root, yamlio.MappingNode):
+        root = next(value for key, _, value in yamlio.mapping_pairs(root) if key == "tasks")
+    for node in root.value:
+        data = yamlio.construct(node)
+        if isinstance(data, dict) and str(data.get("id", data.get("task_id"))) == task_id:
+            return node
+    raise UnknownTaskError(f"no task {task_id!r} in {source}")
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _display(paths: RepoPaths) -> str:
+    try:
+        return str(paths.backlog.relative_to(paths.root))
+    except ValueError:
+        return os.fspath(paths.backlog)
