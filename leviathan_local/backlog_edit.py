@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from leviathan_local import yamlio
-from leviathan_local.errors import BacklogError
+from leviathan_local.errors import BacklogError, LeviathanError
 
 FindMapping = Callable[[str], yamlio.MappingNode]
 
@@ -25,6 +25,21 @@ class EditRefused(BacklogError):
 def edit_fields(text: str, find: FindMapping, changes: Mapping[str, Any], removals: tuple[str, ...] = ()) -> str:
     """``text`` with the task mapping that ``find`` locates updated; the rest untouched."""
     expected = dict(yamlio.construct(find(text)))
+    try:
+        text = _apply(text, find, changes, removals, expected)
+        actual = yamlio.construct(find(text))
+    except LeviathanError:
+        actual = None
+    if actual != expected or list(actual) != list(expected):
+        raise EditRefused(
+            "the backlog edit could not be verified, so nothing was written",
+            hint="this task's layout is unusual (anchors, aliases?); please report it, and edit the fields by hand meanwhile",
+        )
+    return text
+
+
+def _apply(text: str, find: FindMapping, changes: Mapping[str, Any], removals: tuple[str, ...],
+           expected: dict[str, Any]) -> str:
     for name, value in changes.items():
         text = _set(text, find(text), name, value)
         expected[name] = value
@@ -36,12 +51,6 @@ def edit_fields(text: str, find: FindMapping, changes: Mapping[str, Any], remova
                 expected[name] = None
             else:
                 expected.pop(name)
-    actual = yamlio.construct(find(text))
-    if actual != expected or list(actual) != list(expected):
-        raise EditRefused(
-            "the backlog edit could not be verified, so nothing was written",
-            hint="this task's layout is unusual; please report it, and edit the fields by hand meanwhile",
-        )
     return text
 
 

@@ -6,9 +6,11 @@ saved the file between our read and our rename, the edit is re-applied on their 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,25 @@ def load_backlog(paths: RepoPaths) -> Backlog:
 def update_task(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
                 removals: tuple[str, ...] = ()) -> Task:
     """Set (and remove) fields of one task on the file as it is on disk now; returns the task."""
+    with _writer_lock(paths):
+        return _update_locked(paths, task_id, changes, removals)
+
+
+@contextmanager
+def _writer_lock(paths: RepoPaths) -> Iterator[None]:
+    """Serializes the tool's own writers (threads, parallel attempts); humans are caught by the
+    compare-before-rename instead, since editors take no lock."""
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.state_dir / "backlog.lock", "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _update_locked(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
+                   removals: tuple[str, ...]) -> Task:
     for _ in range(MAX_WRITE_RETRIES):
         raw = _read(paths)
         backlog = _parse(paths, raw)

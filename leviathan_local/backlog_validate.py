@@ -74,7 +74,7 @@ def check_item(item: ParsedItem) -> None:
     data: dict[str, Any] = item.value
 
     def report(field: str, message: str) -> None:
-        offset, column = item.positions.get(field, (0, 1))
+        offset, column = item.positions.get(field) or next(iter(item.positions.values()), (0, 1))
         item.problems.append((offset, column, field, message))
 
     for key, offset, column in item.duplicate_keys:

@@ -40,7 +40,6 @@ WSJF_INPUTS = ("impact", "time_criticality", "risk_reduction", "effort")
 TOOL_FIELDS = (
     "status", "ready", "attempts", "last_attempt_id", "branch_name", "blocked_reason",
     "blocked_type", "blocked_from", "completed_at", "escalation_approved_at", "source",
-    "updated_at",
 )
 FIELD_ALIASES = {"task_id": "id", "task_type": "type"}
 KNOWN_FIELDS = (
@@ -129,8 +128,8 @@ class Task:
         return parse_timestamp(str(value)) if value else None
 
     def position(self, name: str) -> tuple[int, int]:
-        """(line, column) of a field, or of the task itself when the field is absent."""
-        offset, column = self.field_positions.get(name) or (0, 1)
+        """(line, column) of a field, or of the task's first field when it is absent."""
+        offset, column = self.field_positions.get(name) or next(iter(self.field_positions.values()), (0, 1))
         return self.line + offset, column
 
 

@@ -1,0 +1,1 @@
+"""CLI commands: plain functions taking repository paths and options, returning an exit code."""

@@ -1,0 +1,84 @@
+"""`leviathan plan`: the dry run. Reads the backlog and policy, ranks, and writes nothing.
+
+(The only byte it may store is the content-keyed parse cache inside the git common dir,
+which is scratch space invisible to the repository: see DOCS/decisions.md.)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.clock import now
+from leviathan_local.errors import EXIT_OK
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.policy_load import load_policy
+from leviathan_local.selection import Selection, select
+from leviathan_local.wsjf import explain
+
+
+def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, limit: int | None = None,
+             out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    policy = load_policy(paths)
+    backlog = load_backlog(paths)
+    selection = select(backlog.tasks, policy, now())
+    if as_json:
+        document = plan_document(selection, limit)
+        document["warnings"] = [warning.render(backlog.source) for warning in backlog.warnings]
+        out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    for warning in backlog.warnings:
+        err.write(f"warning: {warning.render(backlog.source)}\n")
+    out.write(render_plan(selection, limit, with_explanation=explain))
+    return EXIT_OK
+
+
+def plan_document(selection: Selection, limit: int | None) -> dict[str, Any]:
+    return {
+        "actionable": [
+            {
+                "id": ranked.task.id,
+                "rank": ranked.rank,
+                "score": round(ranked.score.value, 3),
+                "title": ranked.task.title,
+                "terms": ranked.score.terms,
+                "estimated": list(ranked.score.estimated),
+                "split_suggested": ranked.score.split_suggested,
+            }
+            for ranked in selection.actionable[:limit]
+        ],
+        "skipped": [
+            {"id": skipped.task.id, "reason": skipped.reason, "detail": skipped.detail}
+            for skipped in selection.skipped
+        ],
+    }
+
+
+def render_plan(selection: Selection, limit: int | None, with_explanation: bool) -> str:
+    shown = selection.actionable[:limit]
+    lines = [f"Actionable: {len(selection.actionable)} task(s)"
+             + (f", showing {len(shown)}" if len(shown) < len(selection.actionable) else "")]
+    if not shown:
+        lines.append("  (none: see the skipped tasks below)")
+    for ranked in shown:
+        terms = ranked.score.terms
+        flags = []
+        if ranked.score.estimated:
+            flags.append("estimated: " + ", ".join(ranked.score.estimated))
+        if ranked.score.split_suggested:
+            flags.append("split suggested")
+        lines.append(
+            f"  {ranked.rank:>3}. {ranked.task.id}  score {ranked.score.value:.3f}"
+            f"  (impact {terms['impact']}, effort {terms['effort']})"
+            + (f"  [{'; '.join(flags)}]" if flags else "")
+        )
+        if ranked.task.title:
+            lines.append(f"       {ranked.task.title}")
+        if with_explanation:
+            lines.extend(f"       {line}" for line in explain(ranked.score))
+    lines.append(f"Skipped: {len(selection.skipped)} task(s)")
+    for skipped in selection.skipped:
+        lines.append(f"  {skipped.task.id}  {skipped.reason}: {skipped.detail}")
+    return "\n".join(lines) + "\n"

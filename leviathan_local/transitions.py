@@ -1,0 +1,83 @@
+"""Human-initiated status changes (ready, unblock): checked, written back, logged.
+
+Used by the CLI and the TUI alike; each returns a Transition describing what happened so
+callers can print or display it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leviathan_local import events
+from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.clock import format_timestamp, now
+from leviathan_local.errors import BacklogError
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.model import STATUS_ALIASES, Status, Task, status_fields
+
+BLOCK_FIELDS = ("blocked_reason", "blocked_type", "blocked_from")
+# Statuses a task may return to when unblocked: an attempt that was running is over.
+_RESTORABLE = {Status.NEW, Status.REFINED, Status.READY, Status.REVIEW}
+
+
+@dataclass(frozen=True)
+class Transition:
+    task_id: str
+    before: Status
+    after: Status
+    changed: bool
+    note: str = ""
+
+
+def mark_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False) -> Transition:
+    """new/refined → ready; the task needs acceptance criteria first."""
+    task = load_backlog(paths).task(task_id)
+    if task.status is Status.BLOCKED:
+        raise BacklogError(f"task {task_id!r} is blocked ({task.get('blocked_reason') or 'no reason given'})",
+                           hint=f"use `leviathan unblock {task_id}` to return it to its previous status")
+    if task.status in (Status.DOING, Status.REVIEW, Status.DONE):
+        raise BacklogError(f"task {task_id!r} is {task.status.value}; only new or refined tasks become ready",
+                           hint="to run finished work again, add a new task for it")
+    if not task.acceptance_criteria:
+        raise BacklogError(f"task {task_id!r} has no acceptance_criteria, so nothing could verify it",
+                           hint=f"add an `acceptance_criteria:` list to {task_id!r} in .leviathan/backlog.yaml")
+    changes = {} if task.status is Status.READY else status_fields(task, Status.READY)
+    if approve_escalation and not task.get("escalation_approved_at"):
+        changes["escalation_approved_at"] = format_timestamp(now())
+    if not changes:
+        return Transition(task_id, task.status, task.status, changed=False, note="already ready")
+    update_task(paths, task_id, changes)
+    events.append_event(paths, "task.ready", task_id, before=task.status.value,
+                        approved_escalation=approve_escalation)
+    return Transition(task_id, task.status, Status.READY, changed=True)
+
+
+def unblock(paths: RepoPaths, task_id: str, note: str | None = None) -> Transition:
+    """blocked → the status it was blocked from, clearing the block fields."""
+    task = load_backlog(paths).task(task_id)
+    if task.status is not Status.BLOCKED:
+        raise BacklogError(f"task {task_id!r} is not blocked (status: {task.status.value})",
+                           hint="`leviathan plan` shows why a task is skipped")
+    target = restored_status(task)
+    changes = status_fields(task, target)
+    blocked_type = task.get("blocked_type")
+    if blocked_type == "attempts_exhausted":
+        changes["attempts"] = 0  # the human grants a fresh set of attempts; history stays in the event log
+    if blocked_type == "escalation":
+        changes["escalation_approved_at"] = format_timestamp(now())
+    removals = tuple(name for name in BLOCK_FIELDS if name in task.data)
+    update_task(paths, task_id, changes, removals)
+    events.append_event(paths, "task.unblocked", task_id, after=target.value, note=note,
+                        blocked_type=blocked_type, blocked_reason=task.get("blocked_reason"),
+                        attempts_before=task.attempts)
+    return Transition(task_id, Status.BLOCKED, target, changed=True, note=note or "")
+
+
+def restored_status(task: Task) -> Status:
+    """`blocked_from` when it names a status worth returning to, else ready or new."""
+    recorded = STATUS_ALIASES.get(str(task.get("blocked_from") or "").lower())
+    if recorded is Status.DOING:
+        return Status.READY
+    if recorded in _RESTORABLE:
+        return recorded
+    return Status.READY if task.acceptance_criteria else Status.NEW

@@ -1,0 +1,170 @@
+"""Tool writes change only the tool's fields; everything a human wrote survives byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+
+import pytest
+
+from backlog_samples import EXECUTOR_TASKS, LEVIATHAN_BARE_LIST, LEVIATHAN_TASKS
+from conftest import write
+from leviathan_local import backlog_store
+from leviathan_local.backlog_edit import EditRefused, edit_fields
+from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.errors import BacklogError, UnknownTaskError
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.model import Status, status_fields
+from leviathan_local import yamlio
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    """The removed and added lines, sorted (the order difflib pairs them in is not the point)."""
+    return sorted(line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-")
+
+
+def test_status_writeback_touches_only_the_status_line(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, LEVIATHAN_TASKS)
+    task = update_task(repo_paths, "task-002", {"status": "doing"})
+    after = repo_paths.backlog.read_text()
+    assert changed_lines(LEVIATHAN_TASKS, after) == sorted(["-     status: pending", "+     status: doing"])
+    assert task.status is Status.DOING
+
+
+def test_completion_writeback_in_the_leviathan_dialect(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, LEVIATHAN_BARE_LIST)
+    task = load_backlog(repo_paths).task("docs-leviathan-backlog-guide")
+    changes = {**status_fields(task, Status.DONE), "last_attempt_id": "attempt-x-abc123",
+               "branch_name": "agent/x-abc123", "completed_at": "2026-01-30T23:15:00Z"}
+    update_task(repo_paths, task.id, changes)
+    after = repo_paths.backlog.read_text()
+    assert changed_lines(LEVIATHAN_BARE_LIST, after) == sorted([
+        "-   ready: true", "+   ready: false",
+        "-   status: pending", "+   status: completed",
+        "+   last_attempt_id: attempt-x-abc123",
+        "+   branch_name: agent/x-abc123",
+        "+   completed_at: 2026-01-30T23:15:00Z",
+    ])
+    assert load_backlog(repo_paths).task(task.id).status is Status.DONE
+
+
+def test_executor_dialect_keeps_upper_case_statuses(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, EXECUTOR_TASKS)
+    task = load_backlog(repo_paths).task("custom_1")
+    assert status_fields(task, Status.DOING) == {"status": "DOING"}
+    assert status_fields(load_backlog(repo_paths).task("custom_2"), Status.READY) == {"status": "ready"}
+
+
+def test_comments_quoting_and_blank_lines_survive(repo_paths: RepoPaths) -> None:
+    text = (
+        "# header comment\n"
+        "tasks:   # the list\n"
+        "\n"
+        "  # about a\n"
+        "  - id: 'a'          # quoted id\n"
+        "    status: \"ready\"  # double quoted\n"
+        "    title: >\n"
+        "      folded text\n"
+        "\n"
+        "    attempts: 1\n"
+        "\n"
+        "  # about b\n"
+        "  - {id: b, status: new}\n"
+        "# footer\n"
+    )
+    write(repo_paths.backlog, text)
+    update_task(repo_paths, "a", {"status": "doing", "attempts": 2, "blocked_reason": "x: y"})
+    update_task(repo_paths, "b", {"status": "ready", "attempts": 1})
+    after = repo_paths.backlog.read_text()
+    assert changed_lines(text, after) == sorted([
+        '-     status: "ready"  # double quoted', '+     status: "doing"  # double quoted',
+        "-     attempts: 1", "+     attempts: 2",
+        '+     blocked_reason: "x: y"',
+        "-   - {id: b, status: new}", '+   - {id: b, status: "ready", attempts: 1}',
+    ])
+
+
+def test_removing_block_fields_deletes_their_lines(repo_paths: RepoPaths) -> None:
+    text = "tasks:\n  - id: a\n    status: blocked\n    blocked_reason: |\n      needs a decision\n    blocked_type: decision\n    title: kept\n"
+    write(repo_paths.backlog, text)
+    update_task(repo_paths, "a", {"status": "ready"}, removals=("blocked_reason", "blocked_type"))
+    assert repo_paths.backlog.read_text() == "tasks:\n  - id: a\n    status: ready\n    title: kept\n"
+
+
+def test_a_failed_load_never_writes(repo_paths: RepoPaths) -> None:
+    broken = "tasks:\n  - id: a\n    impact: 40\n"
+    write(repo_paths.backlog, broken)
+    before = os.stat(repo_paths.backlog).st_mtime_ns
+    with pytest.raises(BacklogError):
+        update_task(repo_paths, "a", {"status": "ready"})
+    assert repo_paths.backlog.read_text() == broken
+    assert os.stat(repo_paths.backlog).st_mtime_ns == before
+
+
+def test_unknown_task_is_a_clear_error(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, LEVIATHAN_TASKS)
+    with pytest.raises(UnknownTaskError, match="no task 'task-999'"):
+        update_task(repo_paths, "task-999", {"status": "doing"})
+
+
+def test_a_value_that_would_break_the_task_is_refused(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, LEVIATHAN_TASKS)
+    with pytest.raises(BacklogError, match="would make task 'task-001' invalid"):
+        update_task(repo_paths, "task-001", {"attempts": -1})
+    assert repo_paths.backlog.read_text() == LEVIATHAN_TASKS
+
+
+def test_human_edit_between_load_and_write_is_kept(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, LEVIATHAN_TASKS)
+    load_backlog(repo_paths)  # the tool's view is now this version
+    human = LEVIATHAN_TASKS.replace('title: "Update dependencies"', 'title: "Update all dependencies"')
+    human += "\n  - task_id: task-003\n    title: added by a human\n"
+    write(repo_paths.backlog, human)
+    update_task(repo_paths, "task-001", {"status": "doing"})
+    after = repo_paths.backlog.read_text()
+    assert 'title: "Update all dependencies"' in after and "task-003" in after
+    assert changed_lines(human, after) == sorted(["-     status: pending", "+     status: doing"])
+
+
+def test_edit_during_the_write_is_detected_and_reapplied(repo_paths: RepoPaths, monkeypatch) -> None:
+    """A human saves between the tool's read and its rename: the tool re-reads and re-applies."""
+    write(repo_paths.backlog, LEVIATHAN_TASKS)
+    human = LEVIATHAN_TASKS.replace("priority: medium", "priority: high  # bumped")
+    real_write = backlog_store.write_atomic_if_unchanged
+    calls = []
+
+    def human_saves_first(path, data, expected):
+        if not calls:
+            write(path, human)  # the human's editor saves right now
+        calls.append(path)
+        return real_write(path, data, expected)
+
+    monkeypatch.setattr(backlog_store, "write_atomic_if_unchanged", human_saves_first)
+    update_task(repo_paths, "task-002", {"status": "doing"})
+    after = repo_paths.backlog.read_text()
+    assert len(calls) == 2
+    assert changed_lines(human, after) == sorted(["-     status: pending", "+     status: doing"])
+
+
+def test_concurrent_writers_lose_nothing(repo_paths: RepoPaths) -> None:
+    tasks = "".join(f"  - id: t{i}\n    status: new\n" for i in range(8))
+    write(repo_paths.backlog, "tasks:\n" + tasks)
+    threads = [threading.Thread(target=update_task, args=(repo_paths, f"t{i}", {"attempts": i + 1}))
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    backlog_store._last.clear()
+    assert [t.attempts for t in load_backlog(repo_paths).tasks] == [i + 1 for i in range(8)]
+
+
+def test_edit_refuses_what_it_cannot_verify() -> None:
+    def find(text: str):
+        return yamlio.compose(text, "x").value[0]
+
+    # The anchored value is shared with another key: no text edit of one key alone is right.
+    text = "- id: a\n  status: &s new\n  other: *s\n"
+    with pytest.raises(EditRefused):
+        edit_fields(text, find, {"status": "ready"})
