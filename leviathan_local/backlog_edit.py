@@ -93,10 +93,10 @@ def _insert(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> st
         return text[:at] + f"{separator}{name}: {_flow(value)}" + text[at:]
     column = mapping.value[0][0].start_mark.column
     line_end = text.find("\n", _content_end(text, mapping.value[-1][1]))
-    block = _block(name, value, column) + "\n"
-    if line_end == -1:
-        return text + "\n" + " " * column + block
-    return text[:line_end + 1] + " " * column + block + text[line_end + 1:]
+    block = " " * column + _block(name, value, column)
+    if line_end == -1:  # the task ends the file without a final newline: keep it that way
+        return text + "\n" + block
+    return text[:line_end + 1] + block + "\n" + text[line_end + 1:]
 
 
 def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
