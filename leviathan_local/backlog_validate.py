@@ -119,7 +119,7 @@ def _field_problem(field: str, value: Any) -> str | None:
     elif canonical == "estimated_size" and value is not None and str(value).lower() not in SIZES:
         return f"unknown size {value!r} (known: {', '.join(SIZES)})"
     elif canonical in LIST_FIELDS and value is not None and not _is_list_of_scalars(value):
-        return f"must be a list of strings, found {type(value).__name__}"
+        return _list_problem(value)
     elif canonical == "allowed_paths" and value:
         escaping = [p for p in value if _escapes_repo(str(p))]
         if escaping:
@@ -135,6 +135,16 @@ def _field_problem(field: str, value: Any) -> str | None:
     elif canonical == "steps" and value is not None and not _valid_steps(value):
         return "must map red/green/refactor to lists of shell commands"
     return None
+
+
+def _list_problem(value: Any) -> str:
+    if not isinstance(value, list):
+        return f"must be a list of strings, found {type(value).__name__} {value!r}"
+    number, item = next((n, v) for n, v in enumerate(value, 1) if not isinstance(v, (str, int, float)))
+    if isinstance(item, dict):
+        return (f"item {number} reads as a mapping, not text: quote it if it contains `: ` "
+                f"(e.g. - \"{next(iter(item))}: ...\")")
+    return f"item {number} must be text, found {type(item).__name__}"
 
 
 def _is_list_of_scalars(value: Any) -> bool:

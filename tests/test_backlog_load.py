@@ -155,3 +155,8 @@ def test_chunked_and_whole_document_parses_agree(repo_paths: RepoPaths, tmp_path
         (i.line, i.item.value, i.item.positions) for i in whole
     ]
     assert all(i.start >= 0 for i in chunked)
+
+
+def test_a_list_item_that_reads_as_a_mapping_gets_a_quoting_hint(repo_paths: RepoPaths) -> None:
+    problems = problems_of(repo_paths, "tasks:\n  - id: a\n    acceptance_criteria:\n      - prints Halted: Reason\n")
+    assert any("item 1 reads as a mapping" in p and "quote it" in p for p in problems), problems
