@@ -20,7 +20,9 @@ from leviathan_local.wsjf import explain
 
 
 def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, limit: int | None = None,
-             out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+             out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     policy = load_policy(paths)
     backlog = load_backlog(paths)
     selection = select(backlog.tasks, policy, now())

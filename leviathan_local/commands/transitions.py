@@ -10,12 +10,14 @@ from leviathan_local.gitrepo import RepoPaths
 from leviathan_local.transitions import Transition, mark_ready, unblock
 
 
-def run_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False, out: TextIO = sys.stdout) -> int:
+def run_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     _report(mark_ready(paths, task_id, approve_escalation=approve_escalation), out)
     return EXIT_OK
 
 
-def run_unblock(paths: RepoPaths, task_id: str, note: str | None = None, out: TextIO = sys.stdout) -> int:
+def run_unblock(paths: RepoPaths, task_id: str, note: str | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     _report(unblock(paths, task_id, note=note), out)
     return EXIT_OK
 

@@ -1,0 +1,37 @@
+"""Shared loading of the human-owned config files: read, parse, validate, explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leviathan_local import yamlio
+from leviathan_local.errors import ConfigError
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.schema import Problem, Spec, check_mapping
+
+
+def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | None:
+    """The validated root node of ``path``, None when the file is absent or empty."""
+    source = display(paths, path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text", hint="save the file as UTF-8") from None
+    root = yamlio.compose(text, source, ConfigError)
+    problems: list[Problem] = []
+    check_mapping(root, spec, "", problems)
+    if problems:
+        listing = "\n".join(f"  {source}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise ConfigError(f"{source} has {count}:\n{listing}",
+                          hint=f"fix them in {source}; `leviathan init` in an empty repository shows a commented example")
+    return root
+
+
+def display(paths: RepoPaths, path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,153 @@
+"""The append-only event log: NDJSON in `<git common dir>/leviathan/events.ndjson`.
+
+Each event carries the hash of the previous one (`prev`) and its own `hash`, the SHA-256 of
+its canonical JSON without `hash`; editing, deleting or reordering any line breaks the chain
+at that line, which `verify_chain` reports. Appends from several processes are serialized by
+an flock on a lock file beside the log.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from leviathan_local.clock import format_timestamp, now
+from leviathan_local.gitrepo import RepoPaths
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    ts: str
+    kind: str
+    task: str | None
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "task": self.task, "data": self.data,
+                "prev": self.prev, "hash": self.hash}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    count: int
+    broken_line: int | None = None
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
+def log_path(paths: RepoPaths):
+    return paths.state_dir / "events.ndjson"
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    body = {key: value for key, value in fields.items() if key != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data: Any) -> Event:
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.state_dir / "events.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            last = _last_event(log_path(paths))
+            fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
+                      "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
+            fields["hash"] = event_hash(fields)
+            line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+            descriptor = os.open(log_path(paths), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, line.encode("utf-8"))
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return Event(**fields)
+
+
+def _last_event(path) -> dict[str, Any] | None:
+    """The last complete line, read from the end so appends stay fast on a long log."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            block = b""
+            position = size
+            while position > 0 and block.count(b"\n") < 2:
+                step = min(4096, position)
+                position -= step
+                handle.seek(position)
+                block = handle.read(step) + block
+    except FileNotFoundError:
+        return None
+    lines = [line for line in block.split(b"\n") if line.strip()]
+    if not lines:
+        return None
+    try:
+        return json.loads(lines[-1])
+    except json.JSONDecodeError:
+        # A torn last line: chain on from it anyway; `events verify` reports the damage.
+        return {"seq": len(lines), "hash": hashlib.sha256(lines[-1]).hexdigest()}
+
+
+def read_events(paths: RepoPaths, task_id: str | None = None) -> list[Event]:
+    events = []
+    try:
+        with open(log_path(paths), encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    event = Event(**json.loads(line))
+                except (json.JSONDecodeError, TypeError):
+                    continue  # damaged lines are `events verify`'s business
+                if task_id is None or event.task == task_id:
+                    events.append(event)
+    except FileNotFoundError:
+        return []
+    return events
+
+
+def verify_chain(paths: RepoPaths) -> ChainReport:
+    previous, count = GENESIS, 0
+    try:
+        handle = open(log_path(paths), encoding="utf-8")
+    except FileNotFoundError:
+        return ChainReport(True, 0)
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            problem, seq = _check_line(line, previous, count + 1)
+            if problem:
+                return ChainReport(False, count, number, seq, problem)
+            previous, count = json.loads(line)["hash"], count + 1
+    return ChainReport(True, count)
+
+
+def _check_line(line: str, previous: str, expected_seq: int) -> tuple[str | None, int | None]:
+    if not line.endswith("\n"):
+        return "incomplete last line (torn write)", None
+    try:
+        fields = json.loads(line)
+    except json.JSONDecodeError:
+        return "not valid JSON", None
+    if not isinstance(fields, dict) or "hash" not in fields:
+        return "not an event", None
+    seq = fields.get("seq")
+    if fields.get("prev") != previous:
+        return "prev does not match the previous event's hash (a line was removed, added or reordered)", seq
+    if fields["hash"] != event_hash(fields):
+        return "hash does not match the content (the event was edited)", seq
+    if seq != expected_seq:
+        return f"seq is {seq}, expected {expected_seq}", seq
+    return None, seq
