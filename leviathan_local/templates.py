@@ -1,0 +1,87 @@
+"""The commented examples `leviathan init` writes into a target repository's `.leviathan/`."""
+
+from __future__ import annotations
+
+CONTRACT = """\
+# Who and what this repository is (read by leviathan-local; owned by humans).
+target_id: {target_id}
+name: {target_id}
+default_branch: {default_branch}     # attempts branch from here; approvals merge into it
+owner: ""                            # a team or person, e.g. team-platform
+description: ""
+# repo_url: git@example.com:owner/{target_id}.git
+"""
+
+BACKLOG = """\
+# The backlog: humans write tasks here; leviathan-local never invents tasks.
+# It writes only its own fields (status, ready, attempts, last_attempt_id, branch_name,
+# blocked_reason, blocked_type, blocked_from, completed_at, escalation_approved_at, source)
+# and keeps your comments, quoting, key order and blank lines.
+#
+# Statuses: new -> refined -> ready -> doing -> review -> done, and blocked from any but done.
+# Only `ready` tasks with acceptance_criteria run; `leviathan ready ID` promotes a task.
+# WSJF = (impact + time_criticality + risk_reduction) x aging / effort, inputs 1..13
+# (Fibonacci 1, 2, 3, 5, 8, 13 advised). Missing inputs are estimated and shown as such.
+#
+# An example task (remove the leading `# ` to use it):
+#
+# - id: api-request-logging            # unique: letters, digits, . _ -
+#   title: Log every API request
+#   description: Structured logs for each endpoint.
+#   type: feature                      # feature bug refactor security docs test performance chore
+#   status: ready
+#   impact: 5
+#   time_criticality: 3
+#   risk_reduction: 2
+#   effort: 3                          # above the slice threshold (5) a split is suggested
+#   # priority: high                   # instead of time_criticality (high/medium/low)
+#   # estimated_size: s                # instead of effort (xs s m l xl)
+#   allowed_paths:                     # the task may change nothing else
+#     - src/api/**/*.py
+#     - tests/api/
+#   acceptance_criteria:
+#     - Every endpoint logs method, path, status and duration
+#   dependencies: []                   # ids that must be done first
+#   # scope: docs                      # a scope from policy.yaml
+#   # steps: {red: ["..."], green: ["..."], refactor: []}   # for the recipe agent
+#   created_at: 2026-01-01T00:00:00Z   # drives aging
+tasks: []
+"""
+
+POLICY = """\
+# Rules every agent attempt must follow. Every key is optional; the defaults are shown.
+#
+# scopes:                              # a task's `scope` names one
+#   docs:
+#     allowed_paths: [docs/]
+#     forbidden_patterns: []
+#     tdd: false                       # docs need no failing test first
+forbidden_patterns:                    # .leviathan/** is always forbidden to agents
+  - ".github/**"
+  - "**/*.pem"
+# invariants:                          # run in the worktree before commit; all must pass
+#   - {name: Tests pass, check: "python -m pytest -q"}
+# tdd:
+#   test_command: "python -m pytest -q"
+#   test_globs: ["tests/**", "**/test_*.py", "**/*_test.py"]
+# limits:
+#   max_attempts_per_task: 2
+#   circuit_breaker_failures: 2
+#   attempt_timeout_seconds: 900
+#   max_running_attempts: 1
+#   max_open_reviews: 1
+# escalation:                          # matching tasks wait for a human decision
+#   effort_at_least: 8
+#   keywords: [auth, crypto, secret, migration]
+#   paths: []
+# wsjf: {aging_per_day: 0.1, aging_cap: 2.0, slice_threshold: 5}
+# agent:                               # who does the work in each phase
+#   kind: command
+#   command: "claude -p --permission-mode acceptEdits"            # Claude Code
+#   # command: 'aider --yes-always --message-file "$LEVIATHAN_PROMPT_FILE"'
+#   # command: 'codex exec --full-auto "$(cat "$LEVIATHAN_PROMPT_FILE")"'
+#   # kind: recipe                     # run each task's own `steps`
+#   # kind: manual                     # a human does the phase
+# discovery: {tags: [TODO, FIXME, HACK, XXX, BUG], exclude: [], on_run: false}
+# reports: {commit: false}
+"""
