@@ -42,6 +42,8 @@ TOOL_FIELDS = (
     "blocked_type", "blocked_from", "completed_at", "escalation_approved_at", "source",
 )
 FIELD_ALIASES = {"task_id": "id", "task_type": "type"}
+_ALIAS_OF = {canonical: alias for alias, canonical in FIELD_ALIASES.items()}
+_MISSING = object()
 KNOWN_FIELDS = (
     "id", "title", "description", "type", "status", "ready", *WSJF_INPUTS, "priority",
     "estimated_size", "scope", "allowed_paths", "acceptance_criteria", "dependencies", "steps",
@@ -75,11 +77,13 @@ class Task:
     field_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in self.data:
-            return self.data[name]
-        for alias, canonical in FIELD_ALIASES.items():
-            if canonical == name and alias in self.data:
-                return self.data[alias]
+        """A field by its canonical name, also when written under an alias (`task_id`)."""
+        value = self.data.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+        alias = _ALIAS_OF.get(name)
+        if alias is not None and alias in self.data:
+            return self.data[alias]
         return default
 
     @property

@@ -26,7 +26,8 @@ class Skipped:
     task: Task
     reason: str
     detail: str
-    score: Score
+    # Scoring is the expensive part, so tasks that cannot run for other reasons are not scored.
+    score: Score | None = None
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,23 @@ def select(tasks: list[Task], policy: Policy, now: datetime) -> Selection:
     candidates: list[tuple[Task, Score]] = []
     skipped: list[Skipped] = []
     for task in tasks:
+        verdict = skip_reason(task, policy, statuses)
+        if verdict is not None:
+            skipped.append(Skipped(task, *verdict))
+            continue
         score = score_task(task, policy, now)
-        verdict = skip_reason(task, score, policy, statuses)
-        if verdict is None:
-            candidates.append((task, score))
+        if score.escalations:
+            detail = "; ".join(score.escalations) + f" (a human decides: `leviathan ready {task.id} --approve-escalation`)"
+            skipped.append(Skipped(task, "escalated", detail, score))
         else:
-            skipped.append(Skipped(task, *verdict, score))
+            candidates.append((task, score))
     candidates.sort(key=lambda pair: ranking_key(*pair))
     actionable = [Ranked(task, score, rank) for rank, (task, score) in enumerate(candidates, start=1)]
     return Selection(actionable, skipped)
 
 
-def skip_reason(task: Task, score: Score, policy: Policy, statuses: dict[str, Status]) -> tuple[str, str] | None:
+def skip_reason(task: Task, policy: Policy, statuses: dict[str, Status]) -> tuple[str, str] | None:
+    """Why ``task`` cannot run, apart from escalation (which needs its score)."""
     if task.status in (Status.DOING, Status.REVIEW, Status.DONE, Status.BLOCKED):
         reason = task.get("blocked_reason")
         return "status", f"status is {task.status.value}" + (f": {reason}" if reason else "")
@@ -73,8 +79,6 @@ def skip_reason(task: Task, score: Score, policy: Policy, statuses: dict[str, St
                 return "forbidden_path", f"{path} is inside forbidden pattern {pattern}"
     if task.attempts >= policy.limits.max_attempts_per_task:
         return "attempts_exhausted", f"{task.attempts} of {policy.limits.max_attempts_per_task} attempts used"
-    if score.escalations:
-        return "escalated", "; ".join(score.escalations) + f" (a human decides: `leviathan ready {task.id} --approve-escalation`)"
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -75,10 +76,10 @@ def _given_or(task: Task, name: str, reasons: dict[str, str], estimate) -> int:
 
 
 def _impact_estimate(task: Task) -> tuple[int, str]:
-    text = f"{task.title} {task.description}"
+    found = _words_found(f"{task.title} {task.description}", _IMPACT_WORDS)
     for value, keywords in IMPACT_KEYWORDS:
         for keyword in keywords:
-            if _has_word(text, keyword):
+            if keyword in found:
                 return value, f'keyword "{keyword}"'
     return DEFAULT_IMPACT, "no keyword matched"
 
@@ -104,9 +105,24 @@ def _effort_estimate(task: Task) -> tuple[int, str]:
     return DEFAULT_EFFORT, "no estimated_size"
 
 
-def _has_word(text: str, keyword: str) -> bool:
-    # A word prefix, case-insensitive: "auth" also finds "authentication".
-    return re.search(rf"\b{re.escape(keyword)}", text, re.IGNORECASE) is not None
+@lru_cache(maxsize=64)
+def _keyword_pattern(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    # Word prefixes, case-insensitive: "auth" also finds "authentication". Longest first, so
+    # that one search finds every keyword present.
+    ordered = sorted({k.lower() for k in keywords}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, ordered)) + ")", re.IGNORECASE)
+    return pattern, {k.lower(): k for k in keywords}
+
+
+def _words_found(text: str, keywords: tuple[str, ...]) -> set[str]:
+    """Which of ``keywords`` occur in ``text`` as word prefixes (one regex pass)."""
+    if not text or not keywords:
+        return set()
+    pattern, original = _keyword_pattern(keywords)
+    return {original[hit.lower()] for hit in pattern.findall(text)}
+
+
+_IMPACT_WORDS = tuple(keyword for _, keywords in IMPACT_KEYWORDS for keyword in keywords)
 
 
 def escalation_reasons(task: Task, policy: Policy, effort: int) -> tuple[str, ...]:
@@ -115,8 +131,12 @@ def escalation_reasons(task: Task, policy: Policy, effort: int) -> tuple[str, ..
     if effort >= rules.effort_at_least:
         found.append(f"effort {effort} >= {rules.effort_at_least}")
     searchable = {"title": task.title, "description": task.description, "tags": " ".join(task.tags)}
+    if not _words_found("\n".join(searchable.values()), rules.keywords):
+        hits: dict[str, set[str]] = {}  # the common case: one search, no keyword anywhere
+    else:
+        hits = {name: _words_found(text, rules.keywords) for name, text in searchable.items()}
     for keyword in rules.keywords:
-        where = [name for name, text in searchable.items() if _has_word(text, keyword)]
+        where = [name for name, words in hits.items() if keyword in words]
         if where:
             found.append(f'keyword "{keyword}" in {", ".join(where)}')
     for path in task.allowed_paths:

@@ -29,7 +29,9 @@ def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, lim
     if as_json:
         document = plan_document(selection, limit)
         document["warnings"] = [warning.render(backlog.source) for warning in backlog.warnings]
-        out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        # Indented for people at a terminal; compact (C encoder, several times faster) for pipes.
+        indent = 2 if out.isatty() else None
+        out.write(json.dumps(document, indent=indent, ensure_ascii=False) + "\n")
         return EXIT_OK
     for warning in backlog.warnings:
         err.write(f"warning: {warning.render(backlog.source)}\n")
