@@ -60,11 +60,13 @@ def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data
     with open(paths.state_dir / "events.lock", "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            last = _last_event(log_path(paths))
+            last, ends_cleanly = _last_event(log_path(paths))
             fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
                       "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
             fields["hash"] = event_hash(fields)
             line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+            if not ends_cleanly:
+                line = "\n" + line  # keep a torn last line on its own, for `events verify` to name
             descriptor = os.open(log_path(paths), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(descriptor, line.encode("utf-8"))
@@ -76,8 +78,9 @@ def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data
     return Event(**fields)
 
 
-def _last_event(path) -> dict[str, Any] | None:
-    """The last complete line, read from the end so appends stay fast on a long log."""
+def _last_event(path) -> tuple[dict[str, Any] | None, bool]:
+    """The last line's event (read from the end, so appends stay fast on a long log), and
+    whether the file ends with a newline."""
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
@@ -90,15 +93,16 @@ def _last_event(path) -> dict[str, Any] | None:
                 handle.seek(position)
                 block = handle.read(step) + block
     except FileNotFoundError:
-        return None
+        return None, True
+    ends_cleanly = block.endswith(b"\n") or not block
     lines = [line for line in block.split(b"\n") if line.strip()]
     if not lines:
-        return None
+        return None, ends_cleanly
     try:
-        return json.loads(lines[-1])
+        return json.loads(lines[-1]), ends_cleanly
     except json.JSONDecodeError:
-        # A torn last line: chain on from it anyway; `events verify` reports the damage.
-        return {"seq": len(lines), "hash": hashlib.sha256(lines[-1]).hexdigest()}
+        # A torn last line: chain on after it anyway; `events verify` reports the damage.
+        return {"seq": 0, "hash": hashlib.sha256(lines[-1]).hexdigest()}, ends_cleanly
 
 
 def read_events(paths: RepoPaths, task_id: str | None = None) -> list[Event]:

@@ -82,3 +82,13 @@ def test_cli_events_and_verify_exit_codes(repo_paths: RepoPaths, capsys) -> None
     log_path(repo_paths).write_text(text)
     code, out = run("events", "verify")
     assert code == 1 and "BROKEN at line 1 (seq 1)" in out
+
+
+def test_an_append_after_a_torn_line_keeps_both_lines_apart(repo_paths: RepoPaths) -> None:
+    lines = fill(repo_paths, 2)
+    log_path(repo_paths).write_text(lines[0] + lines[1][:15])
+    append_event(repo_paths, "after.crash")
+    text = log_path(repo_paths).read_text()
+    assert text.count("\n") == 3 and '"kind":"after.crash"' in text.splitlines()[2]
+    report = verify_chain(repo_paths)
+    assert not report.ok and report.broken_line == 2
