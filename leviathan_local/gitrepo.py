@@ -81,3 +81,135 @@ def current_branch(paths: RepoPaths) -> str | None:
     if repo.head_is_detached:
         return None
     return repo.head.shorthand
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path an attempt changed, relative to the attempt's base commit."""
+
+    path: str
+    kind: str  # A added, M modified, D deleted, R renamed, T type changed
+    old_path: str | None = None
+    symlink_target: str | None = None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path the change touches: a rename touches where it came from too."""
+        return (self.path,) if self.old_path in (None, self.path) else (self.old_path, self.path)
+
+
+def _repository(path: Path) -> pygit2.Repository:
+    return pygit2.Repository(str(path))
+
+
+def branch_head(paths: RepoPaths, branch: str) -> str:
+    """The commit id a local branch points at; a clear error when the branch is missing."""
+    repo = _repository(paths.git_dir)
+    found = repo.branches.local.get(branch)
+    if found is None:
+        raise NotARepositoryError(f"branch {branch!r} does not exist in {paths.root}",
+                                  hint="set default_branch in .leviathan/contract.yaml to an existing branch")
+    return str(found.peel(pygit2.Commit).id)
+
+
+def add_worktree(paths: RepoPaths, name: str, location: Path, branch: str, base: str) -> None:
+    """A new worktree at ``location`` on a new branch ``branch`` starting at commit ``base``."""
+    repo = _repository(paths.git_dir)
+    reference = repo.branches.local.create(branch, repo.get(base))
+    location.parent.mkdir(parents=True, exist_ok=True)
+    repo.add_worktree(name, str(location), reference)
+
+
+def remove_worktree(paths: RepoPaths, name: str, location: Path, delete_branch: str | None = None) -> None:
+    """Delete the worktree's files and its git metadata; optionally its branch too."""
+    import shutil
+
+    shutil.rmtree(location, ignore_errors=True)
+    repo = _repository(paths.git_dir)
+    if name in repo.list_worktrees():
+        repo.lookup_worktree(name).prune(True)
+    if delete_branch and delete_branch in repo.branches.local:
+        repo.branches.local.delete(delete_branch)
+
+
+def changes_since(worktree: Path, base: str) -> list[Change]:
+    """Everything changed in ``worktree`` against ``base``: staged, unstaged and untracked
+    (ignored files excluded), renames detected. Stages it all, ready for ``commit_staged``."""
+    repo = _repository(worktree)
+    index = repo.index
+    index.add_all()
+    index.write()
+    diff = index.diff_to_tree(repo.get(base).peel(pygit2.Tree))
+    diff.find_similar()
+    changes = []
+    for delta in diff.deltas:
+        target = None
+        if delta.new_file.mode == pygit2.enums.FileMode.LINK:
+            target = (worktree / delta.new_file.path).readlink().as_posix()
+        old = delta.old_file.path if delta.status_char() == "R" else None
+        changes.append(Change(delta.new_file.path, delta.status_char(), old, target))
+    return changes
+
+
+def added_lines(worktree: Path, base: str) -> dict[str, list[str]]:
+    """The lines each staged file adds against ``base`` (for the secret scan)."""
+    repo = _repository(worktree)
+    diff = repo.index.diff_to_tree(repo.get(base).peel(pygit2.Tree))
+    found: dict[str, list[str]] = {}
+    for patch in diff:
+        if patch.delta.is_binary:
+            continue
+        lines = [line.content.rstrip("\n") for hunk in patch.hunks for line in hunk.lines if line.origin == "+"]
+        if lines:
+            found[patch.delta.new_file.path] = lines
+    return found
+
+
+def commit_staged(worktree: Path, message: str) -> str | None:
+    """Commit the worktree's index on its branch; None (and no commit) when nothing changed."""
+    repo = _repository(worktree)
+    index = repo.index
+    index.add_all()
+    index.write()
+    parent = repo.head.peel(pygit2.Commit)
+    tree = index.write_tree()
+    if tree == parent.tree_id:
+        return None
+    signature = _signature(repo)
+    return str(repo.create_commit("HEAD", signature, signature, message, tree, [parent.id]))
+
+
+def file_is_dirty(paths: RepoPaths, relative: str) -> bool:
+    """Whether ``relative`` differs from HEAD, staged or not."""
+    repo = _repository(paths.git_dir if paths.git_dir == paths.common_dir else paths.root)
+    try:
+        return repo.status_file(relative) != pygit2.enums.FileStatus.CURRENT
+    except KeyError:
+        return False
+
+
+def commit_file(paths: RepoPaths, relative: str, message: str) -> str:
+    """Commit exactly one file on the checked-out branch. Whatever else the human has changed
+    or staged stays as it was: the commit's tree is HEAD's tree plus this one file."""
+    repo = _repository(paths.root)
+    content = (paths.root / relative).read_bytes()
+    scratch = pygit2.Index()
+    if not repo.head_is_unborn:
+        scratch.read_tree(repo.head.peel(pygit2.Tree))
+    scratch.add(pygit2.IndexEntry(relative, repo.create_blob(content), pygit2.enums.FileMode.BLOB))
+    tree = scratch.write_tree(repo)
+    parents = [] if repo.head_is_unborn else [repo.head.target]
+    signature = _signature(repo)
+    commit = repo.create_commit("HEAD", signature, signature, message, tree, parents)
+    index = repo.index  # the file is now committed: show it as such, keep the rest staged as it was
+    index.read()
+    index.add(relative)
+    index.write()
+    return str(commit)
+
+
+def _signature(repo: pygit2.Repository) -> pygit2.Signature:
+    try:
+        return repo.default_signature
+    except (KeyError, pygit2.GitError):
+        return pygit2.Signature("leviathan-local", "leviathan-local@localhost")
