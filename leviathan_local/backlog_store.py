@@ -26,7 +26,8 @@ from leviathan_local.model import Task
 
 MAX_WRITE_RETRIES = 5
 
-# The last backlog loaded or written per repository, keyed on the file's exact bytes.
+# The last backlog loaded or written per backlog file (main checkout or a worktree's copy),
+# valid while the file's bytes are unchanged.
 _last: dict[Path, tuple[bytes, Backlog]] = {}
 
 
@@ -66,7 +67,7 @@ def _update_locked(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
         updated = _edited(backlog, task_id, changes, removals)
         new_raw = updated.text.encode("utf-8")
         if write_atomic_if_unchanged(paths.backlog, new_raw, expected=raw):
-            _last[paths.common_dir] = (_digest(new_raw), updated)
+            _last[paths.backlog] = (_digest(new_raw), updated)
             return updated.task(task_id)
     raise BacklogError(
         f"{_display(paths)} kept changing while the tool tried to save it",
@@ -84,7 +85,7 @@ def _read(paths: RepoPaths) -> bytes:
 
 def _parse(paths: RepoPaths, raw: bytes) -> Backlog:
     digest = _digest(raw)
-    remembered = _last.get(paths.common_dir)
+    remembered = _last.get(paths.backlog)
     if remembered and remembered[0] == digest:
         return remembered[1]
     source = _display(paths)
@@ -97,7 +98,7 @@ def _parse(paths: RepoPaths, raw: bytes) -> Backlog:
     _raise_problems(source, problems)
     backlog_cache.replace(paths, memo)
     backlog = Backlog(paths.backlog, source, text, tasks, warnings, items)
-    _last[paths.common_dir] = (digest, backlog)
+    _last[paths.backlog] = (digest, backlog)
     return backlog
 
 

@@ -84,6 +84,16 @@ def unblock(obj: Context, task_id: str, note: str | None) -> None:
     raise SystemExit(run_unblock(obj.paths(), task_id, note=note))
 
 
+@cli.command()
+@click.argument("task_id")
+@click.pass_obj
+def attempt(obj: Context, task_id: str) -> None:
+    """Run one attempt at a task in its own worktree (red, green, refactor, gates, commit)."""
+    from leviathan_local.commands.attempt import run_attempt_command
+
+    raise SystemExit(run_attempt_command(obj.paths(), task_id))
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--task", "task_id", default=None, help="Only events of this task.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")

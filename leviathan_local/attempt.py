@@ -1,0 +1,241 @@
+"""One attempt at one task: prepare → red → green → refactor → gates → commit.
+
+The agent edits; the executor verifies every phase by running the tests itself. Success
+leaves one commit on `agent/<task>-<short>` holding the changes and the task's completion
+status, and the task in `review` in the main checkout. Failure counts the attempt.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from leviathan_local import events, globs
+from leviathan_local.agents import NeedsHuman, PhaseContext, check_agent, run_phase
+from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.clock import format_timestamp, now
+from leviathan_local.contract import load_contract
+from leviathan_local.errors import UnknownTaskError
+from leviathan_local.gates import Violation, scope_violations, secret_findings
+from leviathan_local.gitrepo import (
+    RepoPaths, add_worktree, added_lines, branch_head, changes_since, commit_staged, find_repo, remove_worktree,
+)
+from leviathan_local.model import Status, Task, status_fields
+from leviathan_local.policy import Policy
+from leviathan_local.policy_load import load_policy
+from leviathan_local.process import run_shell
+
+PHASES = ("red", "green", "refactor")
+
+
+class PhaseFailed(Exception):
+    def __init__(self, phase: str, reason: str) -> None:
+        super().__init__(reason)
+        self.phase = phase
+        self.reason = reason
+
+
+@dataclass
+class PhaseRecord:
+    name: str
+    verdict: str  # passed | failed | skipped
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class AttemptResult:
+    task_id: str
+    attempt_id: str
+    branch: str
+    outcome: str  # succeeded | failed | already_done | needs_human
+    reason: str = ""
+    commit: str | None = None
+    phases: list[PhaseRecord] = field(default_factory=list)
+
+
+@dataclass
+class _Attempt:
+    paths: RepoPaths
+    policy: Policy
+    task: Task
+    attempt_id: str
+    branch: str
+    worktree: Path
+    base: str
+    log: IO[str]
+    deadline: float
+    phases: list[PhaseRecord] = field(default_factory=list)
+    last_test_output: str = ""
+
+    def remaining(self, phase: str) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise PhaseFailed(phase, f"attempt timed out after {self.policy.limits.attempt_timeout_seconds}s")
+        return left
+
+
+def run_attempt(paths: RepoPaths, task_id: str) -> AttemptResult:
+    policy = load_policy(paths)
+    task = load_backlog(paths).task(task_id)
+    short = secrets.token_hex(3)
+    attempt_id, branch = f"attempt-{task_id}-{short}", f"agent/{task_id}-{short}"
+    if task.status is Status.DONE:
+        # Seed 000, edge case 2: someone finished it meanwhile; no duplicate commit.
+        events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id,
+                            note="Task already marked completed in backlog")
+        return AttemptResult(task_id, attempt_id, branch, "already_done", "task already marked completed in backlog")
+    check_agent(policy, task)
+    base = branch_head(paths, load_contract(paths).default_branch)
+    worktree = paths.root / "worktrees" / f"{task_id}-{short}"
+    log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
+                                 "branch_name": branch})
+    events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
+    add_worktree(paths, f"{task_id}-{short}", worktree, branch, base)
+    with open(log_path, "w") as log:
+        attempt = _Attempt(paths, policy, task, attempt_id, branch, worktree, base, log,
+                           time.monotonic() + policy.limits.attempt_timeout_seconds)
+        try:
+            commit = _cycle(attempt)
+        except PhaseFailed as failure:
+            return _fail(attempt, failure)
+        except NeedsHuman as waiting:
+            return _escalate(attempt, str(waiting))
+    update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
+                                 "branch_name": branch})
+    events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,
+                        phases=[vars(p) for p in attempt.phases])
+    return AttemptResult(task_id, attempt_id, branch, "succeeded", "", commit, attempt.phases)
+
+
+def _cycle(attempt: _Attempt) -> str:
+    scope = attempt.policy.scopes.get(str(attempt.task.get("scope")))
+    tdd = scope.tdd if scope else True
+    for phase in PHASES:
+        if phase == "red" and not tdd:
+            attempt.phases.append(PhaseRecord("red", "skipped", 0.0, "scope has tdd: false"))
+            continue
+        _phase(attempt, phase)
+    _gates(attempt, scope)
+    return _commit(attempt)
+
+
+def _phase(attempt: _Attempt, phase: str) -> None:
+    started = time.monotonic()
+    events.append_event(attempt.paths, "phase.started", attempt.task.id, attempt=attempt.attempt_id, phase=phase)
+    try:
+        context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
+                               attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
+                               attempt.last_test_output)
+        agent = run_phase(attempt.policy, context, attempt.remaining(phase), attempt.log)
+        if agent is not None and agent.timed_out:
+            raise PhaseFailed(phase, f"the agent timed out (attempt_timeout_seconds "
+                                     f"{attempt.policy.limits.attempt_timeout_seconds})")
+        if agent is not None and not agent.passed:
+            raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
+        _verify(attempt, phase)
+    except PhaseFailed as failure:
+        _record(attempt, phase, "failed", started, failure.reason)
+        raise
+    _record(attempt, phase, "passed", started)
+
+
+def _verify(attempt: _Attempt, phase: str) -> None:
+    if phase == "red":
+        globs_ = attempt.policy.tdd.test_globs
+        changed = [p for c in changes_since(attempt.worktree, attempt.base) for p in c.paths]
+        if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
+            raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
+    tests = run_shell(attempt.policy.tdd.test_command, attempt.worktree, timeout=attempt.remaining(phase),
+                      log=attempt.log)
+    attempt.last_test_output = tests.output
+    if tests.timed_out:
+        raise PhaseFailed(phase, "the test command timed out")
+    if phase == "red" and tests.passed:
+        raise PhaseFailed(phase, "the tests pass: the new test proves nothing")
+    if phase != "red" and not tests.passed:
+        raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})")
+
+
+def _gates(attempt: _Attempt, scope) -> None:
+    started = time.monotonic()
+    task, policy = attempt.task, attempt.policy
+    allowed = task.allowed_paths or list(scope.allowed_paths if scope else ())
+    problems: list[Violation] = scope_violations(changes_since(attempt.worktree, attempt.base), allowed,
+                                                 policy.forbidden_for(scope))
+    problems += secret_findings(added_lines(attempt.worktree, attempt.base))
+    for invariant in policy.invariants:
+        result = run_shell(invariant.check, attempt.worktree, timeout=attempt.remaining("gates"), log=attempt.log)
+        if not result.passed:
+            problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
+    if problems:
+        reason = "; ".join(f"{v.path}: {v.reason}" for v in problems)
+        _record(attempt, "gates", "failed", started, reason)
+        raise PhaseFailed("gates", reason)
+    _record(attempt, "gates", "passed", started)
+
+
+def _commit(attempt: _Attempt) -> str:
+    started = time.monotonic()
+    task = attempt.task
+    try:
+        update_task(find_repo(attempt.worktree), task.id, {
+            **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+            "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
+        })
+    except UnknownTaskError:
+        # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
+        # added without being committed). Commit the work without the writeback, and say so.
+        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
+                          "committing without the status writeback\n")
+    message = (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
+               f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
+    commit = commit_staged(attempt.worktree, message)
+    if commit is None:
+        _record(attempt, "commit", "failed", started, "nothing to commit")
+        raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
+    _record(attempt, "commit", "passed", started)
+    return commit
+
+
+def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail: str = "") -> None:
+    seconds = round(time.monotonic() - started, 3)
+    attempt.phases.append(PhaseRecord(phase, verdict, seconds, detail))
+    events.append_event(attempt.paths, "phase.finished", attempt.task.id, attempt=attempt.attempt_id,
+                        phase=phase, verdict=verdict, seconds=seconds, detail=detail)
+
+
+def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
+    paths, task = attempt.paths, attempt.task
+    # Keep what the agent did on the branch for inspection, then drop the worktree.
+    changes_since(attempt.worktree, attempt.base)
+    kept = commit_staged(attempt.worktree, f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
+                                           f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
+    remove_worktree(paths, attempt.worktree.name, attempt.worktree)
+    attempts = load_backlog(paths).task(task.id).attempts + 1
+    if attempts >= attempt.policy.limits.max_attempts_per_task:
+        changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
+                   "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
+                   "blocked_from": Status.READY.value}
+    else:
+        changes = {**status_fields(task, Status.READY), "attempts": attempts}
+    update_task(paths, task.id, changes)
+    events.append_event(paths, "attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
+                        reason=failure.reason, attempts=attempts, branch_commit=kept)
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "failed", f"{failure.phase}: {failure.reason}",
+                         kept, attempt.phases)
+
+
+def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
+    paths, task = attempt.paths, attempt.task
+    remove_worktree(paths, attempt.worktree.name, attempt.worktree, delete_branch=attempt.branch)
+    update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
+                                 "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
+                                 "blocked_from": Status.READY.value})
+    events.append_event(paths, "attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)

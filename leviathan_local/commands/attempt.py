@@ -1,0 +1,31 @@
+"""`leviathan attempt ID`: one attempt as its own process (the unit parallel runners reuse)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from leviathan_local.attempt import AttemptResult, run_attempt
+from leviathan_local.errors import EXIT_OK, EXIT_WORK_FAILED
+from leviathan_local.gitrepo import RepoPaths
+
+
+def run_attempt_command(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    result = run_attempt(paths, task_id)
+    out.write(render_attempt(result, paths))
+    return EXIT_OK if result.outcome in ("succeeded", "already_done") else EXIT_WORK_FAILED
+
+
+def render_attempt(result: AttemptResult, paths: RepoPaths) -> str:
+    lines = [f"{result.task_id}: attempt {result.attempt_id} {result.outcome}"
+             + (f" ({result.reason})" if result.reason else "")]
+    for phase in result.phases:
+        lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s  {phase.detail}".rstrip())
+    if result.outcome == "succeeded":
+        lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")
+    elif result.outcome == "failed":
+        lines.append(f"  branch {result.branch} kept for inspection")
+    if result.outcome != "already_done":
+        lines.append(f"  log: {paths.state_dir / 'attempts' / (result.attempt_id + '.log')}")
+    return "\n".join(lines) + "\n"

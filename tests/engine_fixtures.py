@@ -1,0 +1,42 @@
+"""A small Python project in a throw-away repository, with a recipe agent: no network needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import git, write
+
+POLICY = """\
+tdd:
+  test_command: "python -m pytest -q -p no:cacheprovider tests"
+  test_globs: ["tests/**"]
+agent: {kind: recipe}
+limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}
+scopes:
+  docs: {allowed_paths: [docs/], tdd: false}
+"""
+
+RED = "printf 'from calc import add\\n\\ndef test_add():\\n    assert add(2, 3) == 5\\n' > tests/test_add.py"
+GREEN = "printf 'def add(a, b):\\n    return a + b\\n' > calc.py"
+
+
+def task_yaml(task_id: str, red: str = RED, green: str = GREEN, refactor: str = "true",
+              allowed: str = "[calc.py, tests/]", extra: str = "") -> str:
+    return (f"  - id: {task_id}\n    title: Add {task_id}\n    status: ready\n    effort: 2\n"
+            f"    allowed_paths: {allowed}\n    acceptance_criteria: [add works]\n"
+            f"    steps:\n      red: [{_quote(red)}]\n      green: [{_quote(green)}]\n"
+            f"      refactor: [{_quote(refactor)}]\n{extra}")
+
+
+def _quote(command: str) -> str:
+    return '"' + command.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_project(root: Path, tasks: str, policy: str = POLICY) -> Path:
+    write(root / ".gitignore", "worktrees/\n__pycache__/\n")
+    write(root / "tests" / "test_base.py", "def test_base():\n    assert True\n")
+    write(root / ".leviathan" / "policy.yaml", policy)
+    write(root / ".leviathan" / "backlog.yaml", "tasks:\n" + tasks)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+    return root

@@ -1,0 +1,115 @@
+"""End-to-end attempts on throw-away repositories with a scripted recipe agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml
+from leviathan_local import events
+from leviathan_local.attempt import run_attempt
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.gitrepo import find_repo
+from leviathan_local.model import Status
+
+
+def attempt(root: Path, task_id: str):
+    return run_attempt(find_repo(root), task_id)
+
+
+def test_a_full_cycle_commits_the_work_and_the_completion_together(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add"))
+    result = attempt(root, "add")
+    assert result.outcome == "succeeded", result.reason
+    assert [(p.name, p.verdict) for p in result.phases] == [
+        ("red", "passed"), ("green", "passed"), ("refactor", "passed"), ("gates", "passed"), ("commit", "passed")]
+    files = git(root, "show", "--name-only", "--format=", result.branch).split()
+    assert sorted(files) == [".leviathan/backlog.yaml", "calc.py", "tests/test_add.py"]
+    message = git(root, "log", "-1", "--format=%B", result.branch)
+    assert f"Leviathan-Task: add\nLeviathan-Attempt: {result.attempt_id}" in message
+    branch_backlog = git(root, "show", f"{result.branch}:.leviathan/backlog.yaml")
+    assert "status: done" in branch_backlog and f"branch_name: {result.branch}" in branch_backlog
+    assert "completed_at: 2026-11-22T12:00:00Z" in branch_backlog
+    main_task = load_backlog(find_repo(root)).task("add")
+    assert main_task.status is Status.REVIEW and main_task.get("branch_name") == result.branch
+    assert not (root / "calc.py").exists()  # the main checkout's files were never touched
+    kinds = [e.kind for e in events.read_events(find_repo(root), task_id="add")]
+    assert kinds[0] == "attempt.started" and kinds[-1] == "attempt.succeeded"
+
+
+@pytest.mark.parametrize(("task", "phase", "reason"), [
+    (task_yaml("t", red="true"), "red", "no test file changed"),
+    (task_yaml("t", red="printf 'def test_ok():\\n    pass\\n' > tests/test_ok.py"), "red", "proves nothing"),
+    (task_yaml("t", green="true"), "green", "test command failed"),
+    (task_yaml("t", refactor="printf 'def add(a, b):\\n    return a - b\\n' > calc.py"), "refactor", "failed"),
+    (task_yaml("t", refactor="echo x > notes.txt"), "gates", "notes.txt: outside allowed_paths"),
+    (task_yaml("t", refactor="echo '# hacked' >> .leviathan/backlog.yaml"), "gates", "forbidden pattern .leviathan/**"),
+    (task_yaml("t", refactor="echo \"TOKEN = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'\" >> calc.py"), "gates",
+     "looks like a GitHub token"),
+    (task_yaml("t", green=GREEN + " && exit 4"), "green", "agent exited with 4"),
+])
+def test_each_failure_fails_the_attempt_and_counts_it(git_repo: Path, task: str, phase: str, reason: str) -> None:
+    root = make_project(git_repo, task)
+    result = attempt(root, "t")
+    assert result.outcome == "failed"
+    assert result.reason.startswith(phase) and reason in result.reason, result.reason
+    task_after = load_backlog(find_repo(root)).task("t")
+    assert task_after.status is Status.READY and task_after.attempts == 1
+    assert not (root / "worktrees" / result.branch.removeprefix("agent/")).exists()
+    assert result.branch in git(root, "branch", "--list", result.branch)  # kept for inspection
+
+
+def test_a_failing_invariant_fails_the_gates(git_repo: Path) -> None:
+    policy = POLICY + "invariants:\n  - {name: No TODO, check: \"! grep -rq TODO calc.py\"}\n"
+    root = make_project(git_repo, task_yaml("t", refactor="echo '# TODO later' >> calc.py"), policy)
+    result = attempt(root, "t")
+    assert result.outcome == "failed" and "No TODO: invariant failed" in result.reason
+
+
+def test_the_second_failure_blocks_the_task(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("t", green="true"))
+    attempt(root, "t")
+    second = attempt(root, "t")
+    task = load_backlog(find_repo(root)).task("t")
+    assert second.outcome == "failed"
+    assert task.status is Status.BLOCKED and task.get("blocked_type") == "attempts_exhausted"
+    assert task.attempts == 2
+
+
+def test_timeout_kills_the_agent(git_repo: Path) -> None:
+    policy = POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 1")
+    root = make_project(git_repo, task_yaml("t", red="sleep 30"), policy)
+    result = attempt(root, "t")
+    assert result.outcome == "failed" and "timed out" in result.reason
+
+
+def test_docs_scope_skips_red(git_repo: Path) -> None:
+    task = ("  - id: guide\n    title: Write the guide\n    status: ready\n    scope: docs\n"
+            "    acceptance_criteria: [exists]\n    steps: {green: [\"mkdir -p docs && echo hi > docs/guide.md\"]}\n")
+    root = make_project(git_repo, task)
+    result = attempt(root, "guide")
+    assert result.outcome == "succeeded", result.reason
+    assert result.phases[0].verdict == "skipped"
+
+
+def test_a_task_already_done_exits_without_a_commit(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("t").replace("status: ready", "status: done"))
+    before = git(root, "rev-parse", "HEAD")
+    result = attempt(root, "t")
+    assert result.outcome == "already_done" and git(root, "branch", "--list", "agent/*") == ""
+    assert git(root, "rev-parse", "HEAD") == before
+
+
+def test_attempt_command_exit_codes(git_repo: Path, capsys) -> None:
+    from leviathan_local.cli import main
+
+    root = make_project(git_repo, task_yaml("good") + task_yaml("bad", green="true"))
+    for task_id, code in (("good", 0), ("bad", 1)):
+        with pytest.raises(SystemExit) as exited:
+            main(["--repo", str(root), "attempt", task_id])
+        assert exited.value.code == code
+    out = capsys.readouterr().out
+    assert "good: attempt attempt-good-" in out and "succeeded" in out and "waits for review" in out
+    assert "bad: attempt attempt-bad-" in out and "failed (green: the test command failed" in out
