@@ -6,6 +6,7 @@ script), `recipe` runs the task's own `steps`, `manual` needs a human (headless 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -48,7 +49,8 @@ def check_agent(policy: Policy, task: Task) -> None:
                           hint="add `steps: {red: [...], green: [...], refactor: [...]}` to the task")
 
 
-def run_phase(policy: Policy, context: PhaseContext, timeout: float, log: IO[str]) -> CommandResult | None:
+def run_phase(policy: Policy, context: PhaseContext, timeout: float, log: IO[str],
+              stop: threading.Event | None = None) -> CommandResult | None:
     """Run the agent for one phase; None when the agent had nothing to run for it."""
     write_prompt(context)
     env = {
@@ -59,12 +61,12 @@ def run_phase(policy: Policy, context: PhaseContext, timeout: float, log: IO[str
     if policy.agent.kind == "manual":
         raise NeedsHuman(f"phase {context.phase} of {context.task.id} is manual")
     if policy.agent.kind == "command":
-        return run_shell(policy.agent.command or "", context.worktree, env, timeout, log)
+        return run_shell(policy.agent.command or "", context.worktree, env, timeout, log, stop)
     steps = (context.task.get("steps") or {}).get(context.phase) or []
     if not steps:
         return None
     # One shell, so a step can rely on what an earlier step of the same phase set up.
-    return run_shell("set -e\n" + "\n".join(steps), context.worktree, env, timeout, log)
+    return run_shell("set -e\n" + "\n".join(steps), context.worktree, env, timeout, log, stop)
 
 
 def write_prompt(context: PhaseContext) -> None:

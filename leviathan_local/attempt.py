@@ -8,6 +8,7 @@ status, and the task in `review` in the main checkout. Failure counts the attemp
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +27,17 @@ from leviathan_local.gitrepo import (
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
-from leviathan_local.process import run_shell
+from leviathan_local.process import CommandResult, run_shell
 
 PHASES = ("red", "green", "refactor")
 
 
 class PhaseFailed(Exception):
-    def __init__(self, phase: str, reason: str) -> None:
+    def __init__(self, phase: str, reason: str, interrupted: bool = False) -> None:
         super().__init__(reason)
         self.phase = phase
         self.reason = reason
+        self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
 
 
 @dataclass
@@ -51,7 +53,7 @@ class AttemptResult:
     task_id: str
     attempt_id: str
     branch: str
-    outcome: str  # succeeded | failed | already_done | needs_human
+    outcome: str  # succeeded | failed | interrupted | already_done | needs_human
     reason: str = ""
     commit: str | None = None
     phases: list[PhaseRecord] = field(default_factory=list)
@@ -68,17 +70,26 @@ class _Attempt:
     base: str
     log: IO[str]
     deadline: float
+    stop: threading.Event | None
     phases: list[PhaseRecord] = field(default_factory=list)
     last_test_output: str = ""
 
+    def shell(self, phase: str, command: str, env: dict[str, str] | None = None) -> CommandResult:
+        result = run_shell(command, self.worktree, env, self.remaining(phase), self.log, self.stop)
+        if result.stopped:
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
+        return result
+
     def remaining(self, phase: str) -> float:
+        if self.stop is not None and self.stop.is_set():
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise PhaseFailed(phase, f"attempt timed out after {self.policy.limits.attempt_timeout_seconds}s")
         return left
 
 
-def run_attempt(paths: RepoPaths, task_id: str) -> AttemptResult:
+def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> AttemptResult:
     policy = load_policy(paths)
     task = load_backlog(paths).task(task_id)
     short = secrets.token_hex(3)
@@ -99,7 +110,7 @@ def run_attempt(paths: RepoPaths, task_id: str) -> AttemptResult:
     add_worktree(paths, f"{task_id}-{short}", worktree, branch, base)
     with open(log_path, "w") as log:
         attempt = _Attempt(paths, policy, task, attempt_id, branch, worktree, base, log,
-                           time.monotonic() + policy.limits.attempt_timeout_seconds)
+                           time.monotonic() + policy.limits.attempt_timeout_seconds, stop)
         try:
             commit = _cycle(attempt)
         except PhaseFailed as failure:
@@ -132,7 +143,9 @@ def _phase(attempt: _Attempt, phase: str) -> None:
         context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
                                attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
                                attempt.last_test_output)
-        agent = run_phase(attempt.policy, context, attempt.remaining(phase), attempt.log)
+        agent = run_phase(attempt.policy, context, attempt.remaining(phase), attempt.log, attempt.stop)
+        if agent is not None and agent.stopped:
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         if agent is not None and agent.timed_out:
             raise PhaseFailed(phase, f"the agent timed out (attempt_timeout_seconds "
                                      f"{attempt.policy.limits.attempt_timeout_seconds})")
@@ -151,8 +164,7 @@ def _verify(attempt: _Attempt, phase: str) -> None:
         changed = [p for c in changes_since(attempt.worktree, attempt.base) for p in c.paths]
         if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
             raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
-    tests = run_shell(attempt.policy.tdd.test_command, attempt.worktree, timeout=attempt.remaining(phase),
-                      log=attempt.log)
+    tests = attempt.shell(phase, attempt.policy.tdd.test_command)
     attempt.last_test_output = tests.output
     if tests.timed_out:
         raise PhaseFailed(phase, "the test command timed out")
@@ -170,7 +182,7 @@ def _gates(attempt: _Attempt, scope) -> None:
                                                  policy.forbidden_for(scope))
     problems += secret_findings(added_lines(attempt.worktree, attempt.base))
     for invariant in policy.invariants:
-        result = run_shell(invariant.check, attempt.worktree, timeout=attempt.remaining("gates"), log=attempt.log)
+        result = attempt.shell("gates", invariant.check)
         if not result.passed:
             problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
     if problems:
@@ -217,8 +229,10 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     kept = commit_staged(attempt.worktree, f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
                                            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
     remove_worktree(paths, attempt.worktree.name, attempt.worktree)
-    attempts = load_backlog(paths).task(task.id).attempts + 1
-    if attempts >= attempt.policy.limits.max_attempts_per_task:
+    attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
+    if failure.interrupted:
+        changes = {**status_fields(task, Status.READY), "attempts": attempts}
+    elif attempts >= attempt.policy.limits.max_attempts_per_task:
         changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                    "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
                    "blocked_from": Status.READY.value}
@@ -227,7 +241,8 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     update_task(paths, task.id, changes)
     events.append_event(paths, "attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
                         reason=failure.reason, attempts=attempts, branch_commit=kept)
-    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "failed", f"{failure.phase}: {failure.reason}",
+    outcome = "interrupted" if failure.interrupted else "failed"
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 
 

@@ -84,6 +84,19 @@ def unblock(obj: Context, task_id: str, note: str | None) -> None:
     raise SystemExit(run_unblock(obj.paths(), task_id, note=note))
 
 
+@cli.command("run")
+@click.option("--max-tasks", type=click.IntRange(min=1), default=None, help="Halt after N attempts (CapReached).")
+@click.option("--target", "targets", multiple=True, help="Work only towards these task ids (repeatable).")
+@click.option("--only", "only", multiple=True, metavar="KEY=V1,V2",
+              help="Only tasks whose field KEY has one of the values (repeatable: all must hold).")
+@click.pass_obj
+def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], only: tuple[str, ...]) -> None:
+    """Headless run: attempt the top-ranked tasks until a halt reason; commit the backlog on halt."""
+    from leviathan_local.commands.run import run_headless
+
+    raise SystemExit(run_headless(obj.paths(), max_tasks=max_tasks, targets=targets, only=only))
+
+
 @cli.command()
 @click.argument("task_id")
 @click.pass_obj

@@ -213,3 +213,9 @@ def _signature(repo: pygit2.Repository) -> pygit2.Signature:
         return repo.default_signature
     except (KeyError, pygit2.GitError):
         return pygit2.Signature("leviathan-local", "leviathan-local@localhost")
+
+
+def list_worktrees(paths: RepoPaths) -> list[tuple[str, Path]]:
+    """(name, location) of every linked worktree git knows."""
+    repo = _repository(paths.git_dir)
+    return [(name, Path(repo.lookup_worktree(name).path).resolve()) for name in repo.list_worktrees()]

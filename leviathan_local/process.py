@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 KILL_GRACE_SECONDS = 2.0
+STOP_POLL_SECONDS = 0.1  # how soon a running command notices a shutdown request
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class CommandResult:
     timed_out: bool
     output: str
     duration: float
+    stopped: bool = False  # ended by a shutdown request rather than by its timeout
 
     @property
     def passed(self) -> bool:
@@ -31,19 +34,30 @@ class CommandResult:
 
 
 def run_shell(command: str, cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None,
-              log: IO[str] | None = None) -> CommandResult:
-    """Run ``command`` with bash in ``cwd``; stdout and stderr are merged, kept and logged."""
+              log: IO[str] | None = None, stop: threading.Event | None = None) -> CommandResult:
+    """Run ``command`` with bash in ``cwd``; stdout and stderr are merged, kept and logged.
+
+    Setting ``stop`` (a shutdown request) ends the command like a timeout does.
+    """
     started = time.monotonic()
     process = subprocess.Popen(
         ["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    timed_out = False
-    try:
-        raw, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        raw = _kill_group(process)
+    deadline = None if timeout is None else started + timeout
+    timed_out = stopped = False
+    while True:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        wait = remaining if stop is None else min(STOP_POLL_SECONDS, remaining or STOP_POLL_SECONDS)
+        try:
+            raw, _ = process.communicate(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            stopped = stop is not None and stop.is_set()
+            if stopped or (deadline is not None and time.monotonic() >= deadline):
+                timed_out = True
+                raw = _kill_group(process)
+                break
     output = raw.decode("utf-8", errors="replace")
     if log is not None:
         log.write(f"$ {command}\n{output}")
@@ -51,7 +65,7 @@ def run_shell(command: str, cwd: Path, env: dict[str, str] | None = None, timeou
                   f"{time.monotonic() - started:.2f}s]\n")
         log.flush()
     return CommandResult(command, None if timed_out else process.returncode, timed_out, output,
-                         time.monotonic() - started)
+                         time.monotonic() - started, stopped)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> bytes:

@@ -37,3 +37,12 @@ def test_log_records_command_and_verdict(tmp_path: Path) -> None:
     with open(log_file, "w") as log:
         run_shell("echo hello", tmp_path, log=log)
     assert log_file.read_text().startswith("$ echo hello\nhello\n[exit 0 after ")
+
+
+def test_a_stop_request_ends_the_command(tmp_path: Path) -> None:
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    result = run_shell("sleep 30", tmp_path, stop=stop)
+    assert result.timed_out and result.stopped and result.duration < 10

@@ -1,0 +1,59 @@
+"""`leviathan run`: the headless loop, stopped cleanly by SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from leviathan_local.commands.attempt import render_attempt
+from leviathan_local.errors import BacklogError
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.runner import RunOptions, run
+
+
+def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[str, ...] = (),
+                 only: tuple[str, ...] = (), out: TextIO | None = None, stop: threading.Event | None = None) -> int:
+    out = out or sys.stdout
+    options = RunOptions(max_tasks, tuple(targets), parse_only(only))
+    stop = stop or threading.Event()
+    with _stop_on_signals(stop):
+        report = run(paths, options, stop)
+    for result in report.attempts:
+        out.write(render_attempt(result, paths))
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+    if report.halt_commit:
+        out.write(f"Committed .leviathan/backlog.yaml ({report.halt_commit[:12]})\n")
+    out.write(f"Halted: {report.halt_reason.value}\n")
+    return report.exit_code
+
+
+def parse_only(filters: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """`--only type=bug,docs --only scope=api` → {type: {bug, docs}, scope: {api}} (values lower-cased)."""
+    parsed: dict[str, frozenset[str]] = {}
+    for item in filters:
+        key, separator, values = item.partition("=")
+        if not separator or not key.strip() or not values.strip():
+            raise BacklogError(f"--only {item!r} is not KEY=V1,V2", hint="for example: --only type=bug,docs")
+        chosen = frozenset(v.strip().lower() for v in values.split(",") if v.strip())
+        parsed[key.strip()] = parsed.get(key.strip(), frozenset()) | chosen
+    return parsed
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread (tests, the TUI)
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,150 @@
+"""The run loop: every halt reason, the commit on halt, the lock and recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import git, write
+from engine_fixtures import POLICY, make_project, task_yaml
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.commands.run import run_headless
+from leviathan_local.gitrepo import add_worktree, branch_head, find_repo
+from leviathan_local.model import Status
+from leviathan_local.runlock import RunInProgressError, run_lock
+
+HALT_MESSAGE = "[leviathan] Save backlog state on halt ({})"
+
+
+def run(root: Path, **options) -> tuple[int, str]:
+    out = __import__("io").StringIO()
+    code = run_headless(find_repo(root), out=out, **options)
+    return code, out.getvalue()
+
+
+def last_commit(root: Path) -> tuple[str, list[str]]:
+    subject = git(root, "log", "-1", "--format=%s")
+    files = git(root, "show", "--name-only", "--format=", "HEAD").split()
+    return subject.strip(), files
+
+
+def test_all_done_or_blocked_commits_only_the_backlog(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"))
+    write(root / "README.md", "# human work in progress\n")
+    code, out = run(root)
+    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n")
+    assert last_commit(root) == (HALT_MESSAGE.format("AllDoneOrBlocked"), [".leviathan/backlog.yaml"])
+    assert load_backlog(find_repo(root)).task("a").status is Status.REVIEW
+    assert git(root, "status", "--porcelain") == " M README.md\n"  # the human's edit is untouched
+
+
+def test_no_empty_commit_when_the_backlog_is_clean(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a").replace("status: ready", "status: new"))
+    before = git(root, "rev-parse", "HEAD")
+    code, out = run(root)
+    assert code == 0 and "Halted: AllDoneOrBlocked" in out
+    assert git(root, "rev-parse", "HEAD") == before
+
+
+def policy_with(**limits) -> str:
+    values = {"max_attempts_per_task": 2, "attempt_timeout_seconds": 30, "max_open_reviews": 5, **limits}
+    body = ", ".join(f"{key}: {value}" for key, value in values.items())
+    return POLICY.replace("limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}", f"limits: {{{body}}}")
+
+
+@pytest.mark.parametrize(("tasks", "limits", "options", "reason", "code"), [
+    (task_yaml("a") + task_yaml("b"), {}, {"max_tasks": 1}, "CapReached", 0),
+    (task_yaml("a", green="true") + task_yaml("b", green="true"), {"circuit_breaker_failures": 2}, {},
+     "CircuitBreakerTripped", 1),
+    (task_yaml("a") + task_yaml("b"), {}, {"targets": ("b",)}, "TargetCompleted", 0),
+    (task_yaml("a", green="true"), {"max_attempts_per_task": 1}, {"targets": ("a",)}, "TargetBlocked", 1),
+    (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)}, "FilterExhausted", 0),
+    (task_yaml("a"), {}, {"only": ("type=security",)}, "NoMatchingItems", 0),
+    (task_yaml("a"), {"max_open_reviews": 1}, {}, "AllDoneOrBlocked", 0),
+])
+def test_halt_reasons(git_repo: Path, tasks, limits, options, reason, code) -> None:
+    root = make_project(git_repo, tasks, policy_with(**limits))
+    with open(root / ".leviathan" / "backlog.yaml", "a") as backlog:
+        backlog.write("# a human's note, not committed yet\n")  # so every halt has something to commit
+    exit_code, out = run(root, **options)
+    assert out.endswith(f"Halted: {reason}\n"), out
+    assert exit_code == code
+    assert last_commit(root)[0] == HALT_MESSAGE.format(reason)
+
+
+def test_shutdown_requested_before_work_starts(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"))
+    stop = threading.Event()
+    stop.set()
+    code, out = run(root, stop=stop)
+    assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
+    assert git(root, "log", "-1", "--format=%s").strip() == "project"  # nothing changed: no empty commit
+
+
+def test_sigterm_mid_attempt_stops_cleanly_and_commits(git_repo: Path) -> None:
+    marker = git_repo / "started.marker"
+    root = make_project(git_repo, task_yaml("a", red=f"touch {marker} && sleep 60"))
+    process = subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(root), "run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():  # wait for the agent to be mid-phase
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Halted: ShutdownRequested" in out
+    task = load_backlog(find_repo(root)).task("a")
+    assert task.status is Status.READY and task.attempts == 0  # an interrupted attempt is not counted
+    assert last_commit(root) == (HALT_MESSAGE.format("ShutdownRequested"), [".leviathan/backlog.yaml"])
+    assert not any((root / "worktrees").iterdir())
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"))
+    with run_lock(find_repo(root)):
+        with pytest.raises(RunInProgressError, match=f"pid {os.getpid()}"):
+            run(root)
+
+
+def test_a_stale_lock_is_recovered(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a") + task_yaml("b").replace("status: ready", "status: new"))
+    paths = find_repo(root)
+    add_worktree(paths, "a-dead01", root / "worktrees" / "a-dead01", "agent/a-dead01", branch_head(paths, "main"))
+    text = paths.backlog.read_text().replace("  - id: a\n    title: Add a\n    status: ready\n",
+                                             "  - id: a\n    title: Add a\n    status: doing\n    branch_name: agent/a-dead01\n")
+    paths.backlog.write_text(text)
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    (paths.state_dir / "run.lock").write_text(json.dumps({"pid": 999999, "started": "2026-11-22T11:00:00Z"}))
+    code, out = run(root, max_tasks=1)
+    assert "recovered from a run that died (pid 999999" in out
+    assert "removed orphan worktree worktrees/a-dead01" in out
+    assert not (root / "worktrees" / "a-dead01").exists()
+    assert "agent/a-dead01" in git(root, "branch", "--list", "agent/a-dead01")
+    task = load_backlog(paths).task("a")
+    assert task.attempts == 1  # the interrupted attempt counted; then this run attempted it again
+    assert (paths.state_dir / "run.lock").read_text() == ""
+
+
+def test_a_git_failure_on_the_halt_commit_is_a_warning(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"))
+    (root / ".git" / "refs" / "heads" / "main.lock").write_text("")  # someone else is updating main
+    code, out = run(root)
+    assert code == 0 and "warning: backlog not committed on halt" in out and "Halted: AllDoneOrBlocked" in out
+    (root / ".git" / "refs" / "heads" / "main.lock").unlink()
+
+
+def test_unknown_target_is_bad_input(git_repo: Path) -> None:
+    from leviathan_local.errors import BacklogError
+
+    root = make_project(git_repo, task_yaml("a"))
+    with pytest.raises(BacklogError, match="unknown task"):
+        run(root, targets=("nope",))
