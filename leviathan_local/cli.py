@@ -84,6 +84,16 @@ def unblock(obj: Context, task_id: str, note: str | None) -> None:
     raise SystemExit(run_unblock(obj.paths(), task_id, note=note))
 
 
+@cli.command()
+@click.option("--path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create the sample repository (default: a new temporary directory).")
+def demo(path: Path | None) -> None:
+    """Create a throw-away sample repository and run the whole loop on it (no network needed)."""
+    from leviathan_local.commands.demo import run_demo
+
+    raise SystemExit(run_demo(path))
+
+
 @cli.command("run")
 @click.option("--max-tasks", type=click.IntRange(min=1), default=None, help="Halt after N attempts (CapReached).")
 @click.option("--target", "targets", multiple=True, help="Work only towards these task ids (repeatable).")

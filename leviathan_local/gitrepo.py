@@ -219,3 +219,14 @@ def list_worktrees(paths: RepoPaths) -> list[tuple[str, Path]]:
     """(name, location) of every linked worktree git knows."""
     repo = _repository(paths.git_dir)
     return [(name, Path(repo.lookup_worktree(name).path).resolve()) for name in repo.list_worktrees()]
+
+
+def init_with_commit(root: Path, message: str, branch: str = "main") -> RepoPaths:
+    """A new repository at ``root`` whose first commit holds every file already there."""
+    repo = pygit2.init_repository(str(root), initial_head=branch)
+    index = repo.index
+    index.add_all()
+    index.write()
+    signature = _signature(repo)
+    repo.create_commit("HEAD", signature, signature, message, index.write_tree(), [])
+    return find_repo(root)

@@ -113,3 +113,32 @@ def test_attempt_command_exit_codes(git_repo: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "good: attempt attempt-good-" in out and "succeeded" in out and "waits for review" in out
     assert "bad: attempt attempt-bad-" in out and "failed (green: the test command failed" in out
+
+
+def test_command_agent_gets_the_phase_environment_and_a_prompt(git_repo: Path) -> None:
+    """A scripted `command` agent: one script for every phase, steered by LEVIATHAN_PHASE."""
+    script = git_repo.parent / "agent.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        'echo "$LEVIATHAN_PHASE $LEVIATHAN_TASK_ID $LEVIATHAN_ATTEMPT_ID $PWD" >> "$AGENT_TRACE"\n'
+        'cp "$LEVIATHAN_PROMPT_FILE" "$AGENT_TRACE.$LEVIATHAN_PHASE.md"\n'
+        'case "$LEVIATHAN_PHASE" in\n'
+        f"  red) {RED} ;;\n"
+        f"  green) {GREEN} ;;\n"
+        "esac\n"
+    )
+    script.chmod(0o755)
+    trace = git_repo.parent / "trace.txt"
+    policy = POLICY.replace("agent: {kind: recipe}", f'agent: {{kind: command, command: "AGENT_TRACE={trace} {script}"}}')
+    task = "  - id: cmd\n    title: Add with a command agent\n    status: ready\n    allowed_paths: [calc.py, tests/]\n" \
+           "    acceptance_criteria: [\"add(2, 3) is 5\"]\n"
+    root = make_project(git_repo, task, policy)
+    result = attempt(root, "cmd")
+    assert result.outcome == "succeeded", result.reason
+    lines = trace.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["red", "green", "refactor"]
+    assert all(line.split()[1:3] == ["cmd", result.attempt_id] for line in lines)
+    assert lines[0].split()[3] == str(root / "worktrees" / result.branch.removeprefix("agent/"))
+    green_prompt = Path(f"{trace}.green.md").read_text()
+    assert "add(2, 3) is 5" in green_prompt and "- calc.py" in green_prompt
+    assert "FAILED" in green_prompt or "Error" in green_prompt  # the red phase's failing test output
