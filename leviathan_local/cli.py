@@ -99,12 +99,14 @@ def demo(path: Path | None) -> None:
 @click.option("--target", "targets", multiple=True, help="Work only towards these task ids (repeatable).")
 @click.option("--only", "only", multiple=True, metavar="KEY=V1,V2",
               help="Only tasks whose field KEY has one of the values (repeatable: all must hold).")
+@click.option("--watch", is_flag=True, help="When nothing is actionable, wait for backlog changes instead of halting.")
 @click.pass_obj
-def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], only: tuple[str, ...]) -> None:
+def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], only: tuple[str, ...],
+                watch: bool) -> None:
     """Headless run: attempt the top-ranked tasks until a halt reason; commit the backlog on halt."""
     from leviathan_local.commands.run import run_headless
 
-    raise SystemExit(run_headless(obj.paths(), max_tasks=max_tasks, targets=targets, only=only))
+    raise SystemExit(run_headless(obj.paths(), max_tasks=max_tasks, targets=targets, only=only, watch=watch))
 
 
 @cli.command()

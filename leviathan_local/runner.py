@@ -10,6 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from leviathan_local import events
 from leviathan_local.attempt import AttemptResult, run_attempt
@@ -50,6 +51,7 @@ class RunOptions:
     max_tasks: int | None = None
     targets: tuple[str, ...] = ()
     only: dict[str, frozenset[str]] = field(default_factory=dict)
+    watch: bool = False  # wait for backlog or policy changes instead of halting when idle
 
 
 @dataclass
@@ -114,12 +116,30 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             return HaltReason.ALL_DONE_OR_BLOCKED
         pool = [ranked.task for ranked in select(tasks, policy, now()).actionable if _wanted(ranked.task, options)]
         if not pool:
-            return _empty_pool_reason(tasks, options, report)
+            reason = _empty_pool_reason(tasks, options, report)
+            if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
+                events.append_event(paths, "run.waiting", None)
+                if wait_for_change(paths, stop):
+                    continue
+                return HaltReason.SHUTDOWN_REQUESTED
+            return reason
         result = run_attempt(paths, pool[0].id, stop)
         report.attempts.append(result)
         if result.outcome == "interrupted":
             return HaltReason.SHUTDOWN_REQUESTED
         consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
+
+
+def wait_for_change(paths: RepoPaths, stop: threading.Event) -> bool:
+    """Block until backlog.yaml or policy.yaml changes (True) or a stop is requested (False)."""
+    from watchfiles import watch  # only --watch pays for the import
+
+    # The directory is watched, not the files: atomic saves replace the files' inodes.
+    watched = {paths.backlog.name, paths.policy.name}
+    for changes in watch(paths.leviathan_dir, stop_event=stop, yield_on_timeout=False, rust_timeout=500):
+        if any(Path(changed).name in watched for _, changed in changes):
+            return True
+    return False
 
 
 def _wanted(task: Task, options: RunOptions) -> bool:

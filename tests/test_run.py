@@ -148,3 +148,30 @@ def test_unknown_target_is_bad_input(git_repo: Path) -> None:
     root = make_project(git_repo, task_yaml("a"))
     with pytest.raises(BacklogError, match="unknown task"):
         run(root, targets=("nope",))
+
+
+def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
+    from leviathan_local.events import read_events
+
+    root = make_project(git_repo, "", policy_with())  # a backlog with no tasks at all
+    paths = find_repo(root)
+    stop = threading.Event()
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=run(root, watch=True, stop=stop)))
+    runner.start()
+
+    def wait_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert runner.is_alive() and time.monotonic() < deadline, what
+            time.sleep(0.05)
+
+    wait_until(lambda: any(e.kind == "run.waiting" for e in read_events(paths)), "the run never went idle")
+    paths.backlog.write_text("tasks:\n" + task_yaml("late"))  # a human adds work while it waits
+    wait_until(lambda: load_backlog(paths).task("late").status is Status.REVIEW, "the new task was never attempted")
+    wait_until(lambda: sum(e.kind == "run.waiting" for e in read_events(paths)) >= 2, "no second wait")
+    stop.set()
+    runner.join(timeout=60)
+    code, out = outcome["result"]
+    assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
+    assert "late: attempt attempt-late-" in out

@@ -16,9 +16,10 @@ from leviathan_local.runner import RunOptions, run
 
 
 def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[str, ...] = (),
-                 only: tuple[str, ...] = (), out: TextIO | None = None, stop: threading.Event | None = None) -> int:
+                 only: tuple[str, ...] = (), watch: bool = False, out: TextIO | None = None,
+                 stop: threading.Event | None = None) -> int:
     out = out or sys.stdout
-    options = RunOptions(max_tasks, tuple(targets), parse_only(only))
+    options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch)
     stop = stop or threading.Event()
     with _stop_on_signals(stop):
         report = run(paths, options, stop)
