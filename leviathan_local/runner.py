@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 
-from leviathan_local import events
+from leviathan_local import events, globs
 from leviathan_local.attempt import AttemptResult, run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
-from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError
+from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError
 from leviathan_local.gitrepo import RepoPaths, commit_file, file_is_dirty
 from leviathan_local.model import Status, Task
+from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
 from leviathan_local.recovery import recover_stale_run
 from leviathan_local.runlock import run_lock
@@ -96,8 +98,18 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
     while True:
         if stop.is_set():
             return HaltReason.SHUTDOWN_REQUESTED
-        policy = load_policy(paths)
-        tasks = load_backlog(paths).tasks
+        try:
+            policy = load_policy(paths)
+            tasks = load_backlog(paths).tasks
+        except LeviathanError as error:
+            if not options.watch:
+                raise
+            # A human may be mid-edit: say what is wrong and wait for the next save.
+            log.warning("%s", error.message)
+            events.append_event(paths, "run.waiting", None, invalid=error.message)
+            if wait_for_change(paths, stop):
+                continue
+            return HaltReason.SHUTDOWN_REQUESTED
         by_id = {task.id: task for task in tasks}
         if options.targets:
             target_statuses = {by_id[target].status for target in options.targets}
@@ -123,11 +135,45 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
                     continue
                 return HaltReason.SHUTDOWN_REQUESTED
             return reason
-        result = run_attempt(paths, pool[0].id, stop)
-        report.attempts.append(result)
-        if result.outcome == "interrupted":
+        slots = policy.limits.max_running_attempts
+        if options.max_tasks is not None:
+            slots = min(slots, options.max_tasks - len(report.attempts))
+        slots = min(slots, policy.limits.max_open_reviews - open_reviews)
+        results = _run_batch(paths, disjoint_batch(pool, policy, slots), stop)
+        report.attempts.extend(results)
+        for result in results:
+            consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
+        if any(result.outcome == "interrupted" for result in results):
             return HaltReason.SHUTDOWN_REQUESTED
-        consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
+
+
+def disjoint_batch(pool: list[Task], policy: Policy, size: int) -> list[Task]:
+    """Up to ``size`` tasks in rank order, no two of which may touch the same paths."""
+    batch: list[Task] = []
+    for task in pool:
+        if len(batch) >= size:
+            break
+        if not any(_paths_overlap(task, chosen, policy) for chosen in batch):
+            batch.append(task)
+    return batch
+
+
+def _paths_overlap(first: Task, second: Task, policy: Policy) -> bool:
+    return any(globs.overlaps(a, b) for a in _task_paths(first, policy) for b in _task_paths(second, policy))
+
+
+def _task_paths(task: Task, policy: Policy) -> list[str]:
+    scope = policy.scopes.get(str(task.get("scope")))
+    return task.allowed_paths or list(scope.allowed_paths if scope else ()) or ["**"]
+
+
+def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event) -> list[AttemptResult]:
+    if len(batch) == 1:
+        return [run_attempt(paths, batch[0].id, stop)]
+    # Threads suffice: the work happens in child processes, and every shared file the
+    # attempts write (backlog, event log) is guarded by its own lock.
+    with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="attempt") as executor:
+        return list(executor.map(lambda task: run_attempt(paths, task.id, stop), batch))
 
 
 def wait_for_change(paths: RepoPaths, stop: threading.Event) -> bool:

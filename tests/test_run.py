@@ -175,3 +175,23 @@ def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
     code, out = outcome["result"]
     assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
     assert "late: attempt attempt-late-" in out
+
+
+def test_parallel_attempts_never_share_paths(git_repo: Path) -> None:
+    from leviathan_local.events import read_events
+
+    def own_task(name: str, allowed: str) -> str:
+        red = f"printf 'def test_{name}():\\n    assert False\\n' > tests/test_{name}.py"
+        green = f"printf 'def test_{name}():\\n    assert True\\n' > tests/test_{name}.py"
+        return task_yaml(name, red=red, green=green, allowed=allowed)
+
+    tasks = own_task("a", "[tests/test_a.py]") + own_task("b", "[tests/test_b.py]") + own_task("c", "[tests/]")
+    root = make_project(git_repo, tasks, policy_with(max_running_attempts=2))
+    code, out = run(root)
+    assert code == 0, out
+    order = [(e.kind, e.task) for e in read_events(find_repo(root)) if e.kind.startswith("attempt.")]
+    starts = {task: order.index(("attempt.started", task)) for task in "abc"}
+    ends = {task: order.index(("attempt.succeeded", task)) for task in "abc"}
+    ran_together = {tuple(sorted((x, y))) for x in "abc" for y in "abc"
+                    if x != y and starts[x] < ends[y] and starts[y] < ends[x]}
+    assert ran_together == {("a", "b")}  # c's tests/ overlaps both, so it ran alone
