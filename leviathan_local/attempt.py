@@ -22,12 +22,13 @@ from leviathan_local.contract import load_contract
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.gates import Violation, scope_violations, secret_findings
 from leviathan_local.gitrepo import (
-    RepoPaths, add_worktree, added_lines, branch_head, changes_since, commit_staged, find_repo, remove_worktree,
+    RepoPaths, added_lines, branch_head, changes_since, commit_staged, delete_branch, detach_worktree, find_repo,
 )
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import CommandResult, run_shell
+from leviathan_local.worktree_pool import attempt_worktree
 
 PHASES = ("red", "green", "refactor")
 
@@ -101,14 +102,12 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
         return AttemptResult(task_id, attempt_id, branch, "already_done", "task already marked completed in backlog")
     check_agent(policy, task)
     base = branch_head(paths, load_contract(paths).default_branch)
-    worktree = paths.root / "worktrees" / f"{task_id}-{short}"
     log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
                                  "branch_name": branch})
     events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
-    add_worktree(paths, f"{task_id}-{short}", worktree, branch, base)
-    with open(log_path, "w") as log:
+    with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
         attempt = _Attempt(paths, policy, task, attempt_id, branch, worktree, base, log,
                            time.monotonic() + policy.limits.attempt_timeout_seconds, stop)
         try:
@@ -224,11 +223,10 @@ def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail:
 
 def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    # Keep what the agent did on the branch for inspection, then drop the worktree.
+    # Keep what the agent did on the branch for inspection; the slot is reset for the next attempt.
     changes_since(attempt.worktree, attempt.base)
     kept = commit_staged(attempt.worktree, f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
                                            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
-    remove_worktree(paths, attempt.worktree.name, attempt.worktree)
     attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
     if failure.interrupted:
         changes = {**status_fields(task, Status.READY), "attempts": attempts}
@@ -248,7 +246,8 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
 
 def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    remove_worktree(paths, attempt.worktree.name, attempt.worktree, delete_branch=attempt.branch)
+    detach_worktree(attempt.worktree)
+    delete_branch(paths, attempt.branch)  # it holds nothing: no phase ran
     update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
                                  "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
                                  "blocked_from": Status.READY.value})

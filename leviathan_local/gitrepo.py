@@ -230,3 +230,36 @@ def init_with_commit(root: Path, message: str, branch: str = "main") -> RepoPath
     signature = _signature(repo)
     repo.create_commit("HEAD", signature, signature, message, index.write_tree(), [])
     return find_repo(root)
+
+
+def reset_worktree(location: Path, branch: str, base: str) -> None:
+    """Point an existing worktree at a new branch ``branch`` created at ``base``, and make its
+    files exactly ``base``'s: changed files restored, untracked and ignored files removed."""
+    repo = _repository(location)
+    repo.branches.local.create(branch, repo.get(base))
+    repo.set_head(f"refs/heads/{branch}")
+    strategy = pygit2.enums.CheckoutStrategy
+    repo.checkout_head(strategy=strategy.FORCE | strategy.REMOVE_UNTRACKED | strategy.REMOVE_IGNORED)
+
+
+def worktree_branch(location: Path) -> str | None:
+    """The branch checked out in a worktree (None if detached or gone)."""
+    try:
+        repo = _repository(location)
+    except pygit2.GitError:
+        return None
+    return None if repo.head_is_detached else repo.head.shorthand
+
+
+def detach_worktree(location: Path) -> None:
+    """Leave the worktree's branch (HEAD detached at the same commit), so the branch can be
+    checked out, merged or deleted elsewhere while the slot waits for its next attempt."""
+    repo = _repository(location)
+    if not repo.head_is_detached:
+        repo.set_head(repo.head.target)
+
+
+def delete_branch(paths: RepoPaths, branch: str) -> None:
+    repo = _repository(paths.git_dir)
+    if branch in repo.branches.local:
+        repo.branches.local.delete(branch)

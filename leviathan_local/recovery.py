@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.gitrepo import RepoPaths, list_worktrees, remove_worktree
+from leviathan_local.gitrepo import RepoPaths, list_worktrees, remove_worktree, worktree_branch
 from leviathan_local.model import Status, status_fields
 from leviathan_local.policy_load import load_policy
 
@@ -31,10 +31,9 @@ def recover_stale_run(paths: RepoPaths, stale: dict) -> list[str]:
 
 
 def _remove_worktree_of(paths: RepoPaths, branch: str) -> list[str]:
-    """The interrupted attempt's worktree goes; worktrees of branches waiting for review stay."""
-    name = branch.removeprefix("agent/")
-    for known, location in list_worktrees(paths):
-        if branch and known == name:
-            remove_worktree(paths, known, location)
+    """The worktree the dead attempt left on its branch goes (a pool slot is simply re-created)."""
+    for name, location in list_worktrees(paths):
+        if branch and worktree_branch(location) == branch:
+            remove_worktree(paths, name, location)
             return [f"removed orphan worktree {location.relative_to(paths.root)} (branch {branch} kept)"]
     return []

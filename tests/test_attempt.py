@@ -57,8 +57,8 @@ def test_each_failure_fails_the_attempt_and_counts_it(git_repo: Path, task: str,
     assert result.reason.startswith(phase) and reason in result.reason, result.reason
     task_after = load_backlog(find_repo(root)).task("t")
     assert task_after.status is Status.READY and task_after.attempts == 1
-    assert not (root / "worktrees" / result.branch.removeprefix("agent/")).exists()
     assert result.branch in git(root, "branch", "--list", result.branch)  # kept for inspection
+    assert "+" not in git(root, "branch", "--list", result.branch)  # and not checked out anywhere
 
 
 def test_a_failing_invariant_fails_the_gates(git_repo: Path) -> None:
@@ -138,7 +138,19 @@ def test_command_agent_gets_the_phase_environment_and_a_prompt(git_repo: Path) -
     lines = trace.read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["red", "green", "refactor"]
     assert all(line.split()[1:3] == ["cmd", result.attempt_id] for line in lines)
-    assert lines[0].split()[3] == str(root / "worktrees" / result.branch.removeprefix("agent/"))
+    assert lines[0].split()[3] == str(root / "worktrees" / "slot-0")
     green_prompt = Path(f"{trace}.green.md").read_text()
     assert "add(2, 3) is 5" in green_prompt and "- calc.py" in green_prompt
     assert "FAILED" in green_prompt or "Error" in green_prompt  # the red phase's failing test output
+
+
+def test_every_attempt_gets_a_pristine_tree_at_its_base(git_repo: Path) -> None:
+    """A reused slot holds nothing from the attempt before: no changed, untracked or ignored file."""
+    dirty = "echo junk >> tests/test_base.py; echo x > stray.txt; mkdir -p __pycache__; echo c > __pycache__/x.pyc"
+    root = make_project(git_repo, task_yaml("first", green=dirty) + task_yaml("second", red=f"ls -a > {git_repo.parent}/seen.txt; " + RED))
+    assert attempt(root, "first").outcome == "failed"
+    assert attempt(root, "second").outcome == "succeeded"
+    seen = (git_repo.parent / "seen.txt").read_text().split()
+    assert "stray.txt" not in seen and "__pycache__" not in seen
+    assert git(root, "show", "agent/" + git(root, "branch", "--list", "agent/second-*").split()[-1].removeprefix("agent/")
+               + ":tests/test_base.py") == "def test_base():\n    assert True\n"

@@ -105,7 +105,7 @@ def test_sigterm_mid_attempt_stops_cleanly_and_commits(git_repo: Path) -> None:
     task = load_backlog(find_repo(root)).task("a")
     assert task.status is Status.READY and task.attempts == 0  # an interrupted attempt is not counted
     assert last_commit(root) == (HALT_MESSAGE.format("ShutdownRequested"), [".leviathan/backlog.yaml"])
-    assert not any((root / "worktrees").iterdir())
+    assert "[agent/" not in git(root, "worktree", "list")  # the slot let go of the attempt's branch
 
 
 def test_a_second_run_is_refused_while_one_holds_the_lock(git_repo: Path) -> None:
