@@ -154,3 +154,30 @@ def test_every_attempt_gets_a_pristine_tree_at_its_base(git_repo: Path) -> None:
     assert "stray.txt" not in seen and "__pycache__" not in seen
     assert git(root, "show", "agent/" + git(root, "branch", "--list", "agent/second-*").split()[-1].removeprefix("agent/")
                + ":tests/test_base.py") == "def test_base():\n    assert True\n"
+
+
+def test_timeout_kills_a_stubborn_grandchild_of_the_agent(git_repo: Path) -> None:
+    import os
+
+    pid_file = git_repo.parent / "grandchild.pid"
+    stubborn = f"bash -c 'trap \\\"\\\" TERM; echo $$ > {pid_file}; while true; do sleep 0.05; done' & wait"
+    policy = POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 1")
+    root = make_project(git_repo, task_yaml("t", red=stubborn), policy)
+    result = attempt(root, "t")
+    assert result.outcome == "failed" and "timed out" in result.reason
+    grandchild = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(200):  # reaping is asynchronous; the group was SIGKILLed
+            os.kill(grandchild, 0)
+            __import__("time").sleep(0.02)
+        os.kill(grandchild, 9)  # clean up before failing
+        raise AssertionError("the grandchild survived")
+
+
+def test_a_manual_agent_in_a_headless_run_escalates_to_a_human(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("t"), POLICY.replace("agent: {kind: recipe}", "agent: {kind: manual}"))
+    result = attempt(root, "t")
+    assert result.outcome == "needs_human"
+    task = load_backlog(find_repo(root)).task("t")
+    assert task.status is Status.BLOCKED and task.get("blocked_type") == "escalation"
+    assert task.attempts == 0 and git(root, "branch", "--list", "agent/*") == ""
