@@ -8,7 +8,7 @@ from conftest import git, write
 
 POLICY = """\
 tdd:
-  test_command: "python -m pytest -q -p no:cacheprovider tests"
+  test_command: "python -m unittest discover -s tests -q"
   test_globs: ["tests/**"]
 agent: {kind: recipe}
 limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}
@@ -16,7 +16,13 @@ scopes:
   docs: {allowed_paths: [docs/], tdd: false}
 """
 
-RED = "printf 'from calc import add\\n\\ndef test_add():\\n    assert add(2, 3) == 5\\n' > tests/test_add.py"
+def unittest_file(name: str, assertion: str, imports: str = "") -> str:
+    """A shell command writing tests/test_<name>.py (unittest: several times faster than pytest)."""
+    body = f"import unittest\\n{imports}\\n\\nclass Test(unittest.TestCase):\\n    def test_{name}(self):\\n        {assertion}\\n"
+    return f"printf '{body}' > tests/test_{name}.py"
+
+
+RED = unittest_file("add", "self.assertEqual(add(2, 3), 5)", "from calc import add")
 GREEN = "printf 'def add(a, b):\\n    return a + b\\n' > calc.py"
 
 
@@ -34,7 +40,8 @@ def _quote(command: str) -> str:
 
 def make_project(root: Path, tasks: str, policy: str = POLICY) -> Path:
     write(root / ".gitignore", "worktrees/\n__pycache__/\n")
-    write(root / "tests" / "test_base.py", "def test_base():\n    assert True\n")
+    write(root / "tests" / "test_base.py",
+          "import unittest\n\n\nclass Base(unittest.TestCase):\n    def test_base(self):\n        pass\n")
     write(root / ".leviathan" / "policy.yaml", policy)
     write(root / ".leviathan" / "backlog.yaml", "tasks:\n" + tasks)
     git(root, "add", "-A")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml
+from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml, unittest_file
 from leviathan_local import events
 from leviathan_local.attempt import run_attempt
 from leviathan_local.backlog_store import load_backlog
@@ -41,7 +41,7 @@ def test_a_full_cycle_commits_the_work_and_the_completion_together(git_repo: Pat
 
 @pytest.mark.parametrize(("task", "phase", "reason"), [
     (task_yaml("t", red="true"), "red", "no test file changed"),
-    (task_yaml("t", red="printf 'def test_ok():\\n    pass\\n' > tests/test_ok.py"), "red", "proves nothing"),
+    (task_yaml("t", red=unittest_file("ok", "pass")), "red", "proves nothing"),
     (task_yaml("t", green="true"), "green", "test command failed"),
     (task_yaml("t", refactor="printf 'def add(a, b):\\n    return a - b\\n' > calc.py"), "refactor", "failed"),
     (task_yaml("t", refactor="echo x > notes.txt"), "gates", "notes.txt: outside allowed_paths"),
@@ -49,7 +49,8 @@ def test_a_full_cycle_commits_the_work_and_the_completion_together(git_repo: Pat
     (task_yaml("t", refactor="echo \"TOKEN = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'\" >> calc.py"), "gates",
      "looks like a GitHub token"),
     (task_yaml("t", green=GREEN + " && exit 4"), "green", "agent exited with 4"),
-])
+], ids=["red-no-test", "red-passes", "green-fails", "refactor-breaks", "out-of-scope", "edits-backlog",
+        "adds-secret", "agent-exit-code"])
 def test_each_failure_fails_the_attempt_and_counts_it(git_repo: Path, task: str, phase: str, reason: str) -> None:
     root = make_project(git_repo, task)
     result = attempt(root, "t")
@@ -153,7 +154,7 @@ def test_every_attempt_gets_a_pristine_tree_at_its_base(git_repo: Path) -> None:
     seen = (git_repo.parent / "seen.txt").read_text().split()
     assert "stray.txt" not in seen and "__pycache__" not in seen
     assert git(root, "show", "agent/" + git(root, "branch", "--list", "agent/second-*").split()[-1].removeprefix("agent/")
-               + ":tests/test_base.py") == "def test_base():\n    assert True\n"
+               + ":tests/test_base.py") == (root / "tests" / "test_base.py").read_text()
 
 
 def test_timeout_kills_a_stubborn_grandchild_of_the_agent(git_repo: Path) -> None:

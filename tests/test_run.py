@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from engine_fixtures import POLICY, make_project, task_yaml
+from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.run import run_headless
 from leviathan_local.gitrepo import add_worktree, branch_head, find_repo
@@ -69,7 +69,8 @@ def policy_with(**limits) -> str:
     (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)}, "FilterExhausted", 0),
     (task_yaml("a"), {}, {"only": ("type=security",)}, "NoMatchingItems", 0),
     (task_yaml("a"), {"max_open_reviews": 1}, {}, "AllDoneOrBlocked", 0),
-])
+], ids=["CapReached", "CircuitBreakerTripped", "TargetCompleted", "TargetBlocked", "FilterExhausted",
+        "NoMatchingItems", "AllDoneOrBlocked-open-reviews"])
 def test_halt_reasons(git_repo: Path, tasks, limits, options, reason, code) -> None:
     root = make_project(git_repo, tasks, policy_with(**limits))
     with open(root / ".leviathan" / "backlog.yaml", "a") as backlog:
@@ -181,8 +182,7 @@ def test_parallel_attempts_never_share_paths(git_repo: Path) -> None:
     from leviathan_local.events import read_events
 
     def own_task(name: str, allowed: str) -> str:
-        red = f"printf 'def test_{name}():\\n    assert False\\n' > tests/test_{name}.py"
-        green = f"printf 'def test_{name}():\\n    assert True\\n' > tests/test_{name}.py"
+        red, green = unittest_file(name, "self.fail()"), unittest_file(name, "pass")
         return task_yaml(name, red=red, green=green, allowed=allowed)
 
     tasks = own_task("a", "[tests/test_a.py]") + own_task("b", "[tests/test_b.py]") + own_task("c", "[tests/]")
