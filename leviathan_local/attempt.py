@@ -116,6 +116,10 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             return _fail(attempt, failure)
         except NeedsHuman as waiting:
             return _escalate(attempt, str(waiting))
+        except Exception as error:
+            # The tool's own failure, not the agent's: put the task back uncounted, then report.
+            _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+            raise
     update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
                                  "branch_name": branch})
     events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TextIO
 
 from leviathan_local.attempt import AttemptResult, run_attempt
-from leviathan_local.errors import EXIT_OK, EXIT_WORK_FAILED
+from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.signals import stop_on_signals
 
 
 def run_attempt_command(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    result = run_attempt(paths, task_id)
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        result = run_attempt(paths, task_id, stop)
     out.write(render_attempt(result, paths))
+    if result.outcome == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_OK if result.outcome in ("succeeded", "already_done") else EXIT_WORK_FAILED
 
 

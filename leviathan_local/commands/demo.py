@@ -27,7 +27,7 @@ def run_demo(path: Path | None = None, out: TextIO | None = None) -> int:
         "\nWhere to look:\n"
         f"  cd {root}\n"
         "  git branch --list 'agent/*'        # one branch per attempt; successful ones wait for review\n"
-        "  git log -1 --stat agent/subtract-* # the work and the task's completion in one commit\n"
+        "  git log -1 --stat --branches='agent/subtract-*'  # the work and the task's completion in one commit\n"
         "  leviathan events                   # the hash-chained event log (leviathan events verify)\n"
         "  leviathan plan                     # what is left, and why\n"
     )

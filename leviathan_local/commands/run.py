@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TextIO
 
 from leviathan_local.commands.attempt import render_attempt
 from leviathan_local.errors import BacklogError
 from leviathan_local.gitrepo import RepoPaths
 from leviathan_local.runner import RunOptions, run
+from leviathan_local.signals import stop_on_signals
 
 
 def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[str, ...] = (),
@@ -21,7 +19,7 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
     out = out or sys.stdout
     options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch)
     stop = stop or threading.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         report = run(paths, options, stop)
     for result in report.attempts:
         out.write(render_attempt(result, paths))
@@ -43,18 +41,3 @@ def parse_only(filters: tuple[str, ...]) -> dict[str, frozenset[str]]:
         chosen = frozenset(v.strip().lower() for v in values.split(",") if v.strip())
         parsed[key.strip()] = parsed.get(key.strip(), frozenset()) | chosen
     return parsed
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be installed from the main thread (tests, the TUI)
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
