@@ -111,12 +111,13 @@ def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], o
 
 @cli.command()
 @click.argument("task_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (for runners).")
 @click.pass_obj
-def attempt(obj: Context, task_id: str) -> None:
+def attempt(obj: Context, task_id: str, as_json: bool) -> None:
     """Run one attempt at a task in its own worktree (red, green, refactor, gates, commit)."""
     from leviathan_local.commands.attempt import run_attempt_command
 
-    raise SystemExit(run_attempt_command(obj.paths(), task_id))
+    raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json))
 
 
 @cli.group(invoke_without_command=True)

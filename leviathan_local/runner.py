@@ -6,18 +6,23 @@ if it is dirty, staging nothing else (seed 002).
 
 from __future__ import annotations
 
+import json
 import logging
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
-from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 
 from leviathan_local import events, globs
-from leviathan_local.attempt import AttemptResult, run_attempt
+from leviathan_local.attempt import AttemptResult, PhaseRecord, run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
-from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError
+from leviathan_local.errors import (
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
+)
 from leviathan_local.gitrepo import RepoPaths, commit_file, file_is_dirty
 from leviathan_local.model import Status, Task
 from leviathan_local.policy import Policy
@@ -170,10 +175,29 @@ def _task_paths(task: Task, policy: Policy) -> list[str]:
 def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event) -> list[AttemptResult]:
     if len(batch) == 1:
         return [run_attempt(paths, batch[0].id, stop)]
-    # Threads suffice: the work happens in child processes, and every shared file the
-    # attempts write (backlog, event log) is guarded by its own lock.
-    with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="attempt") as executor:
-        return list(executor.map(lambda task: run_attempt(paths, task.id, stop), batch))
+    # In parallel, each attempt is its own `leviathan attempt` process: the unit a remote
+    # runner would execute too. Every file they share (backlog, event log) has its own lock.
+    children = [subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "attempt",
+                                  task.id, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for task in batch]
+    while any(child.poll() is None for child in children):
+        if stop.wait(0.1):
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)  # the child stops its commands and reports
+            break
+    return [_child_result(child, task) for child, task in zip(children, batch)]
+
+
+def _child_result(child: subprocess.Popen[str], task: Task) -> AttemptResult:
+    out, err = child.communicate()
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        raise WorkFailedError(f"the attempt process for {task.id} ended with exit {child.returncode}",
+                              hint=(err.strip().splitlines() or ["no output"])[-1]) from None
+    data["phases"] = [PhaseRecord(**phase) for phase in data["phases"]]
+    return AttemptResult(**data)
 
 
 def wait_for_change(paths: RepoPaths, stop: threading.Event) -> bool:

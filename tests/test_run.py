@@ -195,3 +195,24 @@ def test_parallel_attempts_never_share_paths(git_repo: Path) -> None:
     ran_together = {tuple(sorted((x, y))) for x in "abc" for y in "abc"
                     if x != y and starts[x] < ends[y] and starts[y] < ends[x]}
     assert ran_together == {("a", "b")}  # c's tests/ overlaps both, so it ran alone
+
+
+def test_a_stop_reaches_parallel_attempt_processes(git_repo: Path) -> None:
+    markers = git_repo.parent
+    tasks = "".join(task_yaml(name, red=f"touch {markers}/{name}.started && sleep 60",
+                              allowed=f"[tests/test_{name}.py]") for name in ("a", "b"))
+    root = make_project(git_repo, tasks, policy_with(max_running_attempts=2))
+    stop = threading.Event()
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=run(root, stop=stop)))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not all((markers / f"{name}.started").exists() for name in "ab"):
+        assert runner.is_alive() and time.monotonic() < deadline
+        time.sleep(0.05)
+    stop.set()
+    runner.join(timeout=60)
+    code, out = outcome["result"]
+    assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
+    tasks_after = load_backlog(find_repo(root)).tasks
+    assert [(t.status, t.attempts) for t in tasks_after] == [(Status.READY, 0), (Status.READY, 0)]

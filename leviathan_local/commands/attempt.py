@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+from dataclasses import asdict
 from typing import TextIO
 
 from leviathan_local.attempt import AttemptResult, run_attempt
@@ -12,12 +14,12 @@ from leviathan_local.gitrepo import RepoPaths
 from leviathan_local.signals import stop_on_signals
 
 
-def run_attempt_command(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
+def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     stop = threading.Event()
     with stop_on_signals(stop):
         result = run_attempt(paths, task_id, stop)
-    out.write(render_attempt(result, paths))
+    out.write(json.dumps(asdict(result)) + "\n" if as_json else render_attempt(result, paths))
     if result.outcome == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.outcome in ("succeeded", "already_done") else EXIT_WORK_FAILED
