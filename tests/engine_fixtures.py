@@ -1,4 +1,9 @@
-"""A small Python project in a throw-away repository, with a recipe agent: no network needed."""
+"""A small Python project in a throw-away repository, worked on by a scripted `command` agent.
+
+The agent is a script outside the repository that runs, for the phase in
+``LEVIATHAN_PHASE``, the shell steps the test wrote into the task (`steps:`): a stand-in for
+Claude Code or aider that needs no network. ``RECIPE_POLICY`` uses the built-in recipe agent.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,15 @@ from pathlib import Path
 
 from conftest import git, write
 
-POLICY = """\
+SCRIPTED_AGENT = """\
+import os, subprocess, sys, yaml
+backlog = yaml.safe_load(open(".leviathan/backlog.yaml"))
+task = next(t for t in backlog["tasks"] if t["id"] == os.environ["LEVIATHAN_TASK_ID"])
+steps = (task.get("steps") or {}).get(os.environ["LEVIATHAN_PHASE"]) or []
+sys.exit(subprocess.run(["bash", "-ec", "\\n".join(steps) or "true"]).returncode)
+"""
+
+RECIPE_POLICY = """\
 tdd:
   test_command: "python -m unittest discover -s tests -q"
   test_globs: ["tests/**"]
@@ -38,7 +51,13 @@ def _quote(command: str) -> str:
     return '"' + command.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+POLICY = RECIPE_POLICY.replace("agent: {kind: recipe}", 'agent: {kind: command, command: "python AGENT_SCRIPT"}')
+
+
 def make_project(root: Path, tasks: str, policy: str = POLICY) -> Path:
+    agent = root.parent / "scripted_agent.py"
+    agent.write_text(SCRIPTED_AGENT)
+    policy = policy.replace("AGENT_SCRIPT", str(agent))
     write(root / ".gitignore", "worktrees/\n__pycache__/\n")
     write(root / "tests" / "test_base.py",
           "import unittest\n\n\nclass Base(unittest.TestCase):\n    def test_base(self):\n        pass\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml, unittest_file
+from engine_fixtures import GREEN, POLICY, RECIPE_POLICY, RED, make_project, task_yaml, unittest_file
 from leviathan_local import events
 from leviathan_local.attempt import run_attempt
 from leviathan_local.backlog_store import load_backlog
@@ -130,7 +130,7 @@ def test_command_agent_gets_the_phase_environment_and_a_prompt(git_repo: Path) -
     )
     script.chmod(0o755)
     trace = git_repo.parent / "trace.txt"
-    policy = POLICY.replace("agent: {kind: recipe}", f'agent: {{kind: command, command: "AGENT_TRACE={trace} {script}"}}')
+    policy = RECIPE_POLICY.replace("agent: {kind: recipe}", f'agent: {{kind: command, command: "AGENT_TRACE={trace} {script}"}}')
     task = "  - id: cmd\n    title: Add with a command agent\n    status: ready\n    allowed_paths: [calc.py, tests/]\n" \
            "    acceptance_criteria: [\"add(2, 3) is 5\"]\n"
     root = make_project(git_repo, task, policy)
@@ -176,9 +176,14 @@ def test_timeout_kills_a_stubborn_grandchild_of_the_agent(git_repo: Path) -> Non
 
 
 def test_a_manual_agent_in_a_headless_run_escalates_to_a_human(git_repo: Path) -> None:
-    root = make_project(git_repo, task_yaml("t"), POLICY.replace("agent: {kind: recipe}", "agent: {kind: manual}"))
+    root = make_project(git_repo, task_yaml("t"), RECIPE_POLICY.replace("agent: {kind: recipe}", "agent: {kind: manual}"))
     result = attempt(root, "t")
     assert result.outcome == "needs_human"
     task = load_backlog(find_repo(root)).task("t")
     assert task.status is Status.BLOCKED and task.get("blocked_type") == "escalation"
     assert task.attempts == 0 and git(root, "branch", "--list", "agent/*") == ""
+
+
+def test_the_recipe_agent_runs_the_tasks_own_steps(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add"), RECIPE_POLICY)
+    assert attempt(root, "add").outcome == "succeeded"

@@ -154,7 +154,10 @@ def test_unknown_target_is_bad_input(git_repo: Path) -> None:
 def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
     from leviathan_local.events import read_events
 
-    root = make_project(git_repo, "", policy_with())  # a backlog with no tasks at all
+    # A backlog with no tasks at all. The recipe agent reads the task from the main checkout:
+    # the human's new task is not committed, so an agent reading the worktree would not see it.
+    root = make_project(git_repo, "", policy_with().replace('{kind: command, command: "python AGENT_SCRIPT"}',
+                                                            "{kind: recipe}"))
     paths = find_repo(root)
     stop = threading.Event()
     outcome: dict[str, object] = {}
