@@ -38,13 +38,16 @@ class PhaseContext:
     last_test_output: str
 
 
-def check_agent(policy: Policy, task: Task) -> None:
-    kind = policy.agent.kind
-    if kind is None:
+def require_agent(policy: Policy) -> None:
+    if policy.agent.kind is None:
         raise ConfigError("no agent configured in .leviathan/policy.yaml",
                           hint='add e.g. `agent: {kind: command, command: "claude -p --permission-mode acceptEdits"}`, '
                                "or `agent: {kind: recipe}` to run each task's own `steps`")
-    if kind == "recipe" and not task.get("steps"):
+
+
+def check_agent(policy: Policy, task: Task) -> None:
+    require_agent(policy)
+    if policy.agent.kind == "recipe" and not task.get("steps"):
         raise ConfigError(f"task {task.id!r} has no `steps`, which the recipe agent runs",
                           hint="add `steps: {red: [...], green: [...], refactor: [...]}` to the task")
 

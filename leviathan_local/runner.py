@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from leviathan_local import events, globs
+from leviathan_local.agents import require_agent
 from leviathan_local.attempt import AttemptResult, PhaseRecord, run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
@@ -80,13 +81,16 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
         if stale:
             report.notes.extend(recover_stale_run(paths, stale))
         _check_targets(paths, options)
+        require_agent(load_policy(paths))  # before anything is written or logged
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:
             report.halt_reason = _loop(paths, options, stop, report)
         finally:
-            reason = report.halt_reason or HaltReason.SHUTDOWN_REQUESTED
-            report.halt_commit = commit_backlog_on_halt(paths, reason, report)
-            events.append_event(paths, "run.halted", None, reason=reason.value, commit=report.halt_commit)
+            # An error is no halt reason, but what the run already decided is saved all the same.
+            label = report.halt_reason.value if report.halt_reason else "Error"
+            report.halt_commit = commit_backlog_on_halt(paths, label, report)
+            events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
+                                reason=label, commit=report.halt_commit)
     return report
 
 
@@ -234,17 +238,17 @@ def _empty_pool_reason(tasks: list[Task], options: RunOptions, report: RunReport
     return HaltReason.ALL_DONE_OR_BLOCKED
 
 
-def commit_backlog_on_halt(paths: RepoPaths, reason: HaltReason, report: RunReport) -> str | None:
+def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport) -> str | None:
     """Commit the backlog alone iff it is dirty; a git failure is a warning, never a crash."""
     try:
         load_backlog(paths)  # never commit a file that does not load (a human may be mid-edit)
         if not file_is_dirty(paths, BACKLOG_PATH):
             return None
-        commit = commit_file(paths, BACKLOG_PATH, f"[leviathan] Save backlog state on halt ({reason.value})")
+        commit = commit_file(paths, BACKLOG_PATH, f"[leviathan] Save backlog state on halt ({reason})")
     except Exception as error:  # noqa: BLE001 - whatever git says, the halt must finish cleanly
         message = f"warning: backlog not committed on halt: {error}"
         log.warning(message)
         report.notes.append(message)
         return None
-    log.info("committed the backlog on halt (%s): %s", reason.value, commit[:12])
+    log.info("committed the backlog on halt (%s): %s", reason, commit[:12])
     return commit

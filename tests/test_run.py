@@ -219,3 +219,14 @@ def test_a_stop_reaches_parallel_attempt_processes(git_repo: Path) -> None:
     assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
     tasks_after = load_backlog(find_repo(root)).tasks
     assert [(t.status, t.attempts) for t in tasks_after] == [(Status.READY, 0), (Status.READY, 0)]
+
+
+def test_a_run_without_an_agent_stops_before_anything_is_written(git_repo: Path) -> None:
+    from leviathan_local.errors import ConfigError
+
+    root = make_project(git_repo, task_yaml("a"), policy_with().replace(
+        'agent: {kind: command, command: "python AGENT_SCRIPT"}\n', ""))
+    with pytest.raises(ConfigError, match="no agent configured"):
+        run(root)
+    assert git(root, "status", "--porcelain") == ""
+    assert not (root / ".git" / "leviathan" / "events.ndjson").exists()
