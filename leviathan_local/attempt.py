@@ -128,7 +128,7 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
 
 
 def _cycle(attempt: _Attempt) -> str:
-    scope = attempt.policy.scopes.get(str(attempt.task.get("scope")))
+    scope = attempt.policy.scope_named(attempt.task.get("scope"))
     tdd = scope.tdd if scope else True
     for phase in PHASES:
         if phase == "red" and not tdd:
@@ -180,7 +180,7 @@ def _verify(attempt: _Attempt, phase: str) -> None:
 def _gates(attempt: _Attempt, scope) -> None:
     started = time.monotonic()
     task, policy = attempt.task, attempt.policy
-    allowed = task.allowed_paths or list(scope.allowed_paths if scope else ())
+    allowed = policy.paths_for(task.allowed_paths, scope)
     problems: list[Violation] = scope_violations(changes_since(attempt.worktree, attempt.base), allowed,
                                                  policy.forbidden_for(scope))
     problems += secret_findings(added_lines(attempt.worktree, attempt.base))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from leviathan_local import globs
 from leviathan_local.backlog_parse import LocatedItem, ParsedItem
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.model import (
@@ -121,7 +122,7 @@ def _field_problem(field: str, value: Any) -> str | None:
     elif canonical in LIST_FIELDS and value is not None and not _is_list_of_scalars(value):
         return _list_problem(value)
     elif canonical == "allowed_paths" and value:
-        escaping = [p for p in value if _escapes_repo(str(p))]
+        escaping = [p for p in value if globs.escapes_repo(str(p))]
         if escaping:
             return f"paths must stay inside the repository (no `..`, not absolute): {', '.join(map(str, escaping))}"
     elif canonical == "ready" and value is not None and not isinstance(value, bool):
@@ -149,10 +150,6 @@ def _list_problem(value: Any) -> str:
 
 def _is_list_of_scalars(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value)
-
-
-def _escapes_repo(path: str) -> bool:
-    return path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", path) is not None or ".." in re.split(r"[\\/]", path)
 
 
 def _is_timestamp(value: Any) -> bool:

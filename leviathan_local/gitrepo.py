@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,8 +123,6 @@ def add_worktree(paths: RepoPaths, name: str, location: Path, branch: str, base:
 
 def remove_worktree(paths: RepoPaths, name: str, location: Path, delete_branch: str | None = None) -> None:
     """Delete the worktree's files and its git metadata; optionally its branch too."""
-    import shutil
-
     shutil.rmtree(location, ignore_errors=True)
     repo = _repository(paths.git_dir)
     if name in repo.list_worktrees():

@@ -85,6 +85,14 @@ class Policy:
     discovery: DiscoverySettings = DiscoverySettings()
     reports: ReportSettings = ReportSettings()
 
+    def scope_named(self, name: object) -> Scope | None:
+        """The scope a task's `scope` field names (None when absent or not defined)."""
+        return self.scopes.get(str(name)) if name is not None else None
+
+    def paths_for(self, allowed_paths: list[str], scope: Scope | None) -> list[str]:
+        """A task's own allowed paths, or its scope's when it lists none."""
+        return allowed_paths or list(scope.allowed_paths if scope else ())
+
     def forbidden_for(self, scope: Scope | None) -> tuple[str, ...]:
         """Every pattern an agent may not touch: policy-wide, the scope's, and `.leviathan/**`."""
         extra = scope.forbidden_patterns if scope else ()

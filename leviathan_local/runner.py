@@ -172,8 +172,7 @@ def _paths_overlap(first: Task, second: Task, policy: Policy) -> bool:
 
 
 def _task_paths(task: Task, policy: Policy) -> list[str]:
-    scope = policy.scopes.get(str(task.get("scope")))
-    return task.allowed_paths or list(scope.allowed_paths if scope else ()) or ["**"]
+    return policy.paths_for(task.allowed_paths, policy.scope_named(task.get("scope"))) or ["**"]
 
 
 def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event) -> list[AttemptResult]:

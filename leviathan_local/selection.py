@@ -72,7 +72,7 @@ def skip_reason(task: Task, policy: Policy, statuses: dict[str, Status]) -> tupl
     scope, problem = _scope_problem(task, policy)
     if problem:
         return "scope", problem
-    paths = task.allowed_paths or list(scope.allowed_paths if scope else ())
+    paths = policy.paths_for(task.allowed_paths, scope)
     for path in paths:
         for pattern in policy.forbidden_for(scope):
             if globs.within(path, pattern):
@@ -84,7 +84,7 @@ def skip_reason(task: Task, policy: Policy, statuses: dict[str, Status]) -> tupl
 
 def _scope_problem(task: Task, policy: Policy) -> tuple[Scope | None, str | None]:
     name = task.get("scope")
-    scope = policy.scopes.get(str(name)) if name is not None else None
+    scope = policy.scope_named(name)
     if name is not None and scope is None and policy.scopes:
         known = ", ".join(sorted(policy.scopes)) or "none"
         return None, f"scope {name!r} is not defined in policy.yaml (defined: {known})"
