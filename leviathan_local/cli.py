@@ -141,6 +141,19 @@ def events_verify(obj: Context) -> None:
     raise SystemExit(run_verify(obj.paths()))
 
 
+@cli.command("merge-driver")
+@click.argument("base", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--marker-size", type=click.IntRange(min=1), default=7)
+@click.option("--path", "shown_path", default=".leviathan/backlog.yaml", help="The merged file's name, for messages.")
+def merge_driver_command(base: Path, ours: Path, theirs: Path, marker_size: int, shown_path: str) -> None:
+    """(Run by git.) Merge backlog.yaml task by task into OURS; exit 1 if conflicts remain."""
+    from leviathan_local.merge_driver import run_driver
+
+    raise SystemExit(run_driver(base, ours, theirs, marker_size=marker_size, path=shown_path))
+
+
 def report_error(error: LeviathanError) -> None:
     click.secho(f"error: {error.message}", fg="red", err=True)
     if error.hint:

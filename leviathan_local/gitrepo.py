@@ -262,3 +262,17 @@ def delete_branch(paths: RepoPaths, branch: str) -> None:
     repo = _repository(paths.git_dir)
     if branch in repo.branches.local:
         repo.branches.local.delete(branch)
+
+
+def set_repository_config(paths: RepoPaths, values: dict[str, str]) -> None:
+    """Write keys into the repository's own config (`.git/config`, shared by its worktrees)."""
+    config = _repository(paths.common_dir).config
+    for key, value in values.items():
+        config[key] = value
+
+
+def repository_config(paths: RepoPaths, key: str) -> str | None:
+    try:
+        return _repository(paths.common_dir).config[key]
+    except KeyError:
+        return None

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from leviathan_local import templates
+from leviathan_local import merge_driver, templates
 from leviathan_local.atomic import write_atomic
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.gitrepo import RepoPaths, current_branch
@@ -30,8 +30,12 @@ def run_init(paths: RepoPaths, out: TextIO | None = None) -> int:
         out.write(f"{'created' if created else 'kept   '} {path.relative_to(paths.root)}\n")
     if _ignore_worktrees(paths.root / ".gitignore"):
         out.write("added   worktrees/ to .gitignore\n")
+    if merge_driver.add_attribute(paths.root / ".gitattributes"):
+        out.write("added   the backlog merge driver to .gitattributes\n")
+    merge_driver.register_driver(paths)
+    out.write(f"set     merge.{merge_driver.DRIVER_NAME} in .git/config (git merges the backlog task by task)\n")
     out.write("\nNext: add tasks to .leviathan/backlog.yaml, then run `leviathan plan`.\n"
-              "Review and commit .leviathan/ and .gitignore yourself: init commits nothing.\n")
+              "Review and commit .leviathan/, .gitignore and .gitattributes yourself: init commits nothing.\n")
     return EXIT_OK
 
 

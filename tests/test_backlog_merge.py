@@ -1,0 +1,219 @@
+"""The semantic backlog merge: task by task, field by field, nothing a human wrote lost."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import git, write
+from leviathan_local import yamlio
+from leviathan_local.commands.init import run_init
+from leviathan_local.gitrepo import find_repo
+from leviathan_local.backlog_merge import merge_backlogs
+from leviathan_local.merge_driver import run_driver
+
+BASE = """\
+# Our backlog. Keep this header.
+tasks:
+  - id: alpha            # the first one
+    title: Alpha
+    status: ready
+    effort: 3
+    acceptance_criteria: [works]
+
+  - id: beta
+    title: Beta
+    status: ready
+    effort: 5
+    acceptance_criteria: [works]
+# trailing words
+"""
+
+WRITEBACK = {"status": "done", "completed_at": "2026-11-22T12:00:00Z", "last_attempt_id": "attempt-alpha-1",
+             "branch_name": "agent/alpha-1"}
+
+
+def tasks_of(text: str) -> dict[str, dict]:
+    return {str(task["id"]): task for task in yamlio.construct(yamlio.compose(text, "merged"))["tasks"]}
+
+
+def with_writeback(text: str, task_id: str, fields: dict[str, str]) -> str:
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.split("#")[0].strip() == f"- id: {task_id}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- id:")), len(lines))
+    body = [line for line in lines[start:end] if not line.lstrip().startswith("status:")]
+    insert_at = next(i for i, line in enumerate(body) if not line.strip() or line.startswith("#")) \
+        if any(not line.strip() or line.startswith("#") for line in body) else len(body)
+    extra = [f"    {name}: {value}\n" for name, value in fields.items()]
+    return "".join(lines[:start] + body[:insert_at] + extra + body[insert_at:] + lines[end:])
+
+
+def test_done_from_the_branch_wins_over_review_and_human_edits_stay() -> None:
+    ours = (BASE.replace("title: Beta", "title: Beta, better named  # human fix")
+                .replace("    status: ready\n    effort: 3", "    status: review\n    branch_name: agent/alpha-1\n"
+                                                           "    effort: 3")
+                .replace("Keep this header.\n", "Keep this header.\n# A human's new comment.\n"))
+    theirs = with_writeback(BASE, "alpha", WRITEBACK)
+    merged = merge_backlogs(BASE, ours, theirs)
+    assert merged.conflicts == [] and merged.by_task
+    tasks = tasks_of(merged.text)
+    assert {k: tasks["alpha"][k] for k in WRITEBACK} == WRITEBACK
+    assert tasks["beta"]["title"] == "Beta, better named"
+    for kept in ("# A human's new comment.", "# human fix", "# the first one", "# trailing words"):
+        assert kept in merged.text
+
+
+def test_the_same_human_field_changed_two_ways_conflicts_with_both_versions() -> None:
+    ours = BASE.replace("title: Beta", "title: Beta from Ann")
+    theirs = BASE.replace("title: Beta", "title: Beta from Bob").replace("effort: 5", "effort: 8")
+    merged = merge_backlogs(BASE, ours, theirs)
+    assert len(merged.conflicts) == 1 and "beta" in merged.conflicts[0] and "title" in merged.conflicts[0]
+    assert "<<<<<<< ours\n" in merged.text and "=======\n" in merged.text and ">>>>>>> theirs\n" in merged.text
+    assert "Beta from Ann" in merged.text and "Beta from Bob" in merged.text and "effort: 8" in merged.text
+    assert "title: Alpha" in merged.text  # the rest is merged as usual
+
+
+def test_a_task_added_on_each_side_lands_after_its_neighbour() -> None:
+    ours = BASE.replace("# trailing words\n", "  - id: gamma\n    title: Gamma\n# trailing words\n")
+    theirs = BASE.replace("\n  - id: beta", "  - id: alpha2\n    title: Alpha two\n\n  - id: beta")
+    merged = merge_backlogs(BASE, ours, theirs)
+    assert merged.conflicts == []
+    assert list(tasks_of(merged.text)) == ["alpha", "alpha2", "beta", "gamma"]
+
+
+def test_a_task_deleted_by_a_human_stays_deleted_unless_the_other_side_edited_it() -> None:
+    ours = BASE[:BASE.index("  - id: beta")] + "# trailing words\n"
+    progress = with_writeback(BASE, "beta", {"attempts": "1"})
+    assert list(tasks_of(merge_backlogs(BASE, ours, progress).text)) == ["alpha"]
+    edited = BASE.replace("title: Beta", "title: Beta renamed")
+    merged = merge_backlogs(BASE, ours, edited)
+    assert merged.conflicts and "Beta renamed" in merged.text
+
+
+def test_attempts_take_the_larger_count_and_tool_fields_merge_quietly() -> None:
+    ours = with_writeback(BASE, "beta", {"attempts": "2", "last_attempt_id": "attempt-beta-2"})
+    theirs = with_writeback(BASE, "beta", {"attempts": "1", "last_attempt_id": "attempt-beta-1"})
+    merged = merge_backlogs(BASE, ours, theirs)
+    assert merged.conflicts == []
+    assert tasks_of(merged.text)["beta"]["attempts"] == 2
+
+
+def test_an_unreadable_side_is_merged_line_by_line() -> None:
+    broken = BASE.replace("  - id: beta", "  - id: [beta")
+    merged = merge_backlogs(BASE, broken, BASE.replace("# Our backlog.", "# Their backlog."))
+    assert not merged.by_task and merged.conflicts == []
+    assert "id: [beta" in merged.text and "# Their backlog." in merged.text
+
+
+def test_the_driver_writes_ours_in_place_and_exits_one_on_conflict(tmp_path) -> None:
+    files = {}
+    for name, text in (("base", BASE), ("ours", BASE.replace("Alpha", "A1")), ("theirs", BASE.replace("Alpha", "A2"))):
+        files[name] = tmp_path / name
+        files[name].write_text(text)
+    err = io.StringIO()
+    assert run_driver(files["base"], files["ours"], files["theirs"], marker_size=9, err=err) == 1
+    text = files["ours"].read_text()
+    assert "<<<<<<<<< ours" in text and "A1" in text and "A2" in text
+    assert "merge conflict in .leviathan/backlog.yaml: task alpha" in err.getvalue()
+
+
+# --- property: human edits on one side, a tool writeback on the other, never lost ------------
+
+task_ids = st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True), min_size=2, max_size=6, unique=True)
+
+
+def render(ids: list[str], titles: dict[str, str], comments: dict[str, str]) -> str:
+    out = ["# backlog header\n", "tasks:\n"]
+    for task_id in ids:
+        out.append(f"  - id: {task_id}\n    title: '{titles.get(task_id, task_id.upper())}'\n    status: ready\n"
+                   f"    acceptance_criteria: [ok]\n")
+        if task_id in comments:
+            out.append(f"    # {comments[task_id]}\n")
+    return "".join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ids=task_ids, data=st.data())
+def test_human_edits_and_a_writeback_always_merge_without_loss(ids: list[str], data: st.DataObject) -> None:
+    base = render(ids, {}, {})
+    finished = data.draw(st.sampled_from(ids))
+    retitled = data.draw(st.lists(st.sampled_from(ids), unique=True))
+    commented = data.draw(st.lists(st.sampled_from(ids), unique=True))
+    new_ids = [f"new{n}" for n in range(data.draw(st.integers(0, 2)))]
+    titles = {task_id: f"Human title {task_id}" for task_id in retitled}
+    comments = {task_id: f"note on {task_id}" for task_id in commented}
+    ours = render(ids + new_ids, titles, comments).replace("# backlog header\n", "# backlog header\n# edited\n")
+    theirs = with_writeback(base, finished, {**WRITEBACK, "last_attempt_id": f"attempt-{finished}-1"})
+    for human_side, tool_side in ((ours, theirs), (theirs, ours)):
+        merged = merge_backlogs(base, human_side, tool_side)
+        assert merged.conflicts == [] and merged.by_task
+        tasks = tasks_of(merged.text)
+        assert set(tasks) == set(ids + new_ids)
+        assert tasks[finished]["status"] == "done" and tasks[finished]["last_attempt_id"] == f"attempt-{finished}-1"
+        for task_id in retitled:
+            assert tasks[task_id]["title"] == f"Human title {task_id}"
+        for text in [*comments.values(), "# edited"]:
+            assert text in merged.text
+
+
+# --- the driver under a plain `git merge` ----------------------------------------------------
+
+def registered_repo(root: Path) -> Path:
+    write(root / ".leviathan" / "backlog.yaml", BASE)
+    run_init(find_repo(root), out=io.StringIO())
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "backlog")
+    return root
+
+
+def agent_branch(root: Path, task_id: str) -> None:
+    git(root, "switch", "-qc", f"agent/{task_id}-1")
+    backlog = root / ".leviathan" / "backlog.yaml"
+    backlog.write_text(with_writeback(backlog.read_text(), task_id,
+                                      {**WRITEBACK, "last_attempt_id": f"attempt-{task_id}-1"}))
+    write(root / f"{task_id}.py", "done = True\n")
+    git(root, "commit", "-qam", f"complete {task_id}")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", f"{task_id} code")
+    git(root, "switch", "-q", "main")
+
+
+def test_git_merges_two_agent_branches_and_a_human_edit_without_conflicts(git_repo: Path) -> None:
+    root = registered_repo(git_repo)
+    agent_branch(root, "alpha")
+    agent_branch(root, "beta")
+    backlog = root / ".leviathan" / "backlog.yaml"
+    backlog.write_text(backlog.read_text().replace("title: Beta", "title: Beta  # renamed? no: annotated")
+                       .replace("# trailing words\n", "  - id: gamma\n    title: Gamma\n# trailing words\n"))
+    git(root, "commit", "-qam", "human edit")
+    plain = subprocess.run(["git", "-c", "merge.leviathan-backlog.driver=false", "merge", "--no-commit", "agent/beta-1"],
+                           cwd=root, capture_output=True, text=True)
+    assert plain.returncode != 0  # without the driver, git would stop here
+    git(root, "merge", "--abort")
+    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")
+    git(root, "merge", "-q", "--no-edit", "agent/beta-1")
+    tasks = tasks_of(backlog.read_text())
+    assert [tasks[t]["status"] for t in ("alpha", "beta")] == ["done", "done"]
+    assert tasks["beta"]["last_attempt_id"] == "attempt-beta-1" and "gamma" in tasks
+    assert "# renamed? no: annotated" in backlog.read_text()
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_genuine_conflict_still_conflicts_under_git_merge(git_repo: Path) -> None:
+    root = registered_repo(git_repo)
+    backlog = root / ".leviathan" / "backlog.yaml"
+    git(root, "switch", "-qc", "ann")
+    backlog.write_text(BASE.replace("title: Alpha", "title: Alpha by Ann"))
+    git(root, "commit", "-qam", "ann")
+    git(root, "switch", "-q", "main")
+    backlog.write_text(BASE.replace("title: Alpha", "title: Alpha by Bob"))
+    git(root, "commit", "-qam", "bob")
+    result = subprocess.run(["git", "merge", "ann"], cwd=root, capture_output=True, text=True)
+    assert result.returncode != 0 and "CONFLICT" in result.stdout
+    text = backlog.read_text()
+    assert "Alpha by Ann" in text and "Alpha by Bob" in text and "<<<<<<< ours" in text
+    assert "UU .leviathan/backlog.yaml" in git(root, "status", "--porcelain")
