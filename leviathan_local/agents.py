@@ -80,7 +80,9 @@ def write_prompt(context: PhaseContext) -> None:
         f"# Task {task.id}: {task.title}\n\n{task.description}\n\n"
         f"## Acceptance criteria\n{criteria}\n\n"
         f"## You may change only\n{paths}\n(never `.leviathan/`)\n\n"
-        f"## This phase: {context.phase}\n{PHASE_GOALS[context.phase]}\n\n"
+        + (f"## A reviewer rejected the previous attempt\n{task.get('review_feedback')}\n\n"
+           if task.get("review_feedback") else "")
+        + f"## This phase: {context.phase}\n{PHASE_GOALS[context.phase]}\n\n"
         f"## Last test output\n```\n{context.last_test_output[-4000:] or '(tests not run yet)'}\n```\n"
     )
     context.prompt_file.parent.mkdir(parents=True, exist_ok=True)

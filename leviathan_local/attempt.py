@@ -73,6 +73,7 @@ class _Attempt:
     deadline: float
     stop: threading.Event | None
     phases: list[PhaseRecord] = field(default_factory=list)
+    gates_passed: list[str] = field(default_factory=list)
     last_test_output: str = ""
 
     def shell(self, phase: str, command: str, env: dict[str, str] | None = None) -> CommandResult:
@@ -123,7 +124,7 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
     update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
                                  "branch_name": branch})
     events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,
-                        phases=[vars(p) for p in attempt.phases])
+                        base=base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
     return AttemptResult(task_id, attempt_id, branch, "succeeded", "", commit, attempt.phases)
 
 
@@ -192,7 +193,9 @@ def _gates(attempt: _Attempt, scope) -> None:
         reason = "; ".join(f"{v.path}: {v.reason}" for v in problems)
         _record(attempt, "gates", "failed", started, reason)
         raise PhaseFailed("gates", reason)
-    _record(attempt, "gates", "passed", started)
+    attempt.gates_passed = ["allowed paths", "forbidden patterns", "secrets",
+                            *(f"invariant {invariant.name}" for invariant in policy.invariants)]
+    _record(attempt, "gates", "passed", started, ", ".join(attempt.gates_passed))
 
 
 def _commit(attempt: _Attempt) -> str:

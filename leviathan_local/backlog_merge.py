@@ -59,6 +59,12 @@ def merge_backlogs(base: str, ours: str, theirs: str, labels: Labels = Labels())
     return BacklogMerge(by_lines.text, ["overlapping line changes"] * by_lines.conflicts, by_task=False)
 
 
+def task_values(text: str) -> dict[str, dict[str, Any]]:
+    """Each task's fields by id, for a backlog in the usual layout (empty otherwise)."""
+    side = _read_side(text)
+    return {task_id: task.value for task_id, task in side.tasks.items()} if side else {}
+
+
 def _read_side(text: str) -> _Side | None:
     if not text.strip():
         return _Side(text, {}, "")
@@ -148,7 +154,9 @@ def _merge_task(task_id: str, base: _Task | None, ours: _Task, theirs: _Task | N
         return "".join(block), f"task {task_id}: {details}"
     by_lines = merge_texts(original, ours.chunk, theirs.chunk)
     candidates = [by_lines.text] if by_lines.conflicts == 0 else []
-    candidates += [_edited(ours, fields.expected), _edited(theirs, fields.expected)]
+    # The side that needs the fewest field edits keeps the most of its own layout.
+    closest = sorted((ours, theirs), key=lambda side: _distance(side.value, fields.expected))
+    candidates += [_edited(side, fields.expected) for side in closest]
     wanted = _comments_added(original, ours.chunk) | _comments_added(original, theirs.chunk)
     for candidate in candidates:
         if candidate is not None and _value_of(candidate) == fields.expected and wanted <= _comments(candidate):
@@ -156,6 +164,10 @@ def _merge_task(task_id: str, base: _Task | None, ours: _Task, theirs: _Task | N
     # No way to keep every comment and every field: show both versions rather than drop either.
     block = conflict_block(ours.chunk.splitlines(keepends=True), theirs.chunk.splitlines(keepends=True), labels)
     return "".join(block), f"task {task_id}: both sides rewrote it in ways that cannot be merged line by line"
+
+
+def _distance(value: dict[str, Any], expected: dict[str, Any]) -> int:
+    return sum(value.get(name, _MISSING) != expected.get(name, _MISSING) for name in {*value, *expected})
 
 
 def _comments_added(before: str, after: str) -> set[str]:

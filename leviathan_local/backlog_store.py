@@ -41,12 +41,23 @@ def load_backlog(paths: RepoPaths) -> Backlog:
 def update_task(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
                 removals: tuple[str, ...] = ()) -> Task:
     """Set (and remove) fields of one task on the file as it is on disk now; returns the task."""
-    with _writer_lock(paths):
+    with writer_lock(paths):
         return _update_locked(paths, task_id, changes, removals)
 
 
+def edit_task_text(text: str, source: str, task_id: str, changes: Mapping[str, Any]) -> str:
+    """``text`` (a whole backlog) with one task's fields changed: the same surgical, verified
+    edit as ``update_task``, on text that is not on disk (a merge result, say)."""
+    items, _ = parse_items(text, source, {})
+    tasks, problems, warnings = build_tasks(items)
+    _raise_problems(source, problems)
+    backlog = Backlog(Path(source), source, text, tasks, warnings, items)
+    backlog.task(task_id)
+    return _edited(backlog, task_id, changes, ()).text
+
+
 @contextmanager
-def _writer_lock(paths: RepoPaths) -> Iterator[None]:
+def writer_lock(paths: RepoPaths) -> Iterator[None]:
     """Serializes the tool's own writers (threads, parallel attempts); humans are caught by the
     compare-before-rename instead, since editors take no lock."""
     paths.state_dir.mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,38 @@ def events_verify(obj: Context) -> None:
     raise SystemExit(run_verify(obj.paths()))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def review(obj: Context, as_json: bool) -> None:
+    """The tasks waiting for review: branch, attempt, changed files, phases and gates."""
+    from leviathan_local.commands.review import run_review
+
+    raise SystemExit(run_review(obj.paths(), as_json=as_json))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.pass_obj
+def merge(obj: Context, task_id: str) -> None:
+    """Approve: merge the task's branch into the default branch (the task becomes done)."""
+    from leviathan_local.commands.review import run_merge
+
+    raise SystemExit(run_merge(obj.paths(), task_id))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--reason", required=True, help="What the reviewer wants changed (shown to the next attempt).")
+@click.option("--delete-branch", is_flag=True, help="Delete the rejected branch instead of keeping it.")
+@click.pass_obj
+def reject(obj: Context, task_id: str, reason: str, delete_branch: bool) -> None:
+    """Reject: count the attempt and return the task to ready (blocked at the attempt limit)."""
+    from leviathan_local.commands.review import run_reject
+
+    raise SystemExit(run_reject(obj.paths(), task_id, reason, delete_branch=delete_branch))
+
+
 @cli.command("merge-driver")
 @click.argument("base", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, exists=True, path_type=Path))

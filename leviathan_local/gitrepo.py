@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,7 +175,7 @@ def commit_staged(worktree: Path, message: str) -> str | None:
     tree = index.write_tree()
     if tree == parent.tree_id:
         return None
-    signature = _signature(repo)
+    signature = signature_for(repo)
     return str(repo.create_commit("HEAD", signature, signature, message, tree, [parent.id]))
 
 
@@ -198,7 +199,7 @@ def commit_file(paths: RepoPaths, relative: str, message: str) -> str:
     scratch.add(pygit2.IndexEntry(relative, repo.create_blob(content), pygit2.enums.FileMode.BLOB))
     tree = scratch.write_tree(repo)
     parents = [] if repo.head_is_unborn else [repo.head.target]
-    signature = _signature(repo)
+    signature = signature_for(repo)
     commit = repo.create_commit("HEAD", signature, signature, message, tree, parents)
     index = repo.index  # the file is now committed: show it as such, keep the rest staged as it was
     index.read()
@@ -207,11 +208,13 @@ def commit_file(paths: RepoPaths, relative: str, message: str) -> str:
     return str(commit)
 
 
-def _signature(repo: pygit2.Repository) -> pygit2.Signature:
+def signature_for(repo: pygit2.Repository) -> pygit2.Signature:
+    """The repository's git identity (user.name, user.email), else the login name."""
     try:
         return repo.default_signature
     except (KeyError, pygit2.GitError):
-        return pygit2.Signature("leviathan-local", "leviathan-local@localhost")
+        user = os.environ.get("USER") or "leviathan-local"
+        return pygit2.Signature(user, f"{user}@localhost")
 
 
 def list_worktrees(paths: RepoPaths) -> list[tuple[str, Path]]:
@@ -226,7 +229,7 @@ def init_with_commit(root: Path, message: str, branch: str = "main") -> RepoPath
     index = repo.index
     index.add_all()
     index.write()
-    signature = _signature(repo)
+    signature = signature_for(repo)
     repo.create_commit("HEAD", signature, signature, message, index.write_tree(), [])
     return find_repo(root)
 

@@ -39,7 +39,7 @@ WSJF_INPUTS = ("impact", "time_criticality", "risk_reduction", "effort")
 # Fields the tool may write; everything else belongs to the human.
 TOOL_FIELDS = (
     "status", "ready", "attempts", "last_attempt_id", "branch_name", "blocked_reason",
-    "blocked_type", "blocked_from", "completed_at", "escalation_approved_at", "source",
+    "blocked_type", "blocked_from", "completed_at", "escalation_approved_at", "source", "review_feedback",
 )
 FIELD_ALIASES = {"task_id": "id", "task_type": "type"}
 _ALIAS_OF = {canonical: alias for alias, canonical in FIELD_ALIASES.items()}

@@ -15,7 +15,8 @@ description: ""
 BACKLOG = """\
 # The backlog: humans write tasks here; leviathan-local never invents tasks.
 # It writes only its own fields (status, ready, attempts, last_attempt_id, branch_name,
-# blocked_reason, blocked_type, blocked_from, completed_at, escalation_approved_at, source)
+# blocked_reason, blocked_type, blocked_from, completed_at, escalation_approved_at, source,
+# review_feedback)
 # and keeps your comments, quoting, key order and blank lines.
 #
 # Statuses: new -> refined -> ready -> doing -> review -> done, and blocked from any but done.

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
+import pygit2
 import pytest
+from pygit2.enums import ConfigLevel
 
 from leviathan_local.gitrepo import RepoPaths, find_repo
 
@@ -26,7 +29,7 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n"
@@ -35,6 +38,15 @@ def isolated_git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(name, raising=False)
+    # libgit2 found the config files once, when it loaded: point it at the same isolated home.
+    levels = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL)
+    saved = {level: pygit2.settings.search_path[level] for level in levels}
+    empty = tmp_path_factory.mktemp("no-config")
+    for level in levels:
+        pygit2.settings.search_path[level] = str(home if level is ConfigLevel.GLOBAL else empty)
+    yield
+    for level, value in saved.items():
+        pygit2.settings.search_path[level] = value
 
 
 @pytest.fixture

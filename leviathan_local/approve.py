@@ -1,0 +1,171 @@
+"""Approve a reviewed task: merge its branch into the default branch in the main checkout.
+
+Everything is checked before anything moves: the backlog merges task by task, no other file
+conflicts, the human's uncommitted changes are not in the way, and, when the default branch
+moved since the attempt's base, the tests and invariants pass on the merged result (a local
+merge queue). Only then does the branch move, with a merge commit that names the task.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from leviathan_local import events
+from leviathan_local.atomic import write_atomic_if_unchanged
+from leviathan_local.backlog_merge import merge_backlogs, task_values
+from leviathan_local.backlog_store import edit_task_text, writer_lock
+from leviathan_local.clock import format_timestamp, now
+from leviathan_local.contract import load_contract
+from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
+from leviathan_local.gitmerge import (
+    advance_checkout, create_merge_commit, file_at, identity, local_changes, merge_base, merge_candidate,
+    release_branch, stage_file_if_unstaged,
+)
+from leviathan_local.gitrepo import RepoPaths, branch_head, current_branch, delete_branch
+from leviathan_local.merge3 import Labels
+from leviathan_local.model import Status, Task, parse_status, status_fields
+from leviathan_local.policy_load import load_policy
+from leviathan_local.process import run_shell
+from leviathan_local.review import review_task
+from leviathan_local.worktree_pool import attempt_worktree
+
+BACKLOG = ".leviathan/backlog.yaml"
+
+
+class MergeRefused(WorkFailedError):
+    title = "Merge refused"
+
+
+class LocalChangesInTheWay(LeviathanError):
+    title = "Local changes in the way"
+
+
+@dataclass
+class Approval:
+    task_id: str
+    branch: str
+    commit: str
+    approver: str
+    base_moved: bool
+    checks: list[str] = field(default_factory=list)
+
+
+def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
+    task = review_task(paths, task_id)
+    branch, default = str(task.get("branch_name")), load_contract(paths).default_branch
+    checked_out = current_branch(paths)
+    if checked_out != default:
+        raise LeviathanError(f"the main checkout is on {checked_out or 'a detached HEAD'}, not {default}: "
+                             "approvals merge into the default branch there",
+                             hint=f"`git switch {default}`, then approve again")
+    head, tip = branch_head(paths, default), branch_head(paths, branch)
+    backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch))
+    candidate = merge_candidate(paths, head, tip, {BACKLOG: backlog})
+    if candidate.conflicts:
+        raise MergeRefused(f"{branch} conflicts with {default} in: {', '.join(candidate.conflicts)}",
+                           hint=f"reject it so the task runs again on the new {default} "
+                                f"(`leviathan reject {task_id} --reason ...`), or merge it by hand with `git merge {branch}`")
+    others = [p for p in candidate.changed if p != BACKLOG]
+    in_the_way = local_changes(paths, others)
+    in_the_way += _backlog_in_the_way(paths, file_at(paths, head, BACKLOG) or "", backlog)
+    if in_the_way:
+        raise LocalChangesInTheWay("your uncommitted changes would be overwritten by the merge: "
+                                   + ", ".join(in_the_way),
+                                   hint="commit or stash them (`git stash`), then approve again; nothing was changed")
+    approver = identity(paths)
+    commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
+    base_moved = candidate.base != head
+    checks = _verify_merged(paths, task, commit, stop) if base_moved else []
+    advance_checkout(paths, default, head, commit, others)
+    _update_working_backlog(paths, file_at(paths, head, BACKLOG) or "", backlog)
+    stage_file_if_unstaged(paths, BACKLOG, head, commit)
+    release_branch(paths, branch, delete=True)
+    events.append_event(paths, "review.approved", task_id, attempt=task.get("last_attempt_id"), branch=branch,
+                        commit=commit, approver=approver, base_moved=base_moved, checks=checks)
+    return Approval(task_id, branch, commit, approver, base_moved, checks)
+
+
+def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: Labels) -> str:
+    """The backlog as the merge commit holds it, with the task done as the branch wrote it."""
+    texts = [file_at(paths, commit, BACKLOG) or "" for commit in (merge_base(paths, head, tip), head, tip)]
+    merged = merge_backlogs(*texts, labels=labels)
+    if merged.conflicts:
+        raise MergeRefused(f"{BACKLOG} does not merge: {'; '.join(merged.conflicts)}",
+                           hint=f"merge it by hand with `git merge {labels.theirs}` and resolve the markers")
+    found = task_values(merged.text).get(task.id)
+    if found is None or parse_status(found.get("status"), found.get("ready")) is Status.DONE:
+        return merged.text
+    # The branch carries no writeback (the task was not in its base's backlog): write it here.
+    return edit_task_text(merged.text, BACKLOG, task.id, {
+        **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+        "last_attempt_id": task.get("last_attempt_id"), "branch_name": labels.theirs,
+    })
+
+
+def _backlog_in_the_way(paths: RepoPaths, committed: str, merged: str) -> list[str]:
+    try:
+        _working_version(paths, committed, merged)
+    except BacklogError as problem:
+        return [f"{BACKLOG} ({problem.message})"]
+    return []
+
+
+def _working_version(paths: RepoPaths, committed: str, merged: str, current: str | None = None) -> str:
+    """The human's working copy with the merge applied: their uncommitted edits stay."""
+    current = paths.backlog.read_text() if current is None else current
+    if current == committed:
+        return merged
+    result = merge_backlogs(committed, current, merged, Labels("your uncommitted edits", "the merge"))
+    if result.conflicts:
+        raise BacklogError("; ".join(result.conflicts))
+    return result.text
+
+
+def _update_working_backlog(paths: RepoPaths, committed: str, merged: str) -> None:
+    with writer_lock(paths):
+        for _ in range(5):
+            raw = paths.backlog.read_bytes()
+            new = _working_version(paths, committed, merged, raw.decode("utf-8")).encode("utf-8")
+            if raw == new or write_atomic_if_unchanged(paths.backlog, new, expected=raw):
+                return
+    raise BacklogError(f"{BACKLOG} kept changing while the approval saved it",
+                       hint=f"the merge is committed; `git diff {BACKLOG}` shows what differs")
+
+
+def _verify_merged(paths: RepoPaths, task: Task, commit: str, stop: threading.Event | None) -> list[str]:
+    """Run the tests and every invariant on the merged tree in a pool worktree."""
+    policy = load_policy(paths)
+    short = secrets.token_hex(3)
+    checks = [("tests", policy.tdd.test_command),
+              *((f"invariant {inv.name}", inv.check) for inv in policy.invariants)]
+    log_path = paths.state_dir / "attempts" / f"merge-check-{task.id}-{short}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    branch = f"leviathan/merge-check-{task.id}-{short}"
+    failures = []
+    try:
+        with attempt_worktree(paths, branch, commit) as worktree, open(log_path, "w") as log:
+            for name, command in checks:
+                result = run_shell(command, worktree, None, policy.limits.attempt_timeout_seconds, log, stop)
+                if result.stopped:
+                    raise MergeRefused("the merge check was interrupted; nothing was merged")
+                if not result.passed:
+                    failures.append(f"{name} (`{command}`) " +
+                                    ("timed out" if result.timed_out else f"exited {result.exit_code}"))
+    finally:
+        delete_branch(paths, branch)
+    if failures:
+        raise MergeRefused(
+            f"the default branch moved since {task.id}'s attempt, and the merged result fails: "
+            + "; ".join(failures) + f" (log: {log_path})",
+            hint=f"nothing was merged; reject it so it runs again on the new base "
+                 f"(`leviathan reject {task.id} --reason ...`)")
+    return [name for name, _ in checks]
+
+
+def _message(task: Task, branch: str, approver: str) -> str:
+    attempt = task.get("last_attempt_id") or "unknown"
+    return (f"Merge {branch}: {task.title or task.id}\n\n"
+            f"Approves task {task.id} (attempt {attempt}); approved by {approver}.\n\n"
+            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt}\n")

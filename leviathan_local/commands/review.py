@@ -1,0 +1,64 @@
+"""`leviathan review`, `leviathan merge ID` (approve) and `leviathan reject ID --reason TEXT`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from dataclasses import asdict
+from typing import TextIO
+
+from leviathan_local.approve import approve
+from leviathan_local.errors import EXIT_OK
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.reject import reject
+from leviathan_local.review import ReviewItem, list_reviews
+from leviathan_local.signals import stop_on_signals
+
+
+def run_review(paths: RepoPaths, as_json: bool = False, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    items = list_reviews(paths)
+    if as_json:
+        out.write(json.dumps({"reviews": [asdict(item) for item in items]}, indent=2) + "\n")
+    elif not items:
+        out.write("Nothing waits for review.\n")
+    else:
+        out.write("".join(render_item(item) for item in items))
+    return EXIT_OK
+
+
+def render_item(item: ReviewItem) -> str:
+    lines = [f"{item.task_id}: {item.title}", f"  branch   {item.branch} (attempt {item.attempt_id or 'unknown'})"]
+    if item.problem:
+        lines.append(f"  problem  {item.problem}")
+    for stat in item.files:
+        lines.append(f"  {stat.kind}        {stat.path} +{stat.added} -{stat.deleted}")
+    for phase in item.phases:
+        lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s")
+    if item.gates:
+        lines.append(f"  gates    passed: {', '.join(item.gates)}")
+    lines.append(f"  approve  leviathan merge {item.task_id}")
+    lines.append(f"  reject   leviathan reject {item.task_id} --reason \"...\"")
+    return "\n".join(lines) + "\n\n"
+
+
+def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        approval = approve(paths, task_id, stop)
+    out.write(f"{task_id}: merged {approval.branch} as {approval.commit[:12]} (approved by {approval.approver})\n")
+    if approval.base_moved:
+        out.write(f"  the default branch had moved: checked the merged result ({', '.join(approval.checks)})\n")
+    out.write(f"  {task_id} is done; the branch is deleted\n")
+    return EXIT_OK
+
+
+def run_reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool = False,
+               out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    rejection = reject(paths, task_id, reason, delete_branch=delete_branch)
+    out.write(f"{task_id}: review -> {rejection.after.value} (attempt {rejection.attempts} counted)\n")
+    out.write(f"  branch {rejection.branch} {'deleted' if rejection.branch_deleted else 'kept for inspection'}\n")
+    return EXIT_OK
