@@ -77,7 +77,10 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     approver = identity(paths)
     commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
     base_moved = candidate.base != head
-    checks = _verify_merged(paths, task, commit, stop) if base_moved else []
+    # Files other than the backlog differ from what the attempt verified only if the default
+    # branch changed them meanwhile (a halt commit changes the backlog alone).
+    untested = [p for p in candidate.beyond_tip if p != BACKLOG]
+    checks = _verify_merged(paths, task, commit, stop) if base_moved and untested else []
     advance_checkout(paths, default, head, commit, others)
     _update_working_backlog(paths, file_at(paths, head, BACKLOG) or "", backlog)
     stage_file_if_unstaged(paths, BACKLOG, head, commit)

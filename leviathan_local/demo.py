@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from leviathan_local import merge_driver
 from leviathan_local.gitrepo import RepoPaths, init_with_commit
 
 FILES = {
@@ -121,4 +122,7 @@ def create_demo_repository(root: Path) -> RepoPaths:
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    return init_with_commit(root, "Demo calculator with a leviathan backlog")
+    (root / ".gitattributes").write_text(merge_driver.ATTRIBUTE_LINE + "\n")
+    paths = init_with_commit(root, "Demo calculator with a leviathan backlog")
+    merge_driver.register_driver(paths)
+    return paths

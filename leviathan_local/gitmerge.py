@@ -35,6 +35,7 @@ class MergeCandidate:
     tree: str | None  # None when some file conflicts
     conflicts: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # paths the merge changes in the checkout
+    beyond_tip: list[str] = field(default_factory=list)  # paths where the result differs from the branch
 
 
 def _repo(paths: RepoPaths) -> pygit2.Repository:
@@ -89,10 +90,13 @@ def merge_candidate(paths: RepoPaths, head: str, tip: str, resolved: dict[str, s
         if index.conflicts is not None else []
     if conflicts:
         return MergeCandidate(head, tip, base, None, conflicts)
-    tree = index.write_tree(repo)
-    diff = repo.get(head).peel(pygit2.Tree).diff_to_tree(repo.get(tree))
-    changed = sorted({p for d in diff.deltas for p in (d.old_file.path, d.new_file.path)})
-    return MergeCandidate(head, tip, base, str(tree), [], changed)
+    tree = repo.get(index.write_tree(repo))
+    return MergeCandidate(head, tip, base, str(tree.id), [], _paths_changed(repo.get(head).peel(pygit2.Tree), tree),
+                          _paths_changed(repo.get(tip).peel(pygit2.Tree), tree))
+
+
+def _paths_changed(before: pygit2.Tree, after: pygit2.Tree) -> list[str]:
+    return sorted({p for d in before.diff_to_tree(after).deltas for p in (d.old_file.path, d.new_file.path)})
 
 
 def _has_conflict(index: pygit2.Index, relative: str) -> bool:

@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 from conftest import git
+from leviathan_local.approve import approve
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.demo import run_demo
 from leviathan_local.events import verify_chain
@@ -22,3 +23,15 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
                         "divide": Status.NEW}
     assert git(root, "log", "-1", "--format=%s", "main").startswith("[leviathan] Save backlog state on halt")
     assert verify_chain(find_repo(root)).ok
+
+
+def test_the_demos_branches_can_be_approved_or_merged_with_plain_git(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    run_demo(root, out=io.StringIO())
+    paths = find_repo(root)
+    assert approve(paths, "subtract").checks == []  # only the halt commit moved main
+    docs_branch = load_backlog(paths).task("usage-docs").get("branch_name")
+    git(root, "merge", "-q", "--no-edit", docs_branch)  # the merge driver keeps the backlog mergeable
+    statuses = {task.id: task.status for task in load_backlog(paths).tasks}
+    assert statuses["subtract"] is Status.DONE and statuses["usage-docs"] is Status.DONE
+    assert git(root, "status", "--porcelain") == ""

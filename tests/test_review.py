@@ -85,6 +85,15 @@ def test_approve_merges_marks_done_and_keeps_every_human_edit(reviewed) -> None:
     assert approval.base_moved is False
 
 
+def test_a_default_branch_that_only_saved_the_backlog_needs_no_new_checks(reviewed) -> None:
+    paths, branch = reviewed
+    git(paths.root, "commit", "-qm", "[leviathan] Save backlog state on halt", "--", ".leviathan/backlog.yaml")
+    approval = approve(paths, "add")
+    assert approval.base_moved and approval.checks == []
+    assert load_backlog(paths).task("add").status is Status.DONE
+    assert git(paths.root, "status", "--porcelain") == ""
+
+
 def test_approve_with_a_moved_default_branch_checks_the_merged_result(reviewed) -> None:
     paths, branch = reviewed
     write(paths.root / "docs" / "notes.md", "unrelated work on main\n")

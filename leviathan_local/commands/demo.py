@@ -28,6 +28,8 @@ def run_demo(path: Path | None = None, out: TextIO | None = None) -> int:
         f"  cd {root}\n"
         "  git branch --list 'agent/*'        # one branch per attempt; successful ones wait for review\n"
         "  git log -1 --stat --branches='agent/subtract-*'  # the work and the task's completion in one commit\n"
+        "  leviathan review                   # what waits for review: files, phases, gates\n"
+        "  leviathan merge subtract           # approve: merge it (or: leviathan reject subtract --reason ...)\n"
         "  leviathan events                   # the hash-chained event log (leviathan events verify)\n"
         "  leviathan plan                     # what is left, and why\n"
     )

@@ -37,7 +37,7 @@ def render_item(item: ReviewItem) -> str:
     for phase in item.phases:
         lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s")
     if item.gates:
-        lines.append(f"  gates    passed: {', '.join(item.gates)}")
+        lines.append(f"  checked  {', '.join(item.gates)}")
     lines.append(f"  approve  leviathan merge {item.task_id}")
     lines.append(f"  reject   leviathan reject {item.task_id} --reason \"...\"")
     return "\n".join(lines) + "\n\n"
@@ -49,8 +49,11 @@ def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     with stop_on_signals(stop):
         approval = approve(paths, task_id, stop)
     out.write(f"{task_id}: merged {approval.branch} as {approval.commit[:12]} (approved by {approval.approver})\n")
-    if approval.base_moved:
+    if approval.checks:
         out.write(f"  the default branch had moved: checked the merged result ({', '.join(approval.checks)})\n")
+    elif approval.base_moved:
+        out.write("  the default branch changed only the backlog since the attempt: the merged files are the ones"
+                  " the attempt verified\n")
     out.write(f"  {task_id} is done; the branch is deleted\n")
     return EXIT_OK
 
