@@ -9,10 +9,12 @@ written) instead of guessed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from leviathan_local import yamlio
+from leviathan_local.backlog_layout import split_items
 from leviathan_local.errors import BacklogError, LeviathanError
 
 FindMapping = Callable[[str], yamlio.MappingNode]
@@ -140,3 +142,33 @@ def _block(name: str, value: Any, column: int) -> str:
     """``name: value`` starting at the key's own position (the first line is not indented)."""
     lines = yamlio.emit_block(name, value, column)
     return "".join(lines)[column:].rstrip("\n")
+
+
+_EMPTY_TASKS = re.compile(r"^tasks[ \t]*:[ \t]*(\[[ \t]*\])?[ \t]*(#[^\n]*)?$", re.MULTILINE)
+
+
+def append_items(text: str, new_tasks: list[dict[str, Any]]) -> str | None:
+    """``text`` with ``new_tasks`` as block items after the last task; None for unusual layouts."""
+    layout = split_items(text)
+    if layout is not None and layout.chunks:
+        first = layout.chunks[0]
+        indent = len(text[first.start:]) - len(text[first.start:].lstrip(" "))
+        end = layout.chunks[-1].end
+        before = text[:end] if text[:end].endswith("\n") else text[:end] + "\n"
+        return before + "".join(_item(task, indent) for task in new_tasks) + text[end:]
+    found = _EMPTY_TASKS.search(text)
+    if found is not None:  # `tasks: []` or a bare `tasks:`
+        empty, comment = found.group(1), found.group(2)
+        line = ("tasks:" + (f"  {comment}" if comment else "")) if empty else found.group(0)
+        body = "".join(_item(task, 2) for task in new_tasks)
+        return text[:found.start()] + line + "\n" + body + text[found.end() + 1:]
+    if yamlio.construct(yamlio.compose(text, "backlog")) is None:  # only comments, or empty
+        separator = "" if not text or text.endswith("\n") else "\n"
+        return text + separator + "tasks:\n" + "".join(_item(task, 2) for task in new_tasks)
+    return None
+
+
+def _item(task: dict[str, Any], indent: int) -> str:
+    lines = [line for name, value in task.items() for line in yamlio.emit_block(name, value, indent + 2)]
+    lines[0] = " " * indent + "- " + lines[0][indent + 2:]
+    return "".join(lines)

@@ -17,7 +17,7 @@ from typing import Any
 from leviathan_local import backlog_cache, yamlio
 from leviathan_local.atomic import write_atomic_if_unchanged
 from leviathan_local.backlog import Backlog, InvalidBacklogError
-from leviathan_local.backlog_edit import edit_fields
+from leviathan_local.backlog_edit import append_items, edit_fields
 from leviathan_local.backlog_parse import parse_chunk, parse_items
 from leviathan_local.backlog_validate import Problem, build_tasks
 from leviathan_local.errors import BacklogError, UnknownTaskError
@@ -71,19 +71,46 @@ def writer_lock(paths: RepoPaths) -> Iterator[None]:
 
 def _update_locked(paths: RepoPaths, task_id: str, changes: Mapping[str, Any],
                    removals: tuple[str, ...]) -> Task:
+    return _rewrite(paths, {task_id: (changes, removals)}, ()).task(task_id)
+
+
+def update_tasks(paths: RepoPaths, edits: Mapping[str, tuple[Mapping[str, Any], tuple[str, ...]]],
+                 new_tasks: list[dict[str, Any]] = ()) -> Backlog:  # type: ignore[assignment]
+    """Several tasks' fields and new tasks appended at the end, in one atomic write."""
+    with writer_lock(paths):
+        return _rewrite(paths, edits, new_tasks)
+
+
+def _rewrite(paths: RepoPaths, edits: Mapping[str, tuple[Mapping[str, Any], tuple[str, ...]]],
+             new_tasks: list[dict[str, Any]] | tuple[()]) -> Backlog:
     for _ in range(MAX_WRITE_RETRIES):
         raw = _read(paths)
-        backlog = _parse(paths, raw)
-        backlog.task(task_id)
-        updated = _edited(backlog, task_id, changes, removals)
+        updated = _parse(paths, raw)
+        for task_id, (changes, removals) in edits.items():
+            updated.task(task_id)
+            updated = _edited(updated, task_id, changes, removals)
+        if new_tasks:
+            updated = _appended(updated, list(new_tasks))
         new_raw = updated.text.encode("utf-8")
         if write_atomic_if_unchanged(paths.backlog, new_raw, expected=raw):
             _last[paths.backlog] = (_digest(new_raw), updated)
-            return updated.task(task_id)
+            return updated
     raise BacklogError(
         f"{_display(paths)} kept changing while the tool tried to save it",
         hint="save your edits, then run the command again",
     )
+
+
+def _appended(backlog: Backlog, new_tasks: list[dict[str, Any]]) -> Backlog:
+    """The backlog with ``new_tasks`` after its last task, validated before anything is written."""
+    text = append_items(backlog.text, new_tasks)
+    if text is None:
+        raise BacklogError(f"{backlog.source} is laid out in a way new tasks cannot be appended to",
+                           hint="write `tasks:` as a block list (`- id: ...` items), then run the command again")
+    items, _ = parse_items(text, backlog.source, {})
+    tasks, problems, warnings = build_tasks(items)
+    _raise_problems(backlog.source, problems)
+    return Backlog(backlog.path, backlog.source, text, tasks, warnings, items)
 
 
 def _read(paths: RepoPaths) -> bytes:

@@ -142,6 +142,17 @@ def events_verify(obj: Context) -> None:
 
 
 @cli.command()
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def discover(obj: Context, dry_run: bool, as_json: bool) -> None:
+    """Scan the code for TODO/FIXME/HACK/XXX/BUG comments and add them as `new` tasks."""
+    from leviathan_local.commands.discover import locate, run_discover
+
+    raise SystemExit(run_discover(locate(obj.repo_arg), dry_run=dry_run, as_json=as_json))
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def review(obj: Context, as_json: bool) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leviathan_local.clock import format_timestamp, now
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 
 GENESIS = "0" * 64
 

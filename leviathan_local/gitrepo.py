@@ -10,36 +10,9 @@ from pathlib import Path
 import pygit2
 
 from leviathan_local.errors import NotARepositoryError
+from leviathan_local.repo_paths import RepoPaths, common_dir_of
 
-
-@dataclass(frozen=True)
-class RepoPaths:
-    """Where a target repository keeps what leviathan-local reads and writes."""
-
-    root: Path
-    git_dir: Path
-    common_dir: Path
-
-    @property
-    def leviathan_dir(self) -> Path:
-        return self.root / ".leviathan"
-
-    @property
-    def backlog(self) -> Path:
-        return self.leviathan_dir / "backlog.yaml"
-
-    @property
-    def policy(self) -> Path:
-        return self.leviathan_dir / "policy.yaml"
-
-    @property
-    def contract(self) -> Path:
-        return self.leviathan_dir / "contract.yaml"
-
-    @property
-    def state_dir(self) -> Path:
-        """Runtime state shared by every worktree and never committable: inside the git common dir."""
-        return self.common_dir / "leviathan"
+__all__ = ["RepoPaths"]  # re-exported: most callers know it from here
 
 
 def find_repo(start: Path | str) -> RepoPaths:
@@ -63,15 +36,7 @@ def find_repo(start: Path | str) -> RepoPaths:
             hint="clone it (`git clone`) and run leviathan in the clone",
         )
     git_dir = Path(repo.path).resolve()
-    return RepoPaths(root=Path(repo.workdir).resolve(), git_dir=git_dir, common_dir=_common_dir(git_dir))
-
-
-def _common_dir(git_dir: Path) -> Path:
-    # A linked worktree's git dir names the shared one in its `commondir` file.
-    pointer = git_dir / "commondir"
-    if pointer.is_file():
-        return (git_dir / pointer.read_text().strip()).resolve()
-    return git_dir
+    return RepoPaths(root=Path(repo.workdir).resolve(), git_dir=git_dir, common_dir=common_dir_of(git_dir))
 
 
 def current_branch(paths: RepoPaths) -> str | None:
