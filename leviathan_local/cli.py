@@ -147,9 +147,9 @@ def events_verify(obj: Context) -> None:
 @click.pass_obj
 def discover(obj: Context, dry_run: bool, as_json: bool) -> None:
     """Scan the code for TODO/FIXME/HACK/XXX/BUG comments and add them as `new` tasks."""
-    from leviathan_local.commands.discover import locate, run_discover
+    from leviathan_local.commands.discover import run_discover_at
 
-    raise SystemExit(run_discover(locate(obj.repo_arg), dry_run=dry_run, as_json=as_json))
+    raise SystemExit(run_discover_at(str(obj.repo_arg), dry_run=dry_run, as_json=as_json))
 
 
 @cli.command()

@@ -94,7 +94,8 @@ def _blocked_as_removed(task: Task) -> bool:
 
 def run_discovery(paths: RepoPaths, dry_run: bool = False) -> tuple[Reconciliation, list[Finding]]:
     """Scan, compare with the backlog, and (unless ``dry_run``) write the result."""
-    findings = named_findings(collect(paths, discovery_settings(paths)))
+    located = (str(paths.root), str(paths.git_dir), str(paths.common_dir))
+    findings = named_findings(collect(located, discovery_settings(located)))
     result = reconcile(load_backlog(paths).tasks, findings)
     if not dry_run:
         apply(paths, result)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from leviathan_local import globs
+import os
+from collections.abc import Callable
+
 from leviathan_local.discovery_scan import ScanResult, scan
 from leviathan_local.discovery_settings import Settings
-from leviathan_local.discovery_tasks import Finding, finding_ids
-from leviathan_local.repo_paths import RepoPaths
 
 
-def collect(paths: RepoPaths, settings: Settings) -> ScanResult:
-    def excluded(path: str) -> bool:
-        return any(globs.matches(path, pattern) for pattern in settings.exclude)
+def collect(located: tuple[str, str, str], settings: Settings) -> ScanResult:
+    """Scan the work tree of ``located`` (work tree, git dir, common dir)."""
+    root, git_dir, common_dir = located
+    return scan(root, git_dir, os.path.join(common_dir, "leviathan"), settings.tags, _excluder(settings.exclude),
+                settings.exclude)
 
-    return scan(paths.root, paths.git_dir, paths.state_dir, settings.tags, excluded if settings.exclude else None)
 
+def named_findings(result: ScanResult) -> list:
+    """The scan's findings as `Finding`s with their task ids, in path and line order."""
+    from leviathan_local.discovery_tasks import finding_ids
 
-def named_findings(result: ScanResult) -> list[Finding]:
-    """The scan's findings with their task ids, in path and line order."""
     return [finding for path in sorted(result.files) for finding in finding_ids(path, list(result.files[path]))]
+
+
+def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:
+    if not patterns:
+        return None
+    from leviathan_local import globs
+
+    return lambda path: any(globs.matches(path, pattern) for pattern in patterns)

@@ -11,16 +11,15 @@ strings and light imports.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 CACHE_VERSION = 2
 ALWAYS_SKIPPED = ("worktrees/", ".leviathan/")
 RawFinding = tuple[int, str, str, str]  # line, tag, text, text with continuation lines
+NOTHING_FOUND = ""  # the blob id of a file git grep found no tag in (it was not read)
 
 
 class ScanResult:
@@ -29,89 +28,102 @@ class ScanResult:
         self.files_listed = 0
         self.files_read = 0
         self.relisted = relisted
-        self.digest = ""  # changes whenever any scanned content changes
         self.cache = cache
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever a scanned file's content, or the set of files, changes."""
+        return self.cache["generation"]
 
 
 def _empty_cache(config: str) -> dict:
-    # index: stat of the git index; dirs: dir -> mtime; files: path -> (size, mtime, inode, blob);
-    # blobs: blob -> findings; ignores: .gitignore path -> stat; extra: callers' memo
+    # index: stat of the git index; listing: eligible paths; dirs: dir -> mtime; files: path ->
+    # (size, mtime, inode, blob); blobs: blob -> findings (none kept for blobs without any);
+    # ignores: .gitignore path -> stat; generation: when files last changed
     return {"config": config, "index": (), "dirs": {}, "listing": [], "files": {}, "blobs": {},
-            "ignores": {}, "scanned_at": 0, "extra": {}}
+            "ignores": {}, "scanned_at": 0, "generation": 0}
 
 
-def scan(root: Path, git_dir: Path, state_dir: Path, tags: tuple[str, ...],
-         excluded: Callable[[str], bool] | None = None) -> ScanResult:
-    """Findings of every eligible file; ``excluded(path)`` says which paths policy skips."""
+def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
+         excluded: Callable[[str], bool] | None = None, exclude_key: object = ()) -> ScanResult:
+    """Findings of every eligible file; ``excluded(path)`` says which paths policy skips (and
+    ``exclude_key`` identifies those rules, since the cached listing is kept filtered)."""
     cache_path = os.path.join(state_dir, "discover-cache")
-    config = hashlib.sha1(repr((CACHE_VERSION, tags)).encode()).hexdigest()
-    cache = _load(cache_path, config)
+    cache = _load(cache_path, repr((CACHE_VERSION, tags, exclude_key)))
     started = time.time_ns()
     base = os.path.join(root, "")
     index = _stat_key(os.path.join(git_dir, "index")) + _stat_key(os.path.join(git_dir, "info", "exclude"))
-    relist = (index != cache["index"] or not cache["listing"]
+    relist = (index != cache["index"] or not cache["dirs"]
               or any(_stat_key(base + path) != known for path, known in cache["ignores"].items())
               or any(_mtime(base + directory) != mtime for directory, mtime in cache["dirs"].items()))
-    listing = _list_files(root) if relist else cache["listing"]
+    # With nothing cached, git grep (C, threaded) names the files that contain a tag at all, and
+    # only those are read; the rest are recorded by their stat as holding none.
+    candidates = _start_grep(root, tags) if not cache["files"] else None
+    if relist:
+        everything = _list_files(root)
+        listing = [p for p in everything if not p.startswith(ALWAYS_SKIPPED) and not (excluded and excluded(p))]
+    else:
+        listing = cache["listing"]
     result = ScanResult(cache, relist)
-    known_files, known_blobs = cache["files"], cache["blobs"]
+    known_files, known_blobs, scanned_at = cache["files"], cache["blobs"], cache["scanned_at"]
     files: dict[str, tuple[int, int, int, str]] = {}
-    blobs: dict[str, tuple[RawFinding, ...]] = {}
-    for path in listing:
-        if path.startswith(ALWAYS_SKIPPED) or (excluded is not None and excluded(path)):
-            continue
+    changed: list[tuple[str, os.stat_result]] = []
+    lstat = os.lstat
+    for path in listing:  # the hot loop of a warm scan: keep it lean
         try:
-            info = os.lstat(base + path)
+            info = lstat(base + path)
         except OSError:
             continue  # listed, then deleted
-        if (info.st_mode & 0o170000) != 0o100000:
-            continue  # symlinks, submodules: not followed (ripgrep's default too)
+        if info.st_mode >> 12 != 8:
+            continue  # not a regular file: symlinks and submodules are not followed (ripgrep's default too)
         entry = known_files.get(path)
         # A file changed within the same clock tick as the last scan could look unchanged: re-read it.
-        if (entry is None or entry[0] != info.st_size or entry[1] != info.st_mtime_ns or entry[2] != info.st_ino
-                or info.st_mtime_ns >= cache["scanned_at"]):
-            entry = _read(base, path, info, known_blobs, tags, result)
-            if entry is None:
-                continue
+        if (entry is None or entry[1] != info.st_mtime_ns or entry[0] != info.st_size or entry[2] != info.st_ino
+                or info.st_mtime_ns >= scanned_at):
+            changed.append((path, info))
         files[path] = entry
-        blob = entry[3]
-        found = blobs[blob] = known_blobs.get(blob, ())
-        if found:
-            result.files[path] = found
+    with_tags = _grep_result(candidates) if candidates is not None else None
+    for path, info in changed:
+        if with_tags is not None and path not in with_tags:
+            files[path] = (info.st_size, info.st_mtime_ns, info.st_ino, NOTHING_FOUND)
+            continue
+        entry = _read(base + path, path, info, known_blobs, tags, result)
+        if entry is None:
+            del files[path]
+        else:
+            files[path] = entry
+    result.files = {path: known_blobs[entry[3]] for path, entry in files.items() if entry[3] in known_blobs}
     result.files_listed = len(files)
-    result.digest = hashlib.sha1(marshal.dumps([(path, entry[3]) for path, entry in files.items()])).hexdigest()
     if result.files_read or relist or index != cache["index"] or len(files) != len(known_files):
-        cache.update(index=index, files=files, blobs=blobs, scanned_at=started, extra={})
+        generation = started if files != known_files else cache["generation"]
+        in_use = {entry[3] for entry in files.values()}
+        cache.update(index=index, files=files, scanned_at=started, generation=generation,
+                     blobs={blob: found for blob, found in known_blobs.items() if blob in in_use})
         if relist:
-            cache.update(listing=listing, dirs=_directory_mtimes(base, listing, started),
-                         ignores={p: _stat_key(base + p) for p in listing if p.rsplit("/", 1)[-1] == ".gitignore"})
+            cache.update(listing=listing, dirs=_directory_mtimes(base, everything, started),
+                         ignores={p: _stat_key(base + p) for p in everything if p.rsplit("/", 1)[-1] == ".gitignore"})
         _save(cache_path, cache)
     return result
 
 
-def remember(state_dir: Path, result: ScanResult, key: str, value: str) -> None:
-    """Keep ``value`` beside the scan cache (e.g. the rendered report for this digest)."""
-    result.cache["extra"] = {key: value}
-    _save(os.path.join(state_dir, "discover-cache"), result.cache)
-
-
-def recalled(result: ScanResult, key: str) -> object | None:
-    return result.cache["extra"].get(key)
-
-
-def _read(base: str, path: str, info: os.stat_result, blobs: dict, tags: tuple[str, ...],
+def _read(full: str, path: str, info: os.stat_result, blobs: dict, tags: tuple[str, ...],
           result: ScanResult) -> tuple[int, int, int, str] | None:
+    """Read a new or changed file; only findings that exist are kept in ``blobs``."""
     try:
-        with open(base + path, "rb") as handle:
+        with open(full, "rb") as handle:
             data = handle.read()
     except OSError:
         return None
     result.files_read += 1
-    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's own blob id
+    from hashlib import sha1  # only when a file changed
+
+    blob = sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's own blob id
     if blob not in blobs:
         from leviathan_local.discovery_findings import findings_in  # only when a file changed
 
-        blobs[blob] = findings_in(data, path, tags)
+        found = findings_in(data, path, tags)
+        if found:
+            blobs[blob] = found
     return info.st_size, info.st_mtime_ns, info.st_ino, blob
 
 
@@ -121,12 +133,48 @@ def _directory_mtimes(base: str, listing: list[str], started: int) -> dict[str, 
     return {d: (m if m < started else -2) for d, m in mtimes.items()}
 
 
-def _list_files(root: Path) -> list[str]:
-    import subprocess  # only when the listing must be refreshed
+def _start_grep(root: str, tags: tuple[str, ...]) -> _Git:
+    words = [argument for tag in tags for argument in ("-e", tag)]
+    return _Git(root, ["grep", "-l", "-z", "-I", "-F", "-w", "--untracked", "--no-color", *words])
 
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=root, capture_output=True, check=True).stdout
-    return sorted({name.decode("utf-8", errors="surrogateescape") for name in listed.split(b"\0") if name})
+
+def _grep_result(grep: _Git) -> set[str] | None:
+    output, code = grep.finish()
+    if code not in (0, 1):  # 1: no file matched
+        return None  # git grep failed: read every file instead
+    return {name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name}
+
+
+def _list_files(root: str) -> list[str]:
+    output, code = _Git(root, ["ls-files", "--cached", "--others", "--exclude-standard", "-z"]).finish()
+    if code != 0:
+        raise OSError(f"git ls-files failed in {root} (exit {code})")
+    return sorted({name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name})
+
+
+class _Git:
+    """A git command started with posix_spawn; the subprocess module alone takes longer to
+    import than a warm scan takes to run."""
+
+    def __init__(self, root: str, arguments: list[str]) -> None:
+        reader, writer = os.pipe()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            self.pid = os.posix_spawnp("git", ["git", "-C", root, "-c", "grep.fallbackToNoIndex=false", *arguments],
+                                       os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, writer, 1),
+                                                                 (os.POSIX_SPAWN_DUP2, devnull, 2)])
+        finally:
+            os.close(writer)
+            os.close(devnull)
+        self.reader = reader
+
+    def finish(self) -> tuple[bytes, int]:
+        chunks = []
+        while chunk := os.read(self.reader, 1 << 16):
+            chunks.append(chunk)
+        os.close(self.reader)
+        _, status = os.waitpid(self.pid, 0)
+        return b"".join(chunks), os.waitstatus_to_exitcode(status)
 
 
 def _stat_key(path: str) -> tuple[int, ...]:

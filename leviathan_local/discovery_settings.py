@@ -1,42 +1,58 @@
-"""policy.yaml's `discovery` settings, memoized by the file's bytes so a warm `discover` need
-not import the YAML parser."""
+"""policy.yaml's `discovery` settings, memoized by the file's bytes so that a warm `discover`
+need not import the YAML parser (or anything else heavy)."""
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
-from typing import NamedTuple
 
-from leviathan_local.repo_paths import RepoPaths
-
-
-class Settings(NamedTuple):
-    tags: tuple[str, ...]
-    exclude: tuple[str, ...]
-    on_run: bool
-    policy_digest: str
+MEMO_NAME = "discover-policy"
 
 
-def discovery_settings(paths: RepoPaths) -> Settings:
+class Settings:
+    __slots__ = ("tags", "exclude", "on_run", "policy_raw")
+
+    def __init__(self, tags: tuple[str, ...], exclude: tuple[str, ...], on_run: bool, policy_raw: bytes) -> None:
+        self.tags, self.exclude, self.on_run, self.policy_raw = tags, exclude, on_run, policy_raw
+
+
+def discovery_settings(located: tuple[str, str, str]) -> Settings:
+    """The settings for the repository ``located`` (work tree, git dir, common dir)."""
+    root, _, common_dir = located
+    state_dir = os.path.join(common_dir, "leviathan")
     try:
-        raw = paths.policy.read_bytes()
+        with open(os.path.join(root, ".leviathan", "policy.yaml"), "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         raw = b""
-    digest = hashlib.sha1(raw).hexdigest()
-    memo_path = paths.state_dir / "discover-policy"
+    memo_path = os.path.join(state_dir, MEMO_NAME)
     try:
-        memo = marshal.loads(memo_path.read_bytes())
-        if memo[0] == digest:
-            return Settings(tuple(memo[1]), tuple(memo[2]), bool(memo[3]), digest)
+        with open(memo_path, "rb") as handle:
+            memo = marshal.loads(handle.read())
+        if memo[0] == raw:
+            return Settings(tuple(memo[1]), tuple(memo[2]), bool(memo[3]), raw)
     except (OSError, EOFError, ValueError, TypeError, IndexError):
         pass
-    from leviathan_local.policy_load import load_policy  # here: needed only when policy.yaml changed
-
-    discovery = load_policy(paths).discovery
-    settings = Settings(tuple(discovery.tags), tuple(discovery.exclude), discovery.on_run, digest)
-    memo_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = memo_path.with_name(f"discover-policy.{os.getpid()}.tmp")
-    temporary.write_bytes(marshal.dumps((digest, settings.tags, settings.exclude, settings.on_run)))
+    settings = _parsed(located, raw)
+    os.makedirs(state_dir, exist_ok=True)
+    temporary = f"{memo_path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(marshal.dumps((raw, settings.tags, settings.exclude, settings.on_run)))
     os.replace(temporary, memo_path)
     return settings
+
+
+DEFAULT_TAGS = ("TODO", "FIXME", "HACK", "XXX", "BUG")  # policy.DiscoverySettings' defaults, checked by a test
+
+
+def _parsed(located: tuple[str, str, str], raw: bytes) -> Settings:
+    if not raw:
+        return Settings(DEFAULT_TAGS, (), False, raw)
+    # Imported here: needed only when policy.yaml changed since the last scan.
+    from pathlib import Path
+
+    from leviathan_local.policy_load import load_policy
+    from leviathan_local.repo_paths import RepoPaths
+
+    discovery = load_policy(RepoPaths(*map(Path, located))).discovery
+    return Settings(tuple(discovery.tags), tuple(discovery.exclude), discovery.on_run, raw)

@@ -9,12 +9,26 @@ from typing import Any, NamedTuple
 TYPE_BY_TAG = {"FIXME": "bug", "BUG": "bug", "HACK": "refactor", "XXX": "refactor"}
 FEATURE_WORDS = re.compile(r"^(add|implement|support|allow|enable|introduce|expose|provide)\b", re.IGNORECASE)
 SECURITY_WORDS = ("auth", "crypto", "secret", "password", "token", "injection", "vulnerab")
+_SECURITY = re.compile(r"\b(?:" + "|".join(SECURITY_WORDS) + ")", re.IGNORECASE)
 IMPACT_BY_WORDS = (
     (8, ("crash", "data loss", "corrupt", "leak", "race", "deadlock", "security", "outage")),
     (5, ("bug", "error", "fail", "broken", "wrong", "incorrect", "slow", "performance", "timeout")),
     (2, ("cleanup", "clean up", "refactor", "typo", "rename", "docs", "comment", "style")),
 )
 IMPACT_BY_TAG = {"FIXME": 5, "BUG": 5, "TODO": 3, "HACK": 3, "XXX": 3}
+
+
+def classify(tag: str, text: str, description: str) -> tuple[str, int, bool]:
+    """(type, impact, security) of a finding, from its tag and its words."""
+    security = _SECURITY.search(description) is not None
+    if security:
+        return "security", 8, True
+    kind = TYPE_BY_TAG.get(tag) or ("feature" if FEATURE_WORDS.match(text) else "chore")
+    lowered = description.lower()
+    for value, words in IMPACT_BY_WORDS:
+        if any(word in lowered for word in words):
+            return kind, value, False
+    return kind, IMPACT_BY_TAG.get(tag, 3), False
 
 
 class Finding(NamedTuple):
@@ -24,29 +38,9 @@ class Finding(NamedTuple):
     line: int
     text: str
     description: str
-
-    @property
-    def security(self) -> bool:
-        lowered = self.description.lower()
-        return any(re.search(rf"\b{word}", lowered) for word in SECURITY_WORDS)
-
-    @property
-    def type(self) -> str:
-        if self.security:
-            return "security"
-        if self.tag in TYPE_BY_TAG:
-            return TYPE_BY_TAG[self.tag]
-        return "feature" if FEATURE_WORDS.match(self.text) else "chore"
-
-    @property
-    def impact(self) -> int:
-        lowered = self.description.lower()
-        if self.security:
-            return 8
-        for value, words in IMPACT_BY_WORDS:
-            if any(word in lowered for word in words):
-                return value
-        return IMPACT_BY_TAG.get(self.tag, 3)
+    type: str
+    impact: int
+    security: bool
 
     def source(self) -> dict[str, Any]:
         return {"kind": "todo", "tag": self.tag, "path": self.path, "line": self.line, "text": self.text}
@@ -62,9 +56,7 @@ class Finding(NamedTuple):
         }
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "tag": self.tag, "path": self.path, "line": self.line, "text": self.text,
-                "description": self.description, "type": self.type, "impact": self.impact,
-                "security": self.security}
+        return self._asdict()
 
 
 def finding_ids(path: str, raw: list[tuple[int, str, str, str]]) -> list[Finding]:
@@ -77,5 +69,5 @@ def finding_ids(path: str, raw: list[tuple[int, str, str, str]]) -> list[Finding
         digest = hashlib.sha1(f"{path}\0{normalized}".encode()).hexdigest()[:10]
         count = seen[digest] = seen.get(digest, 0) + 1
         task_id = f"todo-{digest}" + (f"-{count}" if count > 1 else "")
-        findings.append(Finding(task_id, tag, path, line, text, description))
+        findings.append(Finding(task_id, tag, path, line, text, description, *classify(tag, text, description)))
     return findings

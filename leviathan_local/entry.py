@@ -7,7 +7,6 @@ is the command editors and hooks run over and over.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 _GLOBAL_WITH_VALUE = ("--repo", "--log-level")
 
@@ -21,11 +20,11 @@ def main(argv: list[str] | None = None) -> None:
         cli_main(args)
         return
     repo, dry_run, as_json = fast
-    from leviathan_local.commands.discover import locate, run_discover
+    from leviathan_local.commands.discover import run_discover_at
     from leviathan_local.errors import LeviathanError
 
     try:
-        code = run_discover(locate(repo), dry_run=dry_run, as_json=as_json)
+        code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
     except LeviathanError as error:
         sys.stderr.write(f"error: {error.message}\n" + (f"hint: {error.hint}\n" if error.hint else ""))
         code = error.exit_code
@@ -34,9 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _fast_discover(args: list[str]) -> tuple[Path, bool, bool] | None:
+def _fast_discover(args: list[str]) -> tuple[str, bool, bool] | None:
     """(repo, --dry-run, --json) when ``args`` are exactly a discover call; None otherwise."""
-    repo, position = Path("."), 0
+    repo, position = ".", 0
     while position < len(args) and args[position] != "discover":
         option, _, value = args[position].partition("=")
         if option not in _GLOBAL_WITH_VALUE:
@@ -47,7 +46,7 @@ def _fast_discover(args: list[str]) -> tuple[Path, bool, bool] | None:
                 return None
             value = args[position]
         if option == "--repo":
-            repo = Path(value)
+            repo = value
         position += 1
     rest = args[position + 1:]
     if position >= len(args) or any(flag not in ("--dry-run", "--json") for flag in rest):

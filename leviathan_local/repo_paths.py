@@ -7,9 +7,10 @@ anything unusual returns None and the caller asks `gitrepo.find_repo`, which kno
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import NamedTuple
+
+from leviathan_local.repo_locate import locate_strings
 
 
 class RepoPaths(NamedTuple):  # not a dataclass: `dataclasses` costs a fast command ~8 ms to import
@@ -48,17 +49,5 @@ def common_dir_of(git_dir: Path) -> Path:
 
 
 def locate_quickly(start: Path) -> RepoPaths | None:
-    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
-        return None
-    directory = start.resolve()
-    for candidate in (directory, *directory.parents):
-        dot_git = candidate / ".git"
-        if dot_git.is_dir() and (dot_git / "HEAD").is_file():
-            return RepoPaths(candidate, dot_git, common_dir_of(dot_git))
-        if dot_git.is_file():
-            content = dot_git.read_text(errors="replace").strip()
-            if not content.startswith("gitdir: "):
-                return None
-            git_dir = (candidate / content.removeprefix("gitdir: ")).resolve()
-            return RepoPaths(candidate, git_dir, common_dir_of(git_dir)) if git_dir.is_dir() else None
-    return None
+    found = locate_strings(str(start))
+    return None if found is None else RepoPaths(*map(Path, found))
