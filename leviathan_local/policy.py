@@ -45,6 +45,7 @@ class EscalationRules:
     effort_at_least: int = 8
     keywords: tuple[str, ...] = ("auth", "crypto", "secret", "migration")
     paths: tuple[str, ...] = ()
+    types: tuple[str, ...] = ("security",)  # discovery files security findings under this type
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from leviathan_local.agents import require_agent
 from leviathan_local.attempt import AttemptResult, PhaseRecord, run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
+from leviathan_local.discovery import run_discovery
 from leviathan_local.errors import (
     EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
 )
@@ -109,6 +110,10 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             return HaltReason.SHUTDOWN_REQUESTED
         try:
             policy = load_policy(paths)
+            if policy.discovery.on_run:  # seed 003's macro cycle: discover, then plan
+                discovered, _ = run_discovery(paths)
+                if discovered.new:
+                    report.notes.append(f"discovered {len(discovered.new)} new task(s) from TODO comments")
             tasks = load_backlog(paths).tasks
         except LeviathanError as error:
             if not options.watch:

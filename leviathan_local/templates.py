@@ -75,6 +75,7 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   effort_at_least: 8
 #   keywords: [auth, crypto, secret, migration]
 #   paths: []
+#   types: [security]                  # discovered security TODOs are filed as type security
 # wsjf: {aging_per_day: 0.1, aging_cap: 2.0, slice_threshold: 5}
 # agent:                               # who does the work in each phase
 #   kind: command

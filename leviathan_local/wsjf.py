@@ -130,6 +130,8 @@ def escalation_reasons(task: Task, policy: Policy, effort: int) -> tuple[str, ..
     found = []
     if effort >= rules.effort_at_least:
         found.append(f"effort {effort} >= {rules.effort_at_least}")
+    if task.type in rules.types:
+        found.append(f"type {task.type}")
     searchable = {"title": task.title, "description": task.description, "tags": " ".join(task.tags)}
     if not _words_found("\n".join(searchable.values()), rules.keywords):
         hits: dict[str, set[str]] = {}  # the common case: one search, no keyword anywhere

@@ -161,13 +161,16 @@ def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
     paths = find_repo(root)
     stop = threading.Event()
     outcome: dict[str, object] = {}
-    runner = threading.Thread(target=lambda: outcome.update(result=run(root, watch=True, stop=stop)))
+    # A daemon thread, and a stop on any failure: a broken run must fail the test, not hang it.
+    runner = threading.Thread(target=lambda: outcome.update(result=run(root, watch=True, stop=stop)), daemon=True)
     runner.start()
 
     def wait_until(condition, what: str) -> None:
         deadline = time.monotonic() + 60
         while not condition():
-            assert runner.is_alive() and time.monotonic() < deadline, what
+            if not runner.is_alive() or time.monotonic() >= deadline:
+                stop.set()
+                raise AssertionError(what)
             time.sleep(0.05)
 
     wait_until(lambda: any(e.kind == "run.waiting" for e in read_events(paths)), "the run never went idle")

@@ -54,7 +54,9 @@ def test_estimates_from_priority_size_and_type_are_flagged() -> None:
     assert score.estimate_reasons["effort"] == "estimated_size small"
     lines = explain(score)
     assert "effort 2 (estimated: estimated_size small)" in lines
-    assert lines[-1].startswith("score ")
+    assert any(line.startswith("score ") for line in lines)
+    assert score.escalations == ("type security",)  # security work waits for a human by default
+    assert "escalated: type security" in lines
 
 
 def test_given_inputs_are_never_estimated() -> None:
