@@ -32,6 +32,7 @@ from leviathan_local.review import review_task
 from leviathan_local.worktree_pool import attempt_worktree
 
 BACKLOG = ".leviathan/backlog.yaml"
+TOOL_REPORTS = "DOCS/status/"
 
 
 class MergeRefused(WorkFailedError):
@@ -77,9 +78,9 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     approver = identity(paths)
     commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
     base_moved = candidate.base != head
-    # Files other than the backlog differ from what the attempt verified only if the default
-    # branch changed them meanwhile (a halt commit changes the backlog alone).
-    untested = [p for p in candidate.beyond_tip if p != BACKLOG]
+    # Files differ from what the attempt verified only if the default branch changed them
+    # meanwhile; the tool's own files (a halt commit's backlog and status report) do not count.
+    untested = [p for p in candidate.beyond_tip if p != BACKLOG and not p.startswith(TOOL_REPORTS)]
     checks = _verify_merged(paths, task, commit, stop) if base_moved and untested else []
     advance_checkout(paths, default, head, commit, others)
     _update_working_backlog(paths, file_at(paths, head, BACKLOG) or "", backlog)

@@ -244,9 +244,9 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     else:
         changes = {**status_fields(task, Status.READY), "attempts": attempts}
     update_task(paths, task.id, changes)
-    events.append_event(paths, "attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                        reason=failure.reason, attempts=attempts, branch_commit=kept)
     outcome = "interrupted" if failure.interrupted else "failed"
+    events.append_event(paths, "attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
+                        reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome)
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 

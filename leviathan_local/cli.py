@@ -142,6 +142,19 @@ def events_verify(obj: Context) -> None:
 
 
 @cli.command()
+@click.option("--format", "report_format", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="The format for --output.")
+@click.option("--output", default=None, metavar="PATH",
+              help="Export one report to PATH (`-` for standard output) instead of writing DOCS/status.")
+@click.pass_obj
+def status(obj: Context, report_format: str, output: str | None) -> None:
+    """A status report: DOCS/status/<timestamp>.{md,json,svg} and latest.*, or an export."""
+    from leviathan_local.commands.status import run_status
+
+    raise SystemExit(run_status(obj.paths(), report_format=report_format, output=output))
+
+
+@cli.command()
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj

@@ -28,6 +28,7 @@ tdd:
 invariants:
   - {name: Tests pass, check: "python -m unittest discover -s tests -q"}
 limits: {max_attempts_per_task: 2, circuit_breaker_failures: 3, max_open_reviews: 10, attempt_timeout_seconds: 120}
+reports: {commit: true}          # the halt commit carries the run's status report (DOCS/status/)
 scopes:
   docs: {allowed_paths: [docs/], tdd: false}
 """,

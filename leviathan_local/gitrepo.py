@@ -154,21 +154,28 @@ def file_is_dirty(paths: RepoPaths, relative: str) -> bool:
 
 
 def commit_file(paths: RepoPaths, relative: str, message: str) -> str:
-    """Commit exactly one file on the checked-out branch. Whatever else the human has changed
-    or staged stays as it was: the commit's tree is HEAD's tree plus this one file."""
+    """Commit exactly one file on the checked-out branch (see ``commit_files``)."""
+    return commit_files(paths, [relative], message)
+
+
+def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str:
+    """Commit exactly these files on the checked-out branch. Whatever else the human has changed
+    or staged stays as it was: the commit's tree is HEAD's tree plus these files."""
     repo = _repository(paths.root)
-    content = (paths.root / relative).read_bytes()
     scratch = pygit2.Index()
     if not repo.head_is_unborn:
         scratch.read_tree(repo.head.peel(pygit2.Tree))
-    scratch.add(pygit2.IndexEntry(relative, repo.create_blob(content), pygit2.enums.FileMode.BLOB))
+    for relative in relatives:
+        blob = repo.create_blob((paths.root / relative).read_bytes())
+        scratch.add(pygit2.IndexEntry(relative, blob, pygit2.enums.FileMode.BLOB))
     tree = scratch.write_tree(repo)
     parents = [] if repo.head_is_unborn else [repo.head.target]
     signature = signature_for(repo)
     commit = repo.create_commit("HEAD", signature, signature, message, tree, parents)
-    index = repo.index  # the file is now committed: show it as such, keep the rest staged as it was
+    index = repo.index  # the files are now committed: show them as such, keep the rest staged as it was
     index.read()
-    index.add(relative)
+    for relative in relatives:
+        index.add(relative)
     index.write()
     return str(commit)
 

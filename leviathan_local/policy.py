@@ -70,7 +70,8 @@ class DiscoverySettings:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    commit: bool = False
+    commit: bool = False  # include the run's report in its halt commit
+    coverage_command: str | None = None  # prints a coverage percentage; its change is reported
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ POLICY_SPEC = {
                      "slice_threshold": number(1)}),
     "agent": mapping({"kind": one_of(*AGENT_KINDS), "command": text}),
     "discovery": mapping({"tags": text_list, "exclude": path_list, "on_run": boolean}),
-    "reports": mapping({"commit": boolean}),
+    "reports": mapping({"commit": boolean, "coverage_command": text}),
 }
 
 

@@ -25,11 +25,12 @@ from leviathan_local.discovery import run_discovery
 from leviathan_local.errors import (
     EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
 )
-from leviathan_local.gitrepo import RepoPaths, commit_file, file_is_dirty
+from leviathan_local.gitrepo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.model import Status, Task
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
 from leviathan_local.recovery import recover_stale_run
+from leviathan_local.reports import make_report, write_report
 from leviathan_local.runlock import run_lock
 from leviathan_local.selection import select
 
@@ -69,6 +70,7 @@ class RunReport:
     attempts: list[AttemptResult] = field(default_factory=list)
     halt_commit: str | None = None
     notes: list[str] = field(default_factory=list)
+    report_files: tuple[str, ...] = ()  # the status report this run wrote
 
     @property
     def exit_code(self) -> int:
@@ -89,7 +91,8 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
         finally:
             # An error is no halt reason, but what the run already decided is saved all the same.
             label = report.halt_reason.value if report.halt_reason else "Error"
-            report.halt_commit = commit_backlog_on_halt(paths, label, report)
+            committed_reports = write_run_report(paths, label, report)
+            report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
             events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
                                 reason=label, commit=report.halt_commit)
     return report
@@ -242,13 +245,30 @@ def _empty_pool_reason(tasks: list[Task], options: RunOptions, report: RunReport
     return HaltReason.ALL_DONE_OR_BLOCKED
 
 
-def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport) -> str | None:
-    """Commit the backlog alone iff it is dirty; a git failure is a warning, never a crash."""
+def write_run_report(paths: RepoPaths, reason: str, report: RunReport) -> list[str]:
+    """Write the run's status report; the files to commit with the halt, if policy says so.
+    A report that cannot be written is a warning: it never stops the halt commit."""
+    try:
+        written = write_report(paths, make_report(paths, reason, run_window=True))
+        commit_reports = load_policy(paths).reports.commit
+    except Exception as error:  # noqa: BLE001 - a report must never break a run
+        message = f"warning: status report not written: {error}"
+        log.warning(message)
+        report.notes.append(message)
+        return []
+    report.report_files = written.files
+    return list(written.files) if commit_reports else []
+
+
+def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport, also: list[str] = ()) -> str | None:
+    """Commit the backlog alone iff it is dirty (plus ``also``, the run's report when policy
+    commits reports); a git failure is a warning, never a crash."""
     try:
         load_backlog(paths)  # never commit a file that does not load (a human may be mid-edit)
-        if not file_is_dirty(paths, BACKLOG_PATH):
+        files = ([BACKLOG_PATH] if file_is_dirty(paths, BACKLOG_PATH) else []) + list(also)
+        if not files:
             return None
-        commit = commit_file(paths, BACKLOG_PATH, f"[leviathan] Save backlog state on halt ({reason})")
+        commit = commit_files(paths, files, f"[leviathan] Save backlog state on halt ({reason})")
     except Exception as error:  # noqa: BLE001 - whatever git says, the halt must finish cleanly
         message = f"warning: backlog not committed on halt: {error}"
         log.warning(message)

@@ -36,7 +36,7 @@ def test_worktree_lifecycle_changes_and_commit(git_repo: Path) -> None:
     remove_worktree(paths, "t-1", location)
     assert not location.exists()
     assert "agent/t-1-abc" in git(git_repo, "branch")
-    assert "t-1" not in git(git_repo, "worktree", "list")
+    assert "worktrees/t-1" not in git(git_repo, "worktree", "list")
     remove_worktree(paths, "t-1", location, delete_branch="agent/t-1-abc")
     assert "agent/t-1-abc" not in git(git_repo, "branch")
 

@@ -43,7 +43,8 @@ def test_all_done_or_blocked_commits_only_the_backlog(git_repo: Path) -> None:
     assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n")
     assert last_commit(root) == (HALT_MESSAGE.format("AllDoneOrBlocked"), [".leviathan/backlog.yaml"])
     assert load_backlog(find_repo(root)).task("a").status is Status.REVIEW
-    assert git(root, "status", "--porcelain") == " M README.md\n"  # the human's edit is untouched
+    # the human's edit is untouched; the run's status report is new (reports.commit is false)
+    assert git(root, "status", "--porcelain") == " M README.md\n?? DOCS/\n"
 
 
 def test_no_empty_commit_when_the_backlog_is_clean(git_repo: Path) -> None:

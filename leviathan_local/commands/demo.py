@@ -32,5 +32,6 @@ def run_demo(path: Path | None = None, out: TextIO | None = None) -> int:
         "  leviathan merge subtract           # approve: merge it (or: leviathan reject subtract --reason ...)\n"
         "  leviathan events                   # the hash-chained event log (leviathan events verify)\n"
         "  leviathan plan                     # what is left, and why\n"
+        "  cat DOCS/status/latest.md          # the run's status report (chart: latest.svg)\n"
     )
     return code

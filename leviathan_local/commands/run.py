@@ -25,6 +25,8 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
         out.write(render_attempt(result, paths))
     for note in report.notes:
         out.write(f"note: {note}\n")
+    if report.report_files:
+        out.write(f"Report: {report.report_files[1]}\n")
     if report.halt_commit:
         out.write(f"Committed .leviathan/backlog.yaml ({report.halt_commit[:12]})\n")
     out.write(f"Halted: {report.halt_reason.value}\n")

@@ -1,0 +1,32 @@
+"""`leviathan status [--format md|json] [--output PATH]`: a status report on demand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from leviathan_local.atomic import write_atomic
+from leviathan_local.errors import EXIT_OK
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.report_markdown import summary
+from leviathan_local.reports import export, make_report, write_report
+
+
+def run_status(paths: RepoPaths, report_format: str = "md", output: str | None = None,
+               out: TextIO | None = None) -> int:
+    """Without ``output``: write the report under DOCS/status; with it: export there only
+    (`-` for standard output), leaving DOCS untouched."""
+    out = out or sys.stdout
+    report = make_report(paths)
+    if output is None:
+        written = write_report(paths, report)
+        out.write(summary(report).replace("**", "") + "\n")
+        out.write("".join(f"wrote {name}\n" for name in written.files[:3]))
+    elif output == "-":
+        out.write(export(report, report_format))
+    else:
+        target = Path(output)
+        write_atomic(target, export(report, report_format).encode("utf-8"))
+        out.write(f"wrote {target}\n")
+    return EXIT_OK

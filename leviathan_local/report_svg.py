@@ -1,0 +1,56 @@
+"""The report's chart as SVG, drawn by hand (no browser, no plotting library): the backlog by
+status now, and the completions of the last reports."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.sax.saxutils import escape
+
+WIDTH, HEIGHT = 720, 300
+COLOURS = {"new": "#9e9e9e", "refined": "#7e57c2", "ready": "#1e88e5", "doing": "#fb8c00", "review": "#00897b",
+           "done": "#43a047", "blocked": "#e53935"}
+
+
+def render_svg(report: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """``history``: earlier reports, oldest first (the last few are drawn, then this one)."""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+             f'<title>{escape("Status report " + report["timestamp"])}</title>',
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+    parts += _status_bars(report["backlog_size_by_status"], x=20, y=30, width=320)
+    series = [*history[-11:], report]
+    parts += _completion_bars([(item["timestamp"], int(item["items_completed"])) for item in series],
+                              x=380, y=30, width=320)
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _status_bars(counts: dict[str, int], x: int, y: int, width: int) -> list[str]:
+    out = [f'<text x="{x}" y="{y - 10}" font-weight="bold">Backlog by status</text>']
+    biggest = max(counts.values(), default=0) or 1
+    row = (HEIGHT - y - 20) // max(len(counts), 1)
+    for index, (status, count) in enumerate(counts.items()):
+        top = y + index * row
+        length = round((width - 110) * count / biggest)
+        out.append(f'<text x="{x}" y="{top + row * 0.65:.1f}">{escape(status)}</text>')
+        out.append(f'<rect x="{x + 70}" y="{top + 4}" width="{length}" height="{row - 8}" '
+                   f'fill="{COLOURS.get(status, "#607d8b")}"/>')
+        out.append(f'<text x="{x + 76 + length}" y="{top + row * 0.65:.1f}">{count}</text>')
+    return out
+
+
+def _completion_bars(points: list[tuple[str, int]], x: int, y: int, width: int) -> list[str]:
+    out = [f'<text x="{x}" y="{y - 10}" font-weight="bold">Completed per report (last {len(points)})</text>']
+    biggest = max((value for _, value in points), default=0) or 1
+    base = HEIGHT - 40
+    slot = width / max(len(points), 1)
+    for index, (stamp, value) in enumerate(points):
+        height = round((base - y - 20) * value / biggest)
+        left = x + index * slot
+        out.append(f'<rect x="{left + 4:.1f}" y="{base - height}" width="{slot - 8:.1f}" height="{height}" '
+                   f'fill="#43a047"><title>{escape(stamp)}: {value}</title></rect>')
+        out.append(f'<text x="{left + slot / 2:.1f}" y="{base - height - 4}" text-anchor="middle">{value}</text>')
+        out.append(f'<text x="{left + slot / 2:.1f}" y="{base + 14}" text-anchor="middle" font-size="9">'
+                   f'{escape(stamp[5:10])}</text>')
+    out.append(f'<line x1="{x}" y1="{base}" x2="{x + width}" y2="{base}" stroke="#333"/>')
+    return out
