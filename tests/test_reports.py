@@ -1,0 +1,143 @@
+"""Status reports after real runs on throw-away repositories, checked against their schema."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import leviathan_local
+from conftest import git
+from engine_fixtures import POLICY, make_project, task_yaml
+from leviathan_local.backlog_store import update_task
+from leviathan_local.commands.run import run_headless
+from leviathan_local.commands.status import run_status
+from leviathan_local.gitrepo import RepoPaths, find_repo
+
+SCHEMA = json.loads((Path(leviathan_local.__file__).parent / "status_report.schema.json").read_text())
+BAD = task_yaml("bad", green="true", allowed="[bad.py, tests/]").replace("effort: 2", "effort: 5")  # ranks after good
+MIXED = (task_yaml("good") + BAD
+         + "  - id: risky\n    title: Rotate the auth secret\n    type: security\n    status: ready\n"
+           "    acceptance_criteria: [rotated]\n")
+
+
+ROOMY = POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 30, max_open_reviews: 5")
+
+
+def reports_dir(root: Path) -> Path:
+    return root / "DOCS" / "status"
+
+
+def latest(root: Path) -> dict:
+    report = json.loads((reports_dir(root) / "latest.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    return report
+
+
+def run(root: Path) -> str:
+    out = io.StringIO()
+    run_headless(find_repo(root), out=out)
+    return out.getvalue()
+
+
+def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_repo: Path) -> None:
+    root = make_project(git_repo, MIXED, ROOMY)
+    output = run(root)
+    report = latest(root)
+    assert report["halt_reason"] in output and report["completed_items"] == ["good"]
+    assert report["items_processed"] == 2 and report["items_completed"] == 1 and report["items_blocked"] == 1
+    assert report["blocked"] == [{"id": "bad", "type": "attempts_exhausted", "reason": report["blocked"][0]["reason"]}]
+    assert [e["id"] for e in report["escalations"]] == ["risky"]
+    outcomes = sorted((a["task"], a["outcome"]) for a in report["attempts"])
+    assert outcomes == [("bad", "failed"), ("bad", "failed"), ("good", "succeeded")]
+    good = next(a for a in report["attempts"] if a["task"] == "good")
+    assert [p["name"] for p in good["phases"]] == ["red", "green", "refactor", "gates", "commit"]
+    assert report["cycle_time_avg"] == pytest.approx(good["seconds"])
+    assert report["backlog_size_by_status"]["review"] == 1 and report["halt_reason"] is not None
+    assert any("used up their attempts: bad" in risk for risk in report["risks"])
+    stem = next(p.stem for p in reports_dir(root).glob("2*.json"))
+    markdown = (reports_dir(root) / f"{stem}.md").read_text()
+    assert f"![Backlog by status, and completions over the last reports]({stem}.svg)" in markdown
+    for header in ("| status | tasks |", "| id | type | reason |", "| attempt | task | outcome | red | green |",
+                   "| id | why |", "## Notable risks"):
+        assert header in markdown
+    assert "| bad | attempts_exhausted |" in markdown
+    svg = ElementTree.parse(reports_dir(root) / f"{stem}.svg").getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg" and len(svg.findall(".//{*}rect")) >= 8
+    assert (reports_dir(root) / "latest.md").read_text().count("(latest.svg)") == 1
+    assert f"Report: DOCS/status/{stem}.md" in output
+
+
+def test_trends_compare_with_the_previous_report(git_repo: Path, monkeypatch) -> None:
+    root = make_project(git_repo, task_yaml("good") + BAD, ROOMY)
+    run(root)
+    first = latest(root)
+    monkeypatch.setenv("LEVIATHAN_NOW", "2026-11-23T09:30:00Z")
+    paths = find_repo(root)
+    update_task(paths, "bad", {"status": "done"})  # a human settles it; the blocked count drops
+    run(root)
+    second = latest(root)
+    assert second["trends"]["previous_timestamp"] == first["timestamp"] == "2026-11-22T12:00:00Z"
+    assert second["trends"]["blocked"] == {"current": 0, "previous": 1, "change": -1}
+    assert second["trends"]["completion_rate"]["previous"] == first["trends"]["completion_rate"]["current"] == 0.0
+    assert second["trends"]["completion_rate"]["change"] == 0.5
+    assert second["attempts"] == []  # the second run's window holds no attempt
+    assert sorted(p.name for p in reports_dir(root).glob("2*.json")) == ["20261122T120000Z.json",
+                                                                        "20261123T093000Z.json"]
+    chart = ElementTree.parse(reports_dir(root) / "20261123T093000Z.svg").getroot()
+    assert "Completed per report (last 2)" in "".join(chart.itertext())
+
+
+def test_status_exports_without_touching_docs(git_repo: Path, capsys) -> None:
+    root = make_project(git_repo, task_yaml("good"))
+    paths = find_repo(root)
+    out = io.StringIO()
+    assert run_status(paths, report_format="json", output="-", out=out) == 0
+    report = json.loads(out.getvalue())
+    jsonschema.validate(report, SCHEMA)
+    assert report["halt_reason"] is None and report["top_ranked"][0]["id"] == "good"
+    assert not reports_dir(root).exists()
+    target = git_repo.parent / "export.md"
+    run_status(paths, report_format="md", output=str(target), out=io.StringIO())
+    assert target.read_text().startswith("# Status report 2026-11-22T12:00:00Z\n\n**On demand:**")
+    assert "| 1 | good | Add good |" in target.read_text()
+    assert not reports_dir(root).exists()
+    run_status(paths, out=io.StringIO())  # on demand, into DOCS/status
+    assert latest(root)["halt_reason"] is None
+
+
+def test_reports_can_ride_along_in_the_halt_commit(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("good"), POLICY + "reports: {commit: true}\n")
+    run(root)
+    files = git(root, "show", "--name-only", "--format=", "HEAD").split()
+    assert ".leviathan/backlog.yaml" in files and "DOCS/status/latest.json" in files
+    assert "DOCS/status/20261122T120000Z.svg" in files
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_report_that_cannot_be_written_never_breaks_the_run(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("good"))
+    (root / "DOCS").write_text("a file where the reports directory would go\n")
+    git(root, "add", "DOCS")
+    git(root, "commit", "-qm", "docs file")
+    output = run(root)
+    assert "warning: status report not written" in output and output.endswith("Halted: AllDoneOrBlocked\n")
+    assert git(root, "log", "-1", "--format=%s").startswith("[leviathan] Save backlog state on halt")
+
+
+def test_coverage_change_comes_from_the_policy_command(git_repo: Path, monkeypatch) -> None:
+    policy = POLICY + 'reports: {coverage_command: "cat coverage.txt"}\n'
+    root = make_project(git_repo, task_yaml("good"), policy)
+    paths: RepoPaths = find_repo(root)
+    (root / "coverage.txt").write_text("TOTAL   120   20   83%\n")
+    run_status(paths, out=io.StringIO())
+    assert latest(root)["coverage"] == 83.0 and latest(root)["coverage_delta"] is None
+    (root / "coverage.txt").write_text("TOTAL   120   24   80.5%\n")
+    monkeypatch.setenv("LEVIATHAN_NOW", "2026-11-22T13:00:00Z")
+    run_status(paths, out=io.StringIO())
+    assert latest(root)["coverage_delta"] == -2.5
+    assert "coverage fell by 2.5 points" in latest(root)["risks"]
