@@ -33,11 +33,13 @@ class Context:
 @click.version_option(package_name="leviathan-local")
 @click.pass_context
 def cli(ctx: click.Context, repo: Path, log_level: str) -> None:
-    """Drive this repository's backlog to completion, safely."""
+    """Drive this repository's backlog to completion, safely. Without a command: the terminal app."""
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = Context(repo)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from leviathan_local.tui.app import run_app  # only the app pays for Textual
+
+        run_app(ctx.obj.paths())
 
 
 @cli.command()

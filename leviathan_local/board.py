@@ -1,0 +1,65 @@
+"""The backlog as the TUI shows it: one row per task, ranked, with its score and flags.
+
+Engine side (no Textual): the app turns these rows into a table, and tests read them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.model import Status, Task
+from leviathan_local.policy import Policy
+from leviathan_local.policy_load import load_policy
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.selection import select
+from leviathan_local.wsjf import Score, explain, score_task
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    task: Task
+    score: Score
+    rank: int | None  # None: not actionable now
+    skip_reason: str | None
+    skip_detail: str
+    age_days: int | None
+
+    @property
+    def flags(self) -> str:
+        """`~` estimated inputs, `/` split suggested, `!` escalated (one character each)."""
+        return (("~" if self.score.estimated else " ") + ("/" if self.score.split_suggested else " ")
+                + ("!" if self.score.escalations else " ")).rstrip()
+
+    def explanation(self) -> list[str]:
+        return explain(self.score)
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: list[BoardRow]
+    policy: Policy
+
+    def row(self, task_id: str) -> BoardRow | None:
+        return next((row for row in self.rows if row.task.id == task_id), None)
+
+
+def load_board(paths: RepoPaths, moment: datetime) -> Board:
+    """Actionable tasks in rank order, then the others by status and score."""
+    policy = load_policy(paths)
+    tasks = load_backlog(paths).tasks
+    selection = select(tasks, policy, moment)
+    rows = [BoardRow(ranked.task, ranked.score, ranked.rank, None, "", _age(ranked.task, moment))
+            for ranked in selection.actionable]
+    others = [BoardRow(skipped.task, skipped.score or score_task(skipped.task, policy, moment), None,
+                       skipped.reason, skipped.detail, _age(skipped.task, moment)) for skipped in selection.skipped]
+    order = {status: index for index, status in enumerate(
+        (Status.READY, Status.DOING, Status.REVIEW, Status.BLOCKED, Status.REFINED, Status.NEW, Status.DONE))}
+    others.sort(key=lambda row: (order[row.task.status], -row.score.value, row.task.id))
+    return Board(rows + others, policy)
+
+
+def _age(task: Task, moment: datetime) -> int | None:
+    created = task.created_at
+    return None if created is None else max(0, (moment - created).days)

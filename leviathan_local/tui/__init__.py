@@ -1,0 +1,1 @@
+"""The Textual app: a live view of the backlog. The engine never imports this package."""

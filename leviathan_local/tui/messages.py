@@ -1,0 +1,26 @@
+"""Messages the app's workers post back to the UI thread (past tense: something happened)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from leviathan_local.board import Board
+from leviathan_local.errors import LeviathanError
+
+
+class BoardLoaded(Message):
+    def __init__(self, board: Board) -> None:
+        super().__init__()
+        self.board = board
+
+
+class BoardFailed(Message):
+    """The backlog or policy did not load: the last good board stays on screen."""
+
+    def __init__(self, error: LeviathanError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class FilesChanged(Message):
+    """backlog.yaml or policy.yaml changed on disk."""

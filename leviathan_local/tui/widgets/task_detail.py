@@ -1,0 +1,49 @@
+"""The selected task in full: fields, acceptance criteria, the score term by term (side region)."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from leviathan_local.board import BoardRow
+
+SHOWN_FIELDS = ("type", "scope", "allowed_paths", "dependencies", "attempts", "branch_name", "last_attempt_id",
+                "blocked_type", "blocked_reason", "review_feedback", "completed_at", "source")
+
+
+class TaskDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    TaskDetail {
+        width: 40%;
+        min-width: 30;
+        border-left: solid $primary;
+        padding: 0 1;
+    }
+    TaskDetail > Static {
+        width: 1fr;
+    }
+    """
+
+    def compose(self):
+        yield Static("Select a task.", id="detail-body")
+
+    def show(self, row: BoardRow | None) -> None:
+        self.query_one("#detail-body", Static).update(describe(row) if row else "Select a task.")
+
+
+def describe(row: BoardRow) -> str:
+    task = row.task
+    lines = [f"[b]{task.id}[/b]  {task.title}", f"status: {task.status.value}"
+             + (f" (skipped: {row.skip_reason})" if row.skip_reason else f" (rank {row.rank})")]
+    if row.skip_detail:
+        lines.append(f"  {row.skip_detail}")
+    if task.description:
+        lines += ["", task.description]
+    lines += [f"{name}: {task.get(name)}" for name in SHOWN_FIELDS if task.get(name) not in (None, [], "")]
+    lines += ["", "[b]Acceptance criteria[/b]"] + ([f"- {item}" for item in task.acceptance_criteria] or ["(none)"])
+    lines += ["", "[b]Score[/b]"] + row.explanation()
+    return "\n".join(_escape(line) if not line.startswith("[b]") else line for line in lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")

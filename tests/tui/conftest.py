@@ -1,0 +1,54 @@
+"""A small fixed backlog for the app's tests (fixed clock from the top-level conftest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import git, write
+from leviathan_local.gitrepo import RepoPaths, find_repo
+
+BACKLOG = """\
+# The app's test backlog.
+tasks:
+  - id: api-logging
+    title: Log every API request
+    status: ready
+    impact: 8
+    time_criticality: 5
+    risk_reduction: 3
+    effort: 3
+    allowed_paths: [src/api/]
+    acceptance_criteria: [Every endpoint logs method and path]
+    created_at: 2026-11-01T00:00:00Z
+  - id: docs-install
+    title: Document the install
+    status: ready
+    effort: 1
+    allowed_paths: [README.md]
+    acceptance_criteria: [README has an install section]
+    created_at: 2026-11-20T00:00:00Z
+  - id: cache-warmup
+    title: Warm the cache at start
+    status: new
+    impact: 3
+    effort: 8
+    acceptance_criteria: [First request is fast]
+  - id: flaky-test
+    title: Fix the flaky login test
+    status: blocked
+    blocked_type: clarification
+    blocked_reason: which login test?
+    blocked_from: ready
+    effort: 2
+    acceptance_criteria: [The test passes 100 times in a row]
+"""
+
+
+@pytest.fixture
+def app_repo(git_repo: Path) -> RepoPaths:
+    write(git_repo / ".leviathan" / "backlog.yaml", BACKLOG)
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "backlog")
+    return find_repo(git_repo)
