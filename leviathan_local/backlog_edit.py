@@ -110,7 +110,11 @@ def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
         return _set(text, mapping, name, None)
     line_start = text.rfind("\n", 0, key_node.start_mark.index) + 1
     line_end = text.find("\n", _content_end(text, value_node))
-    return text[:line_start] + (text[line_end + 1:] if line_end != -1 else "")
+    if line_end == -1:
+        # The field is the file's last line and has no newline: take the newline before it
+        # too, so the file still ends the way the human left it.
+        return text[:max(line_start - 1, 0)]
+    return text[:line_start] + text[line_end + 1:]
 
 
 def _content_end(text: str, node: yamlio.Node) -> int:

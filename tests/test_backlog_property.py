@@ -141,3 +141,11 @@ def test_only_edited_fields_change(repo_paths: RepoPaths, document, edits, remov
     for task in before.tasks:
         if task.id != task_id:
             assert after.task(task.id).data == task.data
+
+
+def test_removing_the_unterminated_last_field_keeps_the_file_ending(repo_paths: RepoPaths) -> None:
+    text = "# bare list\n- id: t0\n\n- id: t2\n\n  title: a\n  impact: 1\n  blocked_reason: a"
+    repo_paths.backlog.parent.mkdir(exist_ok=True)
+    repo_paths.backlog.write_text(text)
+    update_task(repo_paths, "t2", {}, ("blocked_reason",))
+    assert repo_paths.backlog.read_text() == "# bare list\n- id: t0\n\n- id: t2\n\n  title: a\n  impact: 1"
