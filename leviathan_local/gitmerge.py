@@ -189,3 +189,11 @@ def release_branch(paths: RepoPaths, branch: str, delete: bool) -> None:
         detach_worktree(location)
     if delete:
         delete_branch(paths, branch)
+
+
+def patch_text(paths: RepoPaths, base: str, tip: str) -> str:
+    """The unified diff from ``base`` to ``tip`` (for review)."""
+    repo = _repo(paths)
+    diff = repo.diff(repo.get(base).peel(pygit2.Tree), repo.get(tip).peel(pygit2.Tree))
+    diff.find_similar()
+    return diff.patch or ""

@@ -13,7 +13,7 @@ from leviathan_local.backlog_store import load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.errors import BacklogError
 from leviathan_local.gitrepo import RepoPaths
-from leviathan_local.model import STATUS_ALIASES, Status, Task, status_fields
+from leviathan_local.model import STATUS_ALIASES, WSJF_INPUTS, Status, Task, status_fields
 
 BLOCK_FIELDS = ("blocked_reason", "blocked_type", "blocked_from")
 # Statuses a task may return to when unblocked: an attempt that was running is over.
@@ -81,3 +81,35 @@ def restored_status(task: Task) -> Status:
     if recorded in _RESTORABLE:
         return recorded
     return Status.READY if task.acceptance_criteria else Status.NEW
+
+
+def block(paths: RepoPaths, task_id: str, reason: str, blocked_type: str = "clarification") -> Transition:
+    """Any status but done → blocked, remembering where it came from (a human's decision)."""
+    task = load_backlog(paths).task(task_id)
+    if not reason.strip():
+        raise BacklogError("blocking a task needs a reason", hint="say what the task waits for")
+    if task.status in (Status.DONE, Status.BLOCKED):
+        raise BacklogError(f"task {task_id!r} is {task.status.value}; only tasks that are not done or blocked can be blocked",
+                           hint=f"`leviathan unblock {task_id}` first to change the reason" if task.status is Status.BLOCKED
+                           else "a done task stays done")
+    update_task(paths, task_id, {**status_fields(task, Status.BLOCKED), "blocked_type": blocked_type,
+                                 "blocked_reason": reason.strip(), "blocked_from": task.status.value})
+    events.append_event(paths, "task.blocked", task_id, before=task.status.value, reason=reason.strip(),
+                        blocked_type=blocked_type)
+    return Transition(task_id, task.status, Status.BLOCKED, changed=True, note=reason.strip())
+
+
+def set_wsjf_inputs(paths: RepoPaths, task_id: str, values: dict[str, int]) -> Transition:
+    """A human's new WSJF inputs (each 1..13), written with the same no-loss edit as every write."""
+    task = load_backlog(paths).task(task_id)
+    unknown = [name for name in values if name not in WSJF_INPUTS]
+    bad = [f"{name}={value}" for name, value in values.items() if not isinstance(value, int) or not 1 <= value <= 13]
+    if unknown or bad:
+        raise BacklogError(f"invalid WSJF inputs for {task_id!r}: {', '.join(unknown + bad)}",
+                           hint=f"each of {', '.join(WSJF_INPUTS)} is a whole number from 1 to 13")
+    changes = {name: value for name, value in values.items() if task.get(name) != value}
+    if changes:
+        update_task(paths, task_id, changes)
+        events.append_event(paths, "task.rescored", task_id, **changes)
+    return Transition(task_id, task.status, task.status, changed=bool(changes),
+                      note=", ".join(f"{k}={v}" for k, v in changes.items()) or "unchanged")

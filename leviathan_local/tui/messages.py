@@ -24,3 +24,15 @@ class BoardFailed(Message):
 
 class FilesChanged(Message):
     """backlog.yaml or policy.yaml changed on disk."""
+
+
+class RunFinished(Message):
+    """A run started from the app halted (or failed); the backlog changed."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class BacklogWritten(Message):
+    """A view changed the backlog (approve, reject, promote...): every view refreshes."""

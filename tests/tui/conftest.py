@@ -49,6 +49,16 @@ tasks:
 @pytest.fixture
 def app_repo(git_repo: Path) -> RepoPaths:
     write(git_repo / ".leviathan" / "backlog.yaml", BACKLOG)
+    write(git_repo / "src" / "api" / "server.py", "def serve():\n    pass  # TODO: log the request id\n")
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-qm", "backlog")
     return find_repo(git_repo)
+
+
+def still_app(paths: RepoPaths, watch_files: bool = False):
+    """The app without animations (a tab underline caught mid-slide would make snapshots flaky)."""
+    from leviathan_local.tui.app import LeviathanApp
+
+    app = LeviathanApp(paths, watch_files=watch_files)
+    app.animation_level = "none"
+    return app

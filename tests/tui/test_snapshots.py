@@ -1,28 +1,48 @@
-"""What the app looks like, at 80x24 and 120x40 (fixed data, fixed clock, no file watcher)."""
+"""What every view looks like, at 80x24 and 120x40 (fixed data, fixed clock, no file watcher)."""
 
 from __future__ import annotations
 
 import pytest
+from textual.widgets import TabbedContent
 
 from leviathan_local.gitrepo import RepoPaths
-from leviathan_local.tui.app import LeviathanApp
+from leviathan_local.tui.app import TABS
+from tui.conftest import still_app
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 
-async def board_shown(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def until(pilot, condition) -> None:
+    """Let the app work until ``condition`` holds (a bounded number of event-loop turns)."""
+    for _ in range(500):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if condition():
+            return
+    raise AssertionError("the app never got there")
 
 
-async def filtered(pilot) -> None:
-    await board_shown(pilot)
-    await pilot.press("slash", *"ready", "enter")
-    await pilot.pause()
+def showing(tab: str):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.board is not None)
+        await pilot.press(str(TABS.index(tab) + 1))
+        await until(pilot, lambda: app.query_one(TabbedContent).active == f"{tab}-tab")
+        await until(pilot, lambda: True)
+    return run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_backlog_view(snap_compare, app_repo: RepoPaths, size: tuple[int, int]) -> None:
-    assert snap_compare(LeviathanApp(app_repo, watch_files=False), terminal_size=size, run_before=board_shown)
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", TABS)
+def test_every_view(snap_compare, app_repo: RepoPaths, tab: str, size: str) -> None:
+    app = still_app(app_repo)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=showing(tab))
 
 
 def test_backlog_view_filtered(snap_compare, app_repo: RepoPaths) -> None:
-    assert snap_compare(LeviathanApp(app_repo, watch_files=False), terminal_size=(120, 40), run_before=filtered)
+    async def filtered(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        await pilot.press("slash", *"ready", "enter")
+        await pilot.pause()
+
+    assert snap_compare(still_app(app_repo), terminal_size=(120, 40), run_before=filtered)

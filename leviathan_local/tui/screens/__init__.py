@@ -1,0 +1,1 @@
+"""Modal screens: questions the app asks before it changes anything."""

@@ -1,0 +1,42 @@
+"""Edit a task's WSJF inputs (1..13 each); Escape cancels."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from leviathan_local.model import WSJF_INPUTS
+
+
+class WsjfScreen(ModalScreen[dict[str, int] | None]):
+    DEFAULT_CSS = """
+    WsjfScreen { align: center middle; }
+    WsjfScreen > Vertical { width: 60; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, task_id: str, current: dict[str, object]) -> None:
+        super().__init__()
+        self.task_id, self.current = task_id, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"WSJF inputs of {self.task_id} (1..13; Enter in the last field saves)")
+            for name in WSJF_INPUTS:
+                value = self.current.get(name)
+                yield Input(value="" if value is None else str(value), placeholder=f"{name} (empty: estimated)",
+                            id=name, restrict=r"\d*")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != WSJF_INPUTS[-1]:
+            self.focus_next()
+            return
+        values = {name: int(self.query_one(f"#{name}", Input).value) for name in WSJF_INPUTS
+                  if self.query_one(f"#{name}", Input).value}
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

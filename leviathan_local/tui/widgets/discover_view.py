@@ -1,0 +1,74 @@
+"""TODO/FIXME findings in the code, and promoting one to a ready task in one key (Discover tab)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.discovery import apply, reconcile, run_discovery
+from leviathan_local.discovery_tasks import Finding
+from leviathan_local.errors import LeviathanError
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.transitions import mark_ready
+from leviathan_local.tui.messages import BacklogWritten
+
+
+class DiscoverView(DataTable):
+    BINDINGS = [Binding("d", "scan", "Scan"), Binding("p", "promote", "Promote to ready")]
+
+    def __init__(self, paths: RepoPaths, **kwargs) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self.paths = paths
+        self.findings: dict[str, Finding] = {}
+
+    def on_mount(self) -> None:
+        self.add_columns("id", "tag", "where", "text", "backlog")
+
+    def action_scan(self) -> None:
+        self.scan()
+
+    @work(thread=True, exclusive=True, group="discover")
+    def scan(self) -> None:
+        try:
+            result, findings = run_discovery(self.paths, dry_run=True)
+        except LeviathanError as error:
+            self.app.call_from_thread(self.app.notify, error.message, title=error.title, severity="error")
+            return
+        new = {finding.id for finding in result.new}
+        statuses = {task.id: task.status.value for task in load_backlog(self.paths).tasks}
+        self.app.call_from_thread(self._show, findings, new, statuses)
+
+    def _show(self, findings: list[Finding], new: set[str], statuses: dict[str, str]) -> None:
+        self.clear()
+        self.findings = {finding.id: finding for finding in findings}
+        for finding in findings:
+            state = "not yet" if finding.id in new else statuses.get(finding.id, "?")
+            self.add_row(finding.id, finding.tag, f"{finding.path}:{finding.line}", finding.text, state,
+                         key=finding.id)
+
+    def action_promote(self) -> None:
+        if self.row_count:
+            key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+            self.promote(self.findings[key.value])
+
+    @work(thread=True, exclusive=True, group="promote")
+    def promote(self, finding: Finding) -> None:
+        """Into the backlog if it is not there yet, its text as the acceptance criterion when it
+        has none (the human asked for exactly this), then ready."""
+        try:
+            tasks = load_backlog(self.paths).tasks
+            if finding.id not in {task.id for task in tasks}:
+                apply(self.paths, reconcile(tasks, [finding]))
+            task = load_backlog(self.paths).task(finding.id)
+            if not task.acceptance_criteria:
+                update_task(self.paths, finding.id, {"acceptance_criteria": [finding.description or finding.text]})
+            transition = mark_ready(self.paths, finding.id)
+        except LeviathanError as error:
+            self.app.call_from_thread(self.app.notify, f"{error.message}\n{error.hint or ''}", title=error.title,
+                                      severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.app.notify, f"{finding.id}: {transition.before.value} → {transition.after.value}")
+        self.post_message(BacklogWritten())
+        self.scan()

@@ -1,0 +1,111 @@
+"""Branches waiting for review: their diff, approve or reject with a reason (Review tab)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from leviathan_local.approve import approve
+from leviathan_local.errors import LeviathanError
+from leviathan_local.gitmerge import patch_text
+from leviathan_local.reject import reject
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.review import ReviewItem, list_reviews
+from leviathan_local.tui.messages import BacklogWritten
+from leviathan_local.tui.screens.reason import ReasonScreen
+
+
+class ReviewView(Horizontal):
+    DEFAULT_CSS = """
+    ReviewView #reviews { width: 40%; min-width: 30; }
+    ReviewView #diff-pane { width: 1fr; border-left: solid $primary; }
+    """
+    BINDINGS = [Binding("a", "approve", "Approve"), Binding("x", "reject", "Reject")]
+
+    def __init__(self, paths: RepoPaths, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.paths = paths
+        self.items: dict[str, ReviewItem] = {}
+
+    def compose(self):
+        yield DataTable(id="reviews", cursor_type="row")
+        with VerticalScroll(id="diff-pane"):
+            yield Static("Nothing waits for review.", id="diff")
+
+    def on_mount(self) -> None:
+        self.query_one("#reviews", DataTable).add_columns("task", "branch", "files", "+/-")
+
+    @work(thread=True, exclusive=True, group="reviews")
+    def refresh_reviews(self) -> None:
+        try:
+            items = list_reviews(self.paths)
+        except LeviathanError as error:
+            self.app.call_from_thread(self.app.notify, error.message, title=error.title, severity="error")
+            return
+        self.app.call_from_thread(self._show, items)
+
+    def _show(self, items: list[ReviewItem]) -> None:
+        table = self.query_one("#reviews", DataTable)
+        table.clear()
+        self.items = {item.task_id: item for item in items}
+        for item in items:
+            added, deleted = sum(f.added for f in item.files), sum(f.deleted for f in item.files)
+            table.add_row(item.task_id, item.branch, str(len(item.files)), f"+{added} -{deleted}", key=item.task_id)
+        if not items:
+            self.query_one("#diff", Static).update("Nothing waits for review.")
+
+    @property
+    def selected(self) -> ReviewItem | None:
+        table = self.query_one("#reviews", DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self.items.get(key.value)
+
+    @on(DataTable.RowHighlighted, "#reviews")
+    def show_diff(self) -> None:
+        item = self.selected
+        if item is not None and item.base and item.head:
+            self.load_diff(item)
+
+    @work(thread=True, exclusive=True, group="diff")
+    def load_diff(self, item: ReviewItem) -> None:
+        header = (f"{item.task_id}: {item.title}\nbranch {item.branch}, attempt {item.attempt_id}\n"
+                  + "".join(f"{p['name']} {p['verdict']} {float(p['seconds'] or 0):.2f}s\n" for p in item.phases)
+                  + (f"checked: {', '.join(item.gates)}\n" if item.gates else ""))
+        diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme="ansi_dark", word_wrap=True)
+        self.app.call_from_thread(self.query_one("#diff", Static).update, Group(Text(header), diff))
+
+    def action_approve(self) -> None:
+        item = self.selected
+        if item is not None:
+            self.apply(lambda: approve(self.paths, item.task_id), f"{item.task_id}: merged")
+
+    def action_reject(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+
+        def rejected(reason: str | None) -> None:
+            if reason:
+                self.apply(lambda: reject(self.paths, item.task_id, reason), f"{item.task_id}: rejected")
+
+        self.app.push_screen(ReasonScreen(f"Why is {item.task_id} rejected? (the next attempt reads it)"), rejected)
+
+    @work(thread=True, exclusive=True, group="review-change")
+    def apply(self, change, done: str) -> None:
+        try:
+            change()
+        except LeviathanError as error:
+            self.app.call_from_thread(self.app.notify, f"{error.message}\n{error.hint or ''}", title=error.title,
+                                      severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.app.notify, done)
+        self.post_message(BacklogWritten())
+        self.refresh_reviews()
+
