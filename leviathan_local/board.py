@@ -5,8 +5,11 @@ Engine side (no Textual): the app turns these rows into a table, and tests read 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from leviathan_local.attempt_history import AttemptSummary, attempts_by_task, last_test_output
+from leviathan_local.events import read_events
 
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.model import Status, Task
@@ -40,9 +43,40 @@ class BoardRow:
 class Board:
     rows: list[BoardRow]
     policy: Policy
+    paths: RepoPaths
+    attempts: dict[str, list[AttemptSummary]] = field(default_factory=dict)
 
     def row(self, task_id: str) -> BoardRow | None:
         return next((row for row in self.rows if row.task.id == task_id), None)
+
+    def history(self, task_id: str) -> list[AttemptSummary]:
+        return self.attempts.get(task_id, [])
+
+    def last_test_output(self, task_id: str) -> str | None:
+        """The tail of the test command's output in the task's latest attempt that ran it."""
+        for attempt in reversed(self.history(task_id)):
+            output = last_test_output(self.paths, attempt.attempt_id, self.policy.tdd.test_command)
+            if output is not None:
+                return output
+        return None
+
+
+SORT_KEYS = ("rank", "score", "age", "status", "id", "tries")
+
+
+def sort_rows(rows: list[BoardRow], key: str) -> list[BoardRow]:
+    """The rows in another order; "rank" is the board's own (actionable by rank, then the rest)."""
+    if key == "score":
+        return sorted(rows, key=lambda row: (-row.score.value, row.task.id))
+    if key == "age":
+        return sorted(rows, key=lambda row: (-(row.age_days if row.age_days is not None else -1), row.task.id))
+    if key == "status":
+        return sorted(rows, key=lambda row: (row.task.status.value, row.task.id))
+    if key == "id":
+        return sorted(rows, key=lambda row: row.task.id)
+    if key == "tries":
+        return sorted(rows, key=lambda row: (-row.task.attempts, row.task.id))
+    return list(rows)
 
 
 def load_board(paths: RepoPaths, moment: datetime) -> Board:
@@ -57,7 +91,7 @@ def load_board(paths: RepoPaths, moment: datetime) -> Board:
     order = {status: index for index, status in enumerate(
         (Status.READY, Status.DOING, Status.REVIEW, Status.BLOCKED, Status.REFINED, Status.NEW, Status.DONE))}
     others.sort(key=lambda row: (order[row.task.status], -row.score.value, row.task.id))
-    return Board(rows + others, policy)
+    return Board(rows + others, policy, paths, attempts_by_task(read_events(paths)))
 
 
 def _age(task: Task, moment: datetime) -> int | None:

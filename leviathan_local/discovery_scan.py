@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import threading
 import time
 from collections.abc import Callable
 
@@ -205,7 +206,8 @@ def _load(path: str, config: str) -> dict:
 
 def _save(path: str, cache: dict) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
+    # Unique per thread as well: the app may run two scans at once (a rescan while one finishes).
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(marshal.dumps(cache))
     os.replace(temporary, path)  # a disposable cache: no fsync

@@ -1,4 +1,4 @@
-"""Run an agent's or a test's shell command: output captured, a timeout that kills the tree.
+"""Run an agent's or a test's shell command: output captured and streamed, a timeout that kills the tree.
 
 Each command gets its own session (process group), so a timeout kills the whole group,
 grandchildren included; a child that ignores SIGTERM gets SIGKILL after a grace period.
@@ -6,6 +6,7 @@ grandchildren included; a child that ignores SIGTERM gets SIGKILL after a grace 
 
 from __future__ import annotations
 
+import codecs
 import os
 import signal
 import subprocess
@@ -37,57 +38,94 @@ def run_shell(command: str, cwd: Path, env: dict[str, str] | None = None, timeou
               log: IO[str] | None = None, stop: threading.Event | None = None) -> CommandResult:
     """Run ``command`` with bash in ``cwd``; stdout and stderr are merged, kept and logged.
 
-    Setting ``stop`` (a shutdown request) ends the command like a timeout does.
+    Output reaches the log as it arrives (the app shows it live). The command is over when
+    its shell has exited and its output pipe is closed: a background child still writing
+    keeps it running, as it would in a terminal. Setting ``stop`` (a shutdown request) ends
+    the command like a timeout does.
     """
     started = time.monotonic()
     process = subprocess.Popen(
         ["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
+    if log is not None:
+        log.write(f"$ {command}\n")
+        log.flush()
+    pump = _OutputPump(process, log)
     deadline = None if timeout is None else started + timeout
     timed_out = stopped = False
-    while True:
+    while pump.is_alive() or process.poll() is None:
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         wait = remaining if stop is None else min(STOP_POLL_SECONDS, remaining or STOP_POLL_SECONDS)
-        try:
-            raw, _ = process.communicate(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
+        pump.join(wait)
+        if pump.is_alive():
             stopped = stop is not None and stop.is_set()
             if stopped or (deadline is not None and time.monotonic() >= deadline):
                 timed_out = True
-                raw = _kill_group(process)
+                _kill_group(process)
+                pump.join(KILL_GRACE_SECONDS)  # a process that left the group may still hold the pipe
                 break
-    output = raw.decode("utf-8", errors="replace")
+        else:
+            process.wait()
+    output = pump.text()
     if log is not None:
-        log.write(f"$ {command}\n{output}")
-        log.write(f"[{'timed out' if timed_out else f'exit {process.returncode}'} after "
+        log.write(("" if not output or output.endswith("\n") else "\n")
+                  + f"[{'timed out' if timed_out else f'exit {process.returncode}'} after "
                   f"{time.monotonic() - started:.2f}s]\n")
         log.flush()
     return CommandResult(command, None if timed_out else process.returncode, timed_out, output,
                          time.monotonic() - started, stopped)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> bytes:
-    """TERM the whole process group, KILL what is left after the grace period, collect output."""
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_SECONDS), (signal.SIGKILL, None)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+class _OutputPump(threading.Thread):
+    """Reads the command's output as it comes, keeps it, and copies it to the log at once."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: IO[str] | None) -> None:
+        super().__init__(daemon=True, name="output-pump")
+        self.process, self.log = process, log
+        self.chunks: list[str] = []
+        self.start()
+
+    def run(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stream = self.process.stdout
+        assert stream is not None
+        fd = stream.fileno()
+        while True:
+            raw = os.read(fd, 65536)
+            text = decoder.decode(raw, final=not raw)
+            if text:
+                self.chunks.append(text)
+                if self.log is not None:
+                    self.log.write(text)
+                    self.log.flush()
+            if not raw:
+                stream.close()
+                return
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """TERM the whole process group, then KILL what is left after the grace period."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    # Grandchildren may outlive the shell (or ignore TERM): after the grace period, KILL the rest.
+    # The shell is reaped as it goes, since a zombie still counts as a member of its group.
+    grace_end = time.monotonic() + KILL_GRACE_SECONDS
+    while time.monotonic() < grace_end:
+        process.poll()
+        if _group_gone(process.pid):
             break
-        try:
-            raw, _ = process.communicate(timeout=wait)
-            if sig is signal.SIGKILL or _group_gone(process.pid):
-                return raw
-        except subprocess.TimeoutExpired:
-            continue
-    # Grandchildren may still hold the pipe open: make sure the group is gone, then drain.
+        time.sleep(0.02)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    raw, _ = process.communicate()
-    return raw
+    process.wait()
 
 
 def _group_gone(group: int) -> bool:

@@ -46,3 +46,29 @@ def test_a_stop_request_ends_the_command(tmp_path: Path) -> None:
     stop.set()
     result = run_shell("sleep 30", tmp_path, stop=stop)
     assert result.timed_out and result.stopped and result.duration < 10
+
+
+def test_output_reaches_the_log_while_the_command_runs(tmp_path: Path) -> None:
+    """The command cannot finish before the test sees its first line: only a streamed log shows it."""
+    import threading
+
+    log_file, go = tmp_path / "attempt.log", tmp_path / "go"
+    command = f"echo first; until [ -f {go} ]; do sleep 0.01; done; echo second"
+    results = []
+    with open(log_file, "w") as log:
+        worker = threading.Thread(target=lambda: results.append(run_shell(command, tmp_path, timeout=30, log=log)))
+        worker.start()
+        for _ in range(3000):
+            if "first\n" in log_file.read_text():
+                break
+            time.sleep(0.01)
+        seen_while_running = "first\n" in log_file.read_text() and worker.is_alive()
+        go.touch()
+        worker.join(30)
+    assert seen_while_running
+    assert results[0].output == "first\nsecond\n" and results[0].passed
+
+
+def test_a_background_child_keeps_the_command_until_its_output_ends(tmp_path: Path) -> None:
+    result = run_shell("(sleep 0.2; echo late) & echo early", tmp_path, timeout=30)
+    assert result.output == "early\nlate\n" and result.passed

@@ -23,6 +23,7 @@ from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.tui.messages import BacklogWritten, BoardFailed, BoardLoaded, FilesChanged, RunFinished
+from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
 from leviathan_local.tui.screens.wsjf import WsjfScreen
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
@@ -40,9 +41,13 @@ TABS = ("backlog", "plan", "run", "review", "discover", "status")
 class LeviathanApp(App[None]):
     TITLE = "leviathan-local"
     AUTO_FOCUS = "#backlog"
+    # Below 100 columns the task detail goes under the table, so the table keeps every column.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     CSS = """
     #filter { display: none; }
     #filter.-visible { display: block; }
+    Screen.-narrow #board { layout: vertical; }
+    Screen.-narrow #board TaskDetail { width: 1fr; height: 40%; border-left: none; border-top: solid $primary; }
     """
     BINDINGS = [
         *(Binding(str(number), f"show_tab('{tab}')", tab.title(), show=False) for number, tab in enumerate(TABS, 1)),
@@ -51,9 +56,10 @@ class LeviathanApp(App[None]):
         Binding("u", "unblock", "Unblock"),
         Binding("w", "edit_wsjf", "WSJF"),
         Binding("slash", "filter", "Filter"),
+        Binding("o", "cycle_sort", "Sort"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("t", "toggle_dark", "Theme", show=False),
-        Binding("f1", "show_help_panel", "Help"),
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -69,7 +75,7 @@ class LeviathanApp(App[None]):
         with TabbedContent(id="tabs"):
             with TabPane("1 Backlog", id="backlog-tab"), Vertical():
                 yield Input(placeholder="filter by id, title or status; Enter applies, Escape clears", id="filter")
-                with Horizontal():
+                with Horizontal(id="board"):
                     yield BacklogTable(id="backlog")
                     yield TaskDetail(id="detail")
             with TabPane("2 Plan", id="plan-tab"):
@@ -133,7 +139,13 @@ class LeviathanApp(App[None]):
     @on(DataTable.RowHighlighted, "#backlog")
     def show_selected(self) -> None:
         row = self.selected_row()
-        self.query_one(TaskDetail).show(row)
+        self.query_one(TaskDetail).show(self.board, row)
+
+    @on(DataTable.HeaderSelected, "#backlog")
+    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = self.query_one(BacklogTable).sort_by_column(str(event.column_key.value))
+        if key is not None:
+            self.sort_backlog(key)
 
     @on(Input.Submitted, "#filter")
     def apply_filter(self) -> None:
@@ -184,6 +196,28 @@ class LeviathanApp(App[None]):
             self.push_screen(WsjfScreen(row.task.id, current),
                              lambda values: values is not None and self.change_selected(set_wsjf_inputs, values))
 
+    def action_cycle_sort(self) -> None:
+        self.sort_backlog(self.query_one(BacklogTable).next_sort_key())
+
+    def sort_backlog(self, key: str) -> None:
+        table = self.query_one(BacklogTable)
+        table.sort_key = key
+        self.sub_title = self.paths.root.name + ("" if key == "rank" else f" · sorted by {key}")
+        if self.board:
+            table.show(self.board, self.query_one("#filter", Input).value)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> dict[str, list[Binding]]:
+        """The app's keys and each tab's own keys, as the help screen lists them."""
+        views = {"run": RunView, "review": ReviewView, "discover": DiscoverView, "status": StatusView}
+        sections = {"Everywhere": [Binding(",".join(str(n) for n in range(1, len(TABS) + 1)), "", "Show tab 1 to 6")]
+                    + [b for b in self.BINDINGS if isinstance(b, Binding) and b.show]}
+        sections.update({f"{tab.title()} tab": [b for b in view.BINDINGS if isinstance(b, Binding)]
+                         for tab, view in views.items()})
+        return sections
+
     def action_reload(self) -> None:
         self.reload_board()
 
@@ -230,6 +264,7 @@ class LeviathanApp(App[None]):
             ("Unblock", "Return the selected task to its previous status", self.action_unblock),
             ("Edit WSJF inputs", "Impact, time criticality, risk reduction, effort", self.action_edit_wsjf),
             ("Filter", "Filter the backlog by text", self.action_filter),
+            ("Sort", "Sort the backlog by the next key (rank, score, age, status, id, tries)", self.action_cycle_sort),
             ("Reload", "Read backlog.yaml and policy.yaml again", self.action_reload),
             ("Start run", "Run the top-ranked tasks until a halt reason", self.action_start_run),
             ("Stop run", "Stop the run cleanly (ShutdownRequested)", self.action_stop_run),

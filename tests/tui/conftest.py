@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,31 @@ def still_app(paths: RepoPaths, watch_files: bool = False):
     app = LeviathanApp(paths, watch_files=watch_files)
     app.animation_level = "none"
     return app
+
+
+async def settle(app, pilot, condition: Callable[[], bool] = lambda: True, timeout: float = 20.0) -> None:
+    """Let the workers finish, then wait (up to ``timeout``) until ``condition`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        await app.workers.wait_for_complete() if not app.watch_files else None
+        await pilot.pause()
+        if condition():
+            return
+        assert loop.time() < deadline, "the app never reached the expected state"
+        await asyncio.sleep(0.02)
+
+
+def table_ids(app) -> list[str]:
+    from leviathan_local.tui.widgets.backlog_table import BacklogTable
+
+    return [str(key.value) for key in app.query_one(BacklogTable).rows]
+
+
+def drive(app, script: Callable[..., Awaitable[None]], size: tuple[int, int] = (120, 40)) -> None:
+    """Run ``app`` headless and let ``script(pilot)`` drive it (no async test plugin needed)."""
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await script(pilot)
+
+    asyncio.run(main())

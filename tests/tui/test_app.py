@@ -10,24 +10,7 @@ from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
-
-
-async def settle(app: LeviathanApp, pilot, condition=lambda: True, timeout: float = 10.0) -> None:
-    """Let the workers finish, then wait (up to ``timeout``) until ``condition`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        await app.workers.wait_for_complete() if not app.watch_files else None
-        await pilot.pause()
-        if condition():
-            return
-        assert loop.time() < deadline, "the app never reached the expected state"
-        await asyncio.sleep(0.02)
-
-
-def table_ids(app: LeviathanApp) -> list[str]:
-    table = app.query_one(BacklogTable)
-    return [str(key.value) for key in table.rows]
+from tui.conftest import settle, table_ids
 
 
 def test_the_board_ranks_actionable_tasks_first(app_repo: RepoPaths) -> None:

@@ -46,3 +46,13 @@ def test_backlog_view_filtered(snap_compare, app_repo: RepoPaths) -> None:
         await pilot.pause()
 
     assert snap_compare(still_app(app_repo), terminal_size=(120, 40), run_before=filtered)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare, app_repo: RepoPaths, size: str) -> None:
+    async def help_shown(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: pilot.app.screen.__class__.__name__ == "HelpScreen")
+
+    assert snap_compare(still_app(app_repo), terminal_size=SIZES[size], run_before=help_shown)

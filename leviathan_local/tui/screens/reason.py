@@ -14,6 +14,7 @@ class ReasonScreen(ModalScreen[str | None]):
     ReasonScreen { align: center middle; }
     ReasonScreen > Vertical { width: 70; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     """
+    AUTO_FOCUS = "Input"  # the app's own AUTO_FOCUS names a widget this screen does not have
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str) -> None:

@@ -16,6 +16,7 @@ class WsjfScreen(ModalScreen[dict[str, int] | None]):
     WsjfScreen { align: center middle; }
     WsjfScreen > Vertical { width: 60; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     """
+    AUTO_FOCUS = "Input"  # the app's own AUTO_FOCUS names a widget this screen does not have
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, task_id: str, current: dict[str, object]) -> None:

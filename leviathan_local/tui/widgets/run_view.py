@@ -18,6 +18,7 @@ from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.runner import RunOptions, run
 from leviathan_local.tui.messages import RunFinished
 
+ATTEMPT_BOUNDARIES = ("attempt.started", "attempt.succeeded", "attempt.failed", "attempt.escalated")
 PHASES = ("red", "green", "refactor", "gates", "commit")
 STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",
           "pending": "dim"}
@@ -89,20 +90,29 @@ class RunView(Vertical):
         self.post_message(RunFinished(outcome))
 
     def follow(self) -> None:
-        """Catch up with the event log and the current attempt's output."""
+        """Catch up with the event log and the current attempt's output, in the order they happened."""
         if not self.running and self.attempt is None:
             return
         for event in self._new_events():
+            if event.get("kind") in ATTEMPT_BOUNDARIES:
+                self._drain_attempt_log()  # the attempt's last output comes before its verdict
             self._apply(event)
-        if self.attempt is not None:
-            log = self.paths.state_dir / "attempts" / f"{self.attempt}.log"
-            if log.exists():
-                with open(log, "rb") as handle:
-                    handle.seek(self._log_offset)
-                    chunk = handle.read()
-                self._log_offset += len(chunk)
-                if chunk:
-                    self.query_one(RichLog).write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
+        self._drain_attempt_log()
+
+    def _drain_attempt_log(self) -> None:
+        if self.attempt is None:
+            return
+        log = self.paths.state_dir / "attempts" / f"{self.attempt}.log"
+        if not log.exists():
+            return
+        with open(log, "rb") as handle:
+            handle.seek(self._log_offset)
+            chunk = handle.read()
+        # Only whole lines: a line still being written is shown once it is complete.
+        chunk = chunk[:chunk.rfind(b"\n") + 1]
+        self._log_offset += len(chunk)
+        if chunk:
+            self.query_one(RichLog).write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
 
     def _new_events(self) -> list[dict]:
         path = self.paths.state_dir / "events.ndjson"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from leviathan_local.board import BoardRow
+from leviathan_local.board import Board, BoardRow
 
 SHOWN_FIELDS = ("type", "scope", "allowed_paths", "dependencies", "attempts", "branch_name", "last_attempt_id",
                 "blocked_type", "blocked_reason", "review_feedback", "completed_at", "source")
@@ -27,11 +27,12 @@ class TaskDetail(VerticalScroll):
     def compose(self):
         yield Static("Select a task.", id="detail-body")
 
-    def show(self, row: BoardRow | None) -> None:
-        self.query_one("#detail-body", Static).update(describe(row) if row else "Select a task.")
+    def show(self, board: Board | None, row: BoardRow | None) -> None:
+        body = describe(row, board) if board is not None and row is not None else "Select a task."
+        self.query_one("#detail-body", Static).update(body)
 
 
-def describe(row: BoardRow) -> str:
+def describe(row: BoardRow, board: Board) -> str:
     task = row.task
     lines = [f"[b]{task.id}[/b]  {task.title}", f"status: {task.status.value}"
              + (f" (skipped: {row.skip_reason})" if row.skip_reason else f" (rank {row.rank})")]
@@ -42,6 +43,12 @@ def describe(row: BoardRow) -> str:
     lines += [f"{name}: {task.get(name)}" for name in SHOWN_FIELDS if task.get(name) not in (None, [], "")]
     lines += ["", "[b]Acceptance criteria[/b]"] + ([f"- {item}" for item in task.acceptance_criteria] or ["(none)"])
     lines += ["", "[b]Score[/b]"] + row.explanation()
+    history = board.history(task.id)
+    if history:
+        lines += ["", "[b]Attempts[/b]"] + [attempt.line() for attempt in reversed(history)]
+        output = board.last_test_output(task.id)
+        if output is not None:
+            lines += ["", "[b]Last test output[/b]", output]
     return "\n".join(_escape(line) if not line.startswith("[b]") else line for line in lines)
 
 

@@ -1,0 +1,86 @@
+"""Each task's attempts as the event log tells them: phases with verdicts and timings, the
+outcome, and the tail of the last test run (for the task detail).
+
+Engine side: read-only, no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from leviathan_local.events import Event
+from leviathan_local.repo_paths import RepoPaths
+
+OUTCOME_KINDS = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
+
+
+@dataclass(frozen=True)
+class PhaseVerdict:
+    phase: str
+    verdict: str
+    seconds: float | None
+
+
+@dataclass
+class AttemptSummary:
+    attempt_id: str
+    started_at: str
+    branch: str = ""
+    outcome: str = "running"  # until the log says otherwise
+    reason: str = ""
+    phases: list[PhaseVerdict] = field(default_factory=list)
+
+    def line(self) -> str:
+        """`a1b2c3 failed (green: tests fail)  red ✓ 0.4s · green ✗ 1.2s`"""
+        marks = {"passed": "✓", "failed": "✗", "skipped": "–"}
+        phases = " · ".join(f"{p.phase} {marks.get(p.verdict, p.verdict)}"
+                            + (f" {p.seconds:.1f}s" if p.seconds is not None else "") for p in self.phases)
+        reason = f" ({self.reason})" if self.reason else ""
+        return f"{self.attempt_id} {self.started_at[:16]} {self.outcome}{reason}" + (f"\n  {phases}" if phases else "")
+
+
+def attempts_by_task(events: Iterable[Event]) -> dict[str, list[AttemptSummary]]:
+    """Every task's attempts, oldest first."""
+    found: dict[str, AttemptSummary] = {}
+    by_task: dict[str, list[AttemptSummary]] = {}
+    for event in events:
+        attempt_id = event.data.get("attempt")
+        if event.task is None or not isinstance(attempt_id, str):
+            continue
+        if event.kind == "attempt.started":
+            summary = AttemptSummary(attempt_id, event.ts, branch=str(event.data.get("branch") or ""))
+            found[attempt_id] = summary
+            by_task.setdefault(event.task, []).append(summary)
+            continue
+        summary = found.get(attempt_id)
+        if summary is None:
+            continue  # an attempt that ended without starting (already done): nothing ran
+        if event.kind == "phase.finished":
+            seconds = event.data.get("seconds")
+            summary.phases.append(PhaseVerdict(str(event.data.get("phase")), str(event.data.get("verdict")),
+                                               float(seconds) if isinstance(seconds, (int, float)) else None))
+        elif event.kind in OUTCOME_KINDS:
+            summary.outcome = str(event.data.get("outcome") or OUTCOME_KINDS[event.kind])
+            phase, reason = event.data.get("phase"), str(event.data.get("reason") or "")
+            summary.reason = f"{phase}: {reason}" if phase and reason else reason
+    return by_task
+
+
+def last_test_output(paths: RepoPaths, attempt_id: str, test_command: str, max_lines: int = 20) -> str | None:
+    """The end of the last run of ``test_command`` in the attempt's log, or None without one."""
+    log = paths.state_dir / "attempts" / f"{attempt_id}.log"
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    marker = f"$ {test_command}\n"
+    start = text.rfind(marker)
+    if start == -1:
+        return None
+    lines: list[str] = []
+    for line in text[start + len(marker):].split("\n"):
+        lines.append(line)
+        if line.startswith(("[exit ", "[timed out ")):  # the verdict line written after every command
+            break
+    return "\n".join(lines[-max_lines:]).rstrip("\n")

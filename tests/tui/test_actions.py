@@ -1,0 +1,164 @@
+"""Every action of the app, driven by a pilot against a real repository (no watcher: the
+tests wait for the app's workers instead)."""
+
+from __future__ import annotations
+
+from textual.widgets import Markdown
+
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.events import read_events
+from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.model import Status
+from leviathan_local.tui.app import LeviathanApp
+from leviathan_local.tui.screens.help import HelpScreen
+from leviathan_local.tui.widgets.backlog_table import BacklogTable
+from leviathan_local.tui.widgets.discover_view import DiscoverView
+from tui.conftest import drive, settle, table_ids
+
+
+async def board_shown(app: LeviathanApp, pilot) -> None:
+    await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+
+
+def select(app: LeviathanApp, task_id: str) -> None:
+    table = app.query_one(BacklogTable)
+    table.move_cursor(row=table_ids(app).index(task_id))
+
+
+def test_block_asks_for_a_reason_and_remembers_the_status(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        select(app, "api-logging")
+        await pilot.press("b")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ReasonScreen")
+        await pilot.press(*"waits for the log format", "enter")
+        await settle(app, pilot, lambda: load_backlog(app_repo).task("api-logging").status is Status.BLOCKED)
+        await settle(app, pilot, lambda: "waits for the log format" in str(app.query_one("#detail-body").render()))
+
+    drive(app, script)
+    task = load_backlog(app_repo).task("api-logging")
+    assert (task.get("blocked_reason"), task.get("blocked_from"), task.get("blocked_type")) == (
+        "waits for the log format", "ready", "clarification")
+    assert [e.kind for e in read_events(app_repo, "api-logging")] == ["task.blocked"]
+
+
+def test_escape_cancels_a_block(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_bytes()
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("b", *"no", "escape")
+        await settle(app, pilot, lambda: app.screen is app.screen_stack[0])
+
+    drive(app, script)
+    assert app_repo.backlog.read_bytes() == before
+
+
+def test_wsjf_inputs_are_written_without_touching_the_rest(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        select(app, "cache-warmup")
+        await pilot.press("w")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "WsjfScreen")
+        await pilot.press("enter", "enter", "enter")  # impact stays 3; criticality, risk empty
+        await pilot.press("backspace", "5", "enter")  # effort 8 -> 5
+        await settle(app, pilot, lambda: load_backlog(app_repo).task("cache-warmup").get("effort") == 5)
+
+    before = app_repo.backlog.read_text()
+    drive(app, script)
+    after = app_repo.backlog.read_text()
+    assert after == before.replace("    effort: 8\n", "    effort: 5\n")
+
+
+def test_wsjf_input_out_of_range_is_refused_with_a_message(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_bytes()
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("w", "backspace", "4", "0", "enter", "enter", "enter", "enter")
+        await settle(app, pilot, lambda: any("1 to 13" in str(n.message) for n in app._notifications))
+
+    drive(app, script)
+    assert app_repo.backlog.read_bytes() == before
+
+
+def test_sort_cycles_and_a_header_click_sorts_by_that_column(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("o")  # rank -> score
+        await settle(app, pilot)
+        assert table_ids(app) == ["docs-install", "api-logging", "flaky-test", "cache-warmup"]
+        assert "sorted by score" in app.sub_title
+        await pilot.click(BacklogTable, offset=(8, 0))  # the "id" header
+        await settle(app, pilot, lambda: table_ids(app) == sorted(table_ids(app)))
+        assert app.query_one(BacklogTable).sort_key == "id"
+
+    drive(app, script)
+
+
+def test_help_lists_every_tab_and_key_and_closes(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = app.screen.query_one(Markdown).source
+        for words in ("discover", "Promote to ready", "Approve", "Reject", "New report", "Start/stop run", "Sort"):
+            assert words in text
+        await pilot.press("escape")
+        await settle(app, pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+    drive(app, script)
+
+
+def test_theme_toggles_between_dark_and_light(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+        await pilot.press("t")
+        assert app.theme == "textual-dark"
+
+    drive(app, script)
+
+
+def test_promote_turns_a_finding_into_a_ready_task(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot, lambda: app.query_one(DiscoverView).row_count == 1)
+        await pilot.press("p")
+        await settle(app, pilot, lambda: len(table_ids(app)) == 5)
+
+    drive(app, script)
+    promoted = [task for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
+    assert len(promoted) == 1 and promoted[0].status is Status.READY
+    assert promoted[0].acceptance_criteria and "log the request id" in promoted[0].acceptance_criteria[0]
+    assert app_repo.backlog.read_text().startswith("# The app's test backlog.\n")
+
+
+def test_a_new_status_report_is_written_and_shown(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("6", "g")
+        await settle(app, pilot, lambda: "No report yet" not in app.query_one("#report", Markdown).source)
+
+    drive(app, script)
+    written = sorted(path.name for path in (app_repo.root / "DOCS" / "status").iterdir())
+    assert written == ["20261122T120000Z.json", "20261122T120000Z.md", "20261122T120000Z.svg",
+                       "latest.json", "latest.md", "latest.svg"]

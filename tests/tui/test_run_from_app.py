@@ -1,0 +1,129 @@
+"""A full run driven from the app with a scripted agent, then review from the app; and quitting
+while a run is going on stops it cleanly (ShutdownRequested, halt commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import DataTable, RichLog, Static
+
+from conftest import git
+from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.events import read_events
+from leviathan_local.gitrepo import find_repo
+from leviathan_local.model import Status
+from leviathan_local.tui.app import LeviathanApp
+from leviathan_local.tui.widgets.run_view import RunView
+from tui.conftest import drive, settle
+
+MUL_RED = unittest_file("mul", "self.assertEqual(mul(2, 3), 6)", "from mul import mul")
+MUL_GREEN = "printf 'def mul(a, b):\\n    return a * b\\n' > mul.py"
+
+
+def rendered(widget: Static) -> str:
+    """The widget's content as plain text (rich renderables included, such as the diff)."""
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def log_text(app: LeviathanApp) -> str:
+    return "\n".join(line.text for line in app.query_one(RichLog).lines)
+
+
+async def run_to_halt(app: LeviathanApp, pilot) -> None:
+    """Start a run from the Run tab and let it go until it halts."""
+    await settle(app, pilot, lambda: app.board is not None)
+    await pilot.press("3", "s")
+    await settle(app, pilot, lambda: not app.query_one(RunView).running)
+
+
+def test_a_run_from_the_app_then_approve_and_reject(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add") + task_yaml("mul", MUL_RED, MUL_GREEN, allowed="[mul.py, tests/]"),
+                        POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 30, max_open_reviews: 5"))
+    paths = find_repo(root)
+    app = LeviathanApp(paths, watch_files=False)
+
+    async def script(pilot) -> None:
+        await run_to_halt(app, pilot)
+        await settle(app, pilot, lambda: "Halted: AllDoneOrBlocked" in rendered(app.query_one("#run-state", Static)))
+        strip = rendered(app.query_one("#strip", Static))
+        for phase in ("red", "green", "refactor", "gates", "commit"):
+            assert phase in strip
+        output = log_text(app)
+        assert "── add: " in output and "── mul: " in output and "succeeded" in output
+        assert "Ran 2 tests" in output  # the test command's own output, streamed from the attempt log
+
+        await pilot.press("4")
+        reviews = app.query_one("#reviews", DataTable)
+        await settle(app, pilot, lambda: reviews.row_count == 2)
+        reviews.move_cursor(row=[key.value for key in reviews.rows].index("add"))
+        await settle(app, pilot, lambda: "def add" in rendered(app.query_one("#diff", Static)))
+        await pilot.press("a")
+        await settle(app, pilot, lambda: reviews.row_count == 1)
+        await pilot.press("x")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ReasonScreen")
+        await pilot.press(*"name it times", "enter")
+        await settle(app, pilot, lambda: reviews.row_count == 0)
+
+    drive(app, script)
+    backlog = load_backlog(paths)
+    assert backlog.task("add").status is Status.DONE
+    assert backlog.task("mul").status is Status.READY and backlog.task("mul").get("review_feedback") == "name it times"
+    assert (root / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"  # merged into main
+    assert not (root / "mul.py").exists()
+    kinds = [event.kind for event in read_events(paths)]
+    assert kinds.count("attempt.succeeded") == 2 and "run.halted" in kinds
+
+
+def test_the_task_detail_shows_attempts_and_the_last_test_output(git_repo: Path) -> None:
+    failing_green = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
+    root = make_project(git_repo, task_yaml("add", green=failing_green))
+    paths = find_repo(root)
+    app = LeviathanApp(paths, watch_files=False)
+
+    async def script(pilot) -> None:
+        await run_to_halt(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot, lambda: "Attempts" in rendered(app.query_one("#detail-body", Static)))
+        detail = rendered(app.query_one("#detail-body", Static))
+        assert detail.count(" failed (green") == 2  # both attempts, newest first
+        assert "red ✓" in detail and "green ✗" in detail
+        assert "Last test output" in detail and "AssertionError: -1 != 5" in detail and "[exit 1 after" in detail
+
+    drive(app, script)
+    assert load_backlog(paths).task("add").status is Status.BLOCKED
+
+
+def test_quitting_during_a_run_stops_it_cleanly(git_repo: Path) -> None:
+    # The agent says it started, then works far longer than the test will wait.
+    root = make_project(git_repo, task_yaml("add", red="echo agent started; sleep 60"))
+    paths = find_repo(root)
+    app = LeviathanApp(paths, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None)
+        await pilot.press("3", "s")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while "agent started" not in log_text(app):  # streamed while the agent is still running
+            assert loop.time() < deadline, "the agent's output never showed up"
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+        assert app.query_one(RunView).running
+        await pilot.press("q")
+
+    drive(app, script)
+    assert app.return_code in (0, None)
+    halted = [event for event in read_events(paths) if event.kind == "run.halted"]
+    assert len(halted) == 1 and json.dumps(halted[0].data).count("ShutdownRequested") == 1
+    assert git(root, "log", "-1", "--format=%s").strip() == "[leviathan] Save backlog state on halt (ShutdownRequested)"
+    task = load_backlog(paths).task("add")
+    assert task.status is Status.READY and task.attempts == 0  # an interrupted attempt does not count
+    assert git(root, "worktree", "list", "--porcelain").count("worktree ") == 1 or not any(
+        (root / "worktrees").glob("*/calc.py"))
