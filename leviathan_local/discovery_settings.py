@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import threading
 
 MEMO_NAME = "discover-policy"
 
@@ -35,7 +36,8 @@ def discovery_settings(located: tuple[str, str, str]) -> Settings:
         pass
     settings = _parsed(located, raw)
     os.makedirs(state_dir, exist_ok=True)
-    temporary = f"{memo_path}.{os.getpid()}.tmp"
+    # Unique per thread too: the app may run two scans at once.
+    temporary = f"{memo_path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(marshal.dumps((raw, settings.tags, settings.exclude, settings.on_run)))
     os.replace(temporary, memo_path)

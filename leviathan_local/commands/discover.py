@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import threading
 import sys
 
 from leviathan_local.discovery_collect import collect
@@ -77,7 +78,8 @@ def _remember(state_dir: str, key: tuple, body: str) -> None:
     import time
 
     path = os.path.join(state_dir, REPORT_MEMO)
-    temporary = f"{path}.{os.getpid()}.tmp"
+    # Unique per thread too: the app may run two scans at once.
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(marshal.dumps((time.time_ns(), key, body)))
     os.replace(temporary, path)

@@ -15,7 +15,8 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from leviathan_local.board import Board, load_board
 from leviathan_local.clock import now
@@ -23,19 +24,16 @@ from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.tui.messages import BacklogWritten, BoardFailed, BoardLoaded, FilesChanged, RunFinished
+from leviathan_local.tui.palette import palette_commands
 from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
 from leviathan_local.tui.screens.wsjf import WsjfScreen
+from leviathan_local.tui.views import TABS, VIEWS, focus_target, make_view, view_bindings
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
-from leviathan_local.tui.widgets.discover_view import DiscoverView
-from leviathan_local.tui.widgets.plan_view import PlanView
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
-from leviathan_local.tui.widgets.review_view import ReviewView
-from leviathan_local.tui.widgets.run_view import RunView
-from leviathan_local.tui.widgets.status_view import StatusView
 from leviathan_local.tui.widgets.task_detail import TaskDetail
 
-TABS = ("backlog", "plan", "run", "review", "discover", "status")
+__all__ = ["TABS", "LeviathanApp", "run_app"]
 
 
 class LeviathanApp(App[None]):
@@ -78,16 +76,8 @@ class LeviathanApp(App[None]):
                 with Horizontal(id="board"):
                     yield BacklogTable(id="backlog")
                     yield TaskDetail(id="detail")
-            with TabPane("2 Plan", id="plan-tab"):
-                yield PlanView(self.paths, id="plan")
-            with TabPane("3 Run", id="run-tab"):
-                yield RunView(self.paths, id="run")
-            with TabPane("4 Review", id="review-tab"):
-                yield ReviewView(self.paths, id="review")
-            with TabPane("5 Discover", id="discover-tab"):
-                yield DiscoverView(self.paths, id="discover")
-            with TabPane("6 Status", id="status-tab"):
-                yield StatusView(self.paths, id="status")
+            for number, tab in enumerate(TABS[1:], 2):
+                yield TabPane(f"{number} {tab.title()}", id=f"{tab}-tab")  # filled when first shown
         yield ProblemBar(id="problems")
         yield Footer()
 
@@ -136,14 +126,14 @@ class LeviathanApp(App[None]):
         self.reload_board()
         self.refresh_tab(self.query_one(TabbedContent).active.removesuffix("-tab"))
 
-    @on(DataTable.RowHighlighted, "#backlog")
+    @on(BacklogTable.TaskHighlighted)
     def show_selected(self) -> None:
         row = self.selected_row()
         self.query_one(TaskDetail).show(self.board, row)
 
-    @on(DataTable.HeaderSelected, "#backlog")
-    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = self.query_one(BacklogTable).sort_by_column(str(event.column_key.value))
+    @on(BacklogTable.HeaderClicked)
+    def header_clicked(self, event: BacklogTable.HeaderClicked) -> None:
+        key = self.query_one(BacklogTable).sort_by_column(event.column)
         if key is not None:
             self.sort_backlog(key)
 
@@ -154,27 +144,50 @@ class LeviathanApp(App[None]):
         self.query_one(BacklogTable).focus()
 
     @on(TabbedContent.TabActivated)
-    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+    async def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id != self.query_one(TabbedContent).active:
+            return  # a late message about a tab that is no longer shown: focusing it would switch back
         tab = (event.pane.id or "").removesuffix("-tab")
-        self.refresh_tab(tab)
-        focus_target = {"backlog": "#backlog", "review": "#reviews", "discover": "#discover", "run": "#run #output",
-                        "status": "#status", "plan": "#plan"}.get(tab)
-        if focus_target:
-            self.query_one(focus_target).focus()
+        view = await self.view(tab)
+        if view is not None:
+            view.shown()  # type: ignore[attr-defined]
+        # A click on the tab bar arrives here with the focus still outside the pane.
+        if event.pane.id == self.query_one(TabbedContent).active and (
+                self.focused is None or event.pane not in self.focused.ancestors_with_self):
+            self.screen.set_focus(self.query_one(focus_target(tab)))
+
+    async def view(self, tab: str) -> Widget | None:
+        """The tab's view, built and mounted the first time it is needed (None for the backlog)."""
+        if tab not in VIEWS:
+            return None
+        found = self.query(f"#{tab}")
+        if found:
+            return found.first()
+        panes = self.query(f"#{tab}-tab")
+        if not panes:
+            return None  # the app is closing
+        view = make_view(tab, self.paths)
+        await panes.first().mount(view)
+        return view
+
+    async def in_view(self, tab: str, method: str) -> None:
+        """Show ``tab`` and call one of its view's methods (palette entries for view actions)."""
+        view = await self.view(tab)
+        await self.action_show_tab(tab)
+        getattr(view, method)()
 
     def refresh_tab(self, tab: str) -> None:
-        if tab == "plan":
-            self.query_one(PlanView).refresh_plan()
-        elif tab == "review":
-            self.query_one(ReviewView).refresh_reviews()
-        elif tab == "discover":
-            self.query_one(DiscoverView).scan()
-        elif tab == "status":
-            self.query_one(StatusView).refresh_status()
+        found = self.query(f"#{tab}") if tab in VIEWS else None
+        if found:
+            found.first().shown()  # type: ignore[attr-defined]
 
     # --- actions ------------------------------------------------------------------------------
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        await self.view(tab)  # built before its pane is shown
+        # Focus moves first: hiding the pane that holds the focus would hand it to a hidden
+        # neighbour, and a focused widget in a hidden pane switches the tabs back to it.
+        self.screen.set_focus(self.query_one(focus_target(tab)))
         self.query_one(TabbedContent).active = f"{tab}-tab"
 
     def action_ready(self) -> None:
@@ -211,18 +224,16 @@ class LeviathanApp(App[None]):
 
     def key_sections(self) -> dict[str, list[Binding]]:
         """The app's keys and each tab's own keys, as the help screen lists them."""
-        views = {"run": RunView, "review": ReviewView, "discover": DiscoverView, "status": StatusView}
         sections = {"Everywhere": [Binding(",".join(str(n) for n in range(1, len(TABS) + 1)), "", "Show tab 1 to 6")]
                     + [b for b in self.BINDINGS if isinstance(b, Binding) and b.show]}
-        sections.update({f"{tab.title()} tab": [b for b in view.BINDINGS if isinstance(b, Binding)]
-                         for tab, view in views.items()})
+        sections.update({f"{tab.title()} tab": bindings for tab, bindings in view_bindings().items() if bindings})
         return sections
 
     def action_reload(self) -> None:
         self.reload_board()
 
-    def action_filter(self) -> None:
-        self.action_show_tab("backlog")
+    async def action_filter(self) -> None:
+        await self.action_show_tab("backlog")
         field = self.query_one("#filter", Input)
         field.add_class("-visible")
         field.focus()
@@ -237,46 +248,18 @@ class LeviathanApp(App[None]):
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
-    def action_start_run(self) -> None:
-        self.action_show_tab("run")
-        self.query_one(RunView).start()
-
-    def action_stop_run(self) -> None:
-        self.query_one(RunView).request_stop()
-
     async def action_quit(self) -> None:
         """Quitting stops a run cleanly first: ShutdownRequested, then the halt commit."""
-        run_view = self.query_one(RunView)
-        if run_view.running:
-            run_view.request_stop()
-            self.notify("Stopping the run before quitting...")
-            await self.workers.wait_for_complete([w for w in self.workers if w.group == "run"])
+        for run_view in self.query("#run"):
+            if getattr(run_view, "running", False):
+                run_view.request_stop()  # type: ignore[attr-defined]
+                self.notify("Stopping the run before quitting...")
+                await self.workers.wait_for_complete([w for w in self.workers if w.group == "run"])
         self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action in the command palette (ctrl+p)."""
         yield from super().get_system_commands(screen)
-        for tab in TABS:
-            yield SystemCommand(f"Show {tab}", f"Switch to the {tab} tab", lambda tab=tab: self.action_show_tab(tab))
-        for title, help_text, action in (
-            ("Mark ready", "The selected task becomes ready (it needs acceptance criteria)", self.action_ready),
-            ("Block", "Block the selected task with a reason", self.action_block),
-            ("Unblock", "Return the selected task to its previous status", self.action_unblock),
-            ("Edit WSJF inputs", "Impact, time criticality, risk reduction, effort", self.action_edit_wsjf),
-            ("Filter", "Filter the backlog by text", self.action_filter),
-            ("Sort", "Sort the backlog by the next key (rank, score, age, status, id, tries)", self.action_cycle_sort),
-            ("Reload", "Read backlog.yaml and policy.yaml again", self.action_reload),
-            ("Start run", "Run the top-ranked tasks until a halt reason", self.action_start_run),
-            ("Stop run", "Stop the run cleanly (ShutdownRequested)", self.action_stop_run),
-            ("Scan for TODOs", "Discover tagged comments (dry run)", lambda: self.query_one(DiscoverView).scan()),
-            ("Promote finding", "The selected finding becomes a ready task",
-             lambda: self.query_one(DiscoverView).action_promote()),
-            ("Approve review", "Merge the selected review branch", lambda: self.query_one(ReviewView).action_approve()),
-            ("Reject review", "Reject the selected review branch with a reason",
-             lambda: self.query_one(ReviewView).action_reject()),
-            ("New status report", "Write DOCS/status/<timestamp>.*", lambda: self.query_one(StatusView).generate()),
-        ):
-            yield SystemCommand(title, help_text, action)
+        yield from palette_commands(self)
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from conftest import git, write
 from leviathan_local.gitrepo import RepoPaths, find_repo
@@ -71,7 +72,11 @@ async def settle(app, pilot, condition: Callable[[], bool] = lambda: True, timeo
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        await app.workers.wait_for_complete() if not app.watch_files else None
+        if not app.watch_files:
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:  # an exclusive worker replaced by a newer one: wait for that
+                continue
         await pilot.pause()
         if condition():
             return
@@ -82,7 +87,7 @@ async def settle(app, pilot, condition: Callable[[], bool] = lambda: True, timeo
 def table_ids(app) -> list[str]:
     from leviathan_local.tui.widgets.backlog_table import BacklogTable
 
-    return [str(key.value) for key in app.query_one(BacklogTable).rows]
+    return app.query_one(BacklogTable).task_ids
 
 
 def drive(app, script: Callable[..., Awaitable[None]], size: tuple[int, int] = (120, 40)) -> None:

@@ -1,9 +1,20 @@
-"""The ranked backlog as a table (the main region)."""
+"""The ranked backlog as a table (the main region).
+
+Virtual: only the lines on screen are drawn, so a 10,000-task backlog costs what a screenful
+does (a DataTable measures and stores every cell up front: seconds for 10,000 rows).
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import DataTable
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from leviathan_local.board import SORT_KEYS, Board, BoardRow, sort_rows
 
@@ -11,61 +22,182 @@ STATUS_STYLES = {"new": "dim", "refined": "magenta", "ready": "bold blue", "doin
                  "review": "bold cyan", "done": "green", "blocked": "bold red"}
 COLUMNS = ("#", "id", "title", "status", "score", "i/e", "age", "flags", "tries")
 SORT_BY_COLUMN = {"#": "rank", "id": "id", "status": "status", "score": "score", "age": "age", "tries": "tries"}
+MAX_WIDTHS = {"id": 28, "title": 48}
+GAP = 1  # one space between columns: 80 columns hold them all
 
 
-class BacklogTable(DataTable):
+class BacklogTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    BacklogTable {
-        height: 1fr;
-    }
+    BacklogTable { height: 1fr; }
+    BacklogTable > .backlog-table--header { text-style: bold; background: $panel; }
+    BacklogTable > .backlog-table--zebra { background: $surface-lighten-1 10%; }
+    BacklogTable > .backlog-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
+                                            text-style: bold; }
+    BacklogTable > .backlog-table--cursor-blurred { background: $block-cursor-blurred-background; }
     """
+    COMPONENT_CLASSES = {"backlog-table--header", "backlog-table--zebra", "backlog-table--cursor",
+                         "backlog-table--cursor-blurred"}
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False), Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
+        Binding("home", "edge(0)", show=False), Binding("end", "edge(1)", show=False),
+    ]
 
+    class TaskHighlighted(Message):
+        """The cursor is on another task (or the rows changed under it)."""
+
+        def __init__(self, task_id: str | None) -> None:
+            super().__init__()
+            self.task_id = task_id
+
+    class HeaderClicked(Message):
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    cursor_row: reactive[int] = reactive(0, always_update=True)
     sort_key = "rank"
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for column in COLUMNS:
-            self.add_column(column, key=column)
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._rows: list[BoardRow] = []
+        self._cells: dict[int, tuple[str, ...]] = {}  # formatted on first display, then kept
+        self._widths: list[int] = [len(name) for name in COLUMNS]
+
+    # --- content -----------------------------------------------------------------------------
+
+    def show(self, board: Board, text_filter: str = "") -> None:
+        """Replace the rows, keeping the cursor on the same task when it is still there."""
+        selected = self.selected_task_id
+        needle = text_filter.lower()
+        rows = sort_rows(board.rows, self.sort_key)
+        if needle:
+            rows = [row for row in rows if needle in f"{row.task.id} {row.task.title} {row.task.status.value}".lower()]
+        self._rows, self._cells = rows, {}
+        self._widths = _column_widths(rows)
+        self.virtual_size = Size(sum(self._widths) + GAP * len(COLUMNS), len(rows) + 1)
+        index = self.get_row_index(selected) if selected is not None else None
+        self.move_cursor(row=index if index is not None else min(self.cursor_row, max(len(rows) - 1, 0)))
+        self.refresh()
+
+    @property
+    def task_ids(self) -> list[str]:
+        return [row.task.id for row in self._rows]
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def selected_task_id(self) -> str | None:
+        return self._rows[self.cursor_row].task.id if 0 <= self.cursor_row < len(self._rows) else None
+
+    def get_row_index(self, task_id: str) -> int | None:
+        return next((index for index, row in enumerate(self._rows) if row.task.id == task_id), None)
+
+    def shows_title(self, title: str) -> bool:
+        return any(row.task.title == title for row in self._rows)
+
+    def next_sort_key(self) -> str:
+        return SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
 
     def sort_by_column(self, column: str) -> str | None:
         """The sort key a click on ``column``'s header selects (None: that column does not sort)."""
         return SORT_BY_COLUMN.get(column)
 
-    def show(self, board: Board, text_filter: str = "") -> None:
-        """Replace the rows, keeping the cursor on the same task when it is still there."""
-        selected = self.selected_task_id
-        self.clear()
-        needle = text_filter.lower()
-        for row in sort_rows(board.rows, self.sort_key):
-            if needle and needle not in f"{row.task.id} {row.task.title} {row.task.status.value}".lower():
-                continue
-            self.add_row(*_cells(row), key=row.task.id)
-        if selected is not None and selected in self.rows:
-            self.move_cursor(row=self.get_row_index(selected))
+    # --- cursor ------------------------------------------------------------------------------
 
-    def next_sort_key(self) -> str:
-        return SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+    def move_cursor(self, row: int) -> None:
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
 
-    @property
-    def selected_task_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return key.value
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        visible = max(self.scrollable_content_region.height - 1, 1)
+        if new < self.scroll_y:
+            self.scroll_to(y=new, animate=False)
+        elif new >= self.scroll_y + visible:
+            self.scroll_to(y=new - visible + 1, animate=False)
+        self.refresh()
+        self.post_message(self.TaskHighlighted(self.selected_task_id))
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(self.cursor_row + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self.cursor_row + direction * max(self.scrollable_content_region.height - 2, 1))
+
+    def action_edge(self, end: int) -> None:
+        self.move_cursor(len(self._rows) - 1 if end else 0)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            column = _column_at(self._widths, event.x + int(self.scroll_x))
+            if column is not None:
+                self.post_message(self.HeaderClicked(column))
+            return
+        self.move_cursor(int(self.scroll_y) + event.y - 1)
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._strip(COLUMNS, self.get_component_rich_style("backlog-table--header"), None, width)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        if index == self.cursor_row:
+            name = "backlog-table--cursor" if self.has_focus else "backlog-table--cursor-blurred"
+            base = self.rich_style + self.get_component_rich_style(name)
+        elif index % 2:
+            base = self.rich_style + self.get_component_rich_style("backlog-table--zebra")
+        else:
+            base = self.rich_style
+        cells = self._cells.get(index)
+        if cells is None:
+            cells = self._cells[index] = _cells(self._rows[index])
+        status_style = Style.parse(STATUS_STYLES.get(self._rows[index].task.status.value, "none"))
+        return self._strip(cells, base, status_style, width)
+
+    def _strip(self, cells: tuple[str, ...], base: Style, status_style: Style | None, width: int) -> Strip:
+        segments = [Segment(" ", base)]
+        for column, (text, column_width) in enumerate(zip(cells, self._widths)):
+            text = text if len(text) <= column_width else text[:column_width - 1] + "…"
+            style = base + status_style if status_style is not None and column == 3 else base
+            segments.append(Segment(text.ljust(column_width) + " " * GAP, style))
+        strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
+        return strip.extend_cell_length(width, base)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
 
-def _cells(row: BoardRow) -> tuple[object, ...]:
+def _cells(row: BoardRow) -> tuple[str, ...]:
     terms = row.score.terms
-    status = row.task.status.value
-    return (
-        "" if row.rank is None else str(row.rank),
-        row.task.id,
-        row.task.title,
-        Text(status, style=STATUS_STYLES.get(status, "")),
-        f"{row.score.value:.2f}",
-        f"{terms.get('impact')}/{terms.get('effort')}",
-        "" if row.age_days is None else f"{row.age_days}d",
-        row.flags,
-        str(row.task.attempts or ""),
-    )
+    return ("" if row.rank is None else str(row.rank), row.task.id, row.task.title, row.task.status.value,
+            f"{row.score.value:.2f}", f"{terms.get('impact')}/{terms.get('effort')}",
+            "" if row.age_days is None else f"{row.age_days}d", row.flags, str(row.task.attempts or ""))
+
+
+def _column_widths(rows: list[BoardRow]) -> list[int]:
+    """Wide enough for the widest cell, capped for ids and titles (cheap: lengths only)."""
+    widths = [len(name) for name in COLUMNS]
+    if rows:
+        widths[0] = max(widths[0], len(str(len(rows))))
+        widths[1] = max(widths[1], min(max(len(row.task.id) for row in rows), MAX_WIDTHS["id"]))
+        widths[2] = max(widths[2], min(max(len(row.task.title) for row in rows), MAX_WIDTHS["title"]))
+        widths[3] = max(widths[3], 7)
+        widths[4] = max(widths[4], max(len(f"{row.score.value:.2f}") for row in rows))
+        widths[5] = max(widths[5], 5)
+    return widths
+
+
+def _column_at(widths: list[int], x: int) -> str | None:
+    left = 1
+    for name, width in zip(COLUMNS, widths):
+        if left <= x < left + width + GAP:
+            return name
+        left += width + GAP
+    return None

@@ -26,6 +26,9 @@ class DiscoverView(DataTable):
     def on_mount(self) -> None:
         self.add_columns("id", "tag", "where", "text", "backlog")
 
+    def shown(self) -> None:
+        self.scan()
+
     def action_scan(self) -> None:
         self.scan()
 
@@ -70,5 +73,4 @@ class DiscoverView(DataTable):
                                       severity="error", timeout=10)
             return
         self.app.call_from_thread(self.app.notify, f"{finding.id}: {transition.before.value} → {transition.after.value}")
-        self.post_message(BacklogWritten())
-        self.scan()
+        self.post_message(BacklogWritten())  # the board and the tab on screen (this one) refresh

@@ -27,6 +27,9 @@ class PlanView(VerticalScroll):
     def compose(self):
         yield Static("Loading the plan...", id="plan-body")
 
+    def shown(self) -> None:
+        self.refresh_plan()
+
     @work(thread=True, exclusive=True, group="plan")
     def refresh_plan(self) -> None:
         try:

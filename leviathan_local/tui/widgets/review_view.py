@@ -40,6 +40,9 @@ class ReviewView(Horizontal):
     def on_mount(self) -> None:
         self.query_one("#reviews", DataTable).add_columns("task", "branch", "files", "+/-")
 
+    def shown(self) -> None:
+        self.refresh_reviews()
+
     @work(thread=True, exclusive=True, group="reviews")
     def refresh_reviews(self) -> None:
         try:
@@ -106,6 +109,5 @@ class ReviewView(Horizontal):
                                       severity="error", timeout=10)
             return
         self.app.call_from_thread(self.app.notify, done)
-        self.post_message(BacklogWritten())
-        self.refresh_reviews()
+        self.post_message(BacklogWritten())  # the board and the tab on screen (this one) refresh
 

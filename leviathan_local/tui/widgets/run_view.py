@@ -50,6 +50,9 @@ class RunView(Vertical):
         self._draw_strip()
         self.set_interval(0.2, self.follow)
 
+    def shown(self) -> None:
+        """Nothing to fetch: the view follows the run on its own."""
+
     @property
     def running(self) -> bool:
         return self.stop is not None

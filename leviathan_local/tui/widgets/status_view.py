@@ -29,6 +29,9 @@ class StatusView(VerticalScroll):
         yield Sparkline([], id="completions")
         yield Markdown("No report yet. Press g to write one (runs write one when they halt).", id="report")
 
+    def shown(self) -> None:
+        self.refresh_status()
+
     @work(thread=True, exclusive=True, group="status")
     def refresh_status(self) -> None:
         report, reports = previous_report(self.paths), history(self.paths)

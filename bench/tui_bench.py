@@ -1,0 +1,188 @@
+"""Benchmark: the terminal app's first frame, live reload, and key handling during a run.
+
+Each figure is printed beside a baseline measured in the same run: a bare Textual app whose
+only widget is a DataTable holding the same number of rows. Medians, because the machine
+is shared and noisy.
+
+    python bench/tui_bench.py                 # 1,000 and 10,000 tasks
+    python bench/tui_bench.py --tasks 1000 --runs 3
+
+- first frame: whole process, from spawning `python` to the first frame that shows the
+  ranked backlog (the app runs headless at 120x40);
+- reload: an edit written to backlog.yaml by another program until the table shows it;
+- keys: a key press handled (cursor moved) while an attempt streams output into the run view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from backlog_bench import generate_backlog, make_repo  # noqa: E402
+
+BARE_APP = textwrap.dedent("""
+    import sys, time
+    started = float(sys.argv[1])
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    class Bare(App):
+        def compose(self):
+            yield DataTable()
+
+        def on_mount(self):
+            table = self.query_one(DataTable)
+            table.add_columns("#", "id", "title", "status", "score", "i/e", "age", "flags", "tries")
+            for n in range(int(sys.argv[2])):
+                table.add_row(str(n), f"task-{n:05d}", f"Improve module {n % 97} handling of case {n}",
+                              "ready", "1.00", "3/2", "1d", "~", "")
+            self.call_after_refresh(self.first_frame)
+
+        def first_frame(self):
+            print(time.time() - started)
+            self.exit()
+
+    Bare().run(headless=True, size=(120, 40))
+""")
+
+LEVIATHAN_APP = textwrap.dedent("""
+    import sys, time
+    started = float(sys.argv[1])
+    from leviathan_local.gitrepo import find_repo
+    from leviathan_local.tui.app import LeviathanApp
+    from leviathan_local.tui.messages import BoardLoaded
+
+    class Timed(LeviathanApp):
+        def on_board_loaded(self, message: BoardLoaded) -> None:
+            self.call_after_refresh(self.first_frame)
+
+        def first_frame(self):
+            print(time.time() - started)
+            self.exit()
+
+    Timed(find_repo(sys.argv[2]), watch_files=False).run(headless=True, size=(120, 40))
+""")
+
+
+def first_frame(code: str, argument: str) -> float:
+    started = time.time()
+    done = subprocess.run([sys.executable, "-c", code, repr(started), argument], capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def reload_times(root: Path, runs: int) -> list[float]:
+    from leviathan_local.gitrepo import find_repo
+    from leviathan_local.tui.app import LeviathanApp
+    from leviathan_local.tui.widgets.backlog_table import BacklogTable
+
+    backlog = root / ".leviathan" / "backlog.yaml"
+    times: list[float] = []
+
+    async def main() -> None:
+        app = LeviathanApp(find_repo(root), watch_files=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.board is None:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)  # the watcher is up
+            for run in range(runs):
+                title = f"Edited elsewhere {run}"
+                text = backlog.read_text()
+                started = time.perf_counter()
+                backlog.write_text(text.replace("Improve module 0 handling of case 0\"", title + '"', 1)
+                                   if run == 0 else text.replace(f"Edited elsewhere {run - 1}", title, 1))
+                table = app.query_one(BacklogTable)
+                while not table.shows_title(title):
+                    await asyncio.sleep(0.005)
+                times.append(time.perf_counter() - started)
+                await pilot.pause()
+
+    asyncio.run(main())
+    return times
+
+
+def key_times_while_streaming(root: Path, presses: int) -> list[float]:
+    """Key presses in the backlog table while the run view follows an agent printing nonstop."""
+    from leviathan_local.gitrepo import find_repo
+    from leviathan_local.tui.app import LeviathanApp
+    from leviathan_local.tui.widgets.backlog_table import BacklogTable
+    from leviathan_local.tui.widgets.run_view import RunView
+
+    times: list[float] = []
+
+    async def main() -> None:
+        app = LeviathanApp(find_repo(root), watch_files=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.board is None:
+                await asyncio.sleep(0.01)
+            app.query_one(RunView).start()
+            log_dir = root / ".git" / "leviathan" / "attempts"
+            while not any(log_dir.glob("*.log")) or max(p.stat().st_size for p in log_dir.glob("*.log")) < 100_000:
+                await asyncio.sleep(0.05)
+            table = app.query_one(BacklogTable)
+            for press in range(presses):
+                before = table.cursor_row
+                started = time.perf_counter()
+                await pilot.press("down" if press % 2 == 0 else "up")
+                while table.cursor_row == before:
+                    await asyncio.sleep(0.001)
+                times.append(time.perf_counter() - started)
+                await asyncio.sleep(0.05)
+            app.query_one(RunView).request_stop()
+            await app.workers.wait_for_complete()
+
+    asyncio.run(main())
+    return times
+
+
+def streaming_repo(root: Path) -> Path:
+    """One ready task whose agent prints lines nonstop for a while (a chatty coding agent)."""
+    make_repo(root, generate_backlog(200).replace("status: ready", "status: new").replace(
+        "  - id: task-00000\n", "  - id: chatty\n    status: ready\n    steps: {red: ['python -c \"import time\\n"
+        "for n in range(200000): print(n, 'x' * 60, flush=True); time.sleep(0.0002)\"']}\n", 1))
+    (root / ".leviathan" / "policy.yaml").write_text(
+        "agent: {kind: recipe}\nlimits: {attempt_timeout_seconds: 120}\n")
+    subprocess.run(["git", "-C", str(root), "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qam", "x",
+                    "--allow-empty"], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(root), "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "backlog"],
+                   check=True)
+    return root
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=5)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        for count in options.tasks:
+            root = make_repo(Path(scratch) / f"repo-{count}", generate_backlog(count))
+            first_frame(LEVIATHAN_APP, str(root))  # warm: the backlog cache and the OS file cache
+            bare = [first_frame(BARE_APP, str(count)) for _ in range(options.runs)]
+            ours = [first_frame(LEVIATHAN_APP, str(root)) for _ in range(options.runs)]
+            print(f"{count:>6} tasks  first frame: leviathan {median(ours):.3f} s, bare DataTable app "
+                  f"{median(bare):.3f} s, ratio {median(ours) / median(bare):.2f}x  (target: "
+                  f"{'0.8' if count >= 10000 else '0.6'} s)")
+            reload = reload_times(root, options.runs)
+            print(f"{count:>6} tasks  edit on disk shown: median {median(reload):.3f} s, max {max(reload):.3f} s "
+                  f"(target 0.5 s)")
+        keys = key_times_while_streaming(streaming_repo(Path(scratch) / "streaming"), 20)
+        print(f"key press while an attempt streams output: median {median(keys) * 1000:.1f} ms, "
+              f"max {max(keys) * 1000:.1f} ms (target 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
