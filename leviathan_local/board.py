@@ -5,6 +5,9 @@ Engine side (no Textual): the app turns these rows into a table, and tests read 
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,14 +23,24 @@ from leviathan_local.selection import select
 from leviathan_local.wsjf import Score, explain, score_task
 
 
-@dataclass(frozen=True)
 class BoardRow:
-    task: Task
-    score: Score
-    rank: int | None  # None: not actionable now
-    skip_reason: str | None
-    skip_detail: str
-    age_days: int | None
+    """One task on the board. A skipped task's score is computed when first read: a screen
+    shows some forty rows, and scoring ten thousand tasks up front would delay the first one."""
+
+    __slots__ = ("task", "rank", "skip_reason", "skip_detail", "age_days", "_score", "_policy", "_moment")
+
+    def __init__(self, task: Task, score: Score | None, rank: int | None, skip_reason: str | None,
+                 skip_detail: str, age_days: int | None, policy: Policy | None = None,
+                 moment: datetime | None = None) -> None:
+        self.task, self.rank, self.skip_reason, self.skip_detail = task, rank, skip_reason, skip_detail
+        self.age_days, self._score, self._policy, self._moment = age_days, score, policy, moment
+
+    @property
+    def score(self) -> Score:
+        if self._score is None:
+            assert self._policy is not None and self._moment is not None
+            self._score = score_task(self.task, self._policy, self._moment)
+        return self._score
 
     @property
     def flags(self) -> str:
@@ -80,17 +93,35 @@ def sort_rows(rows: list[BoardRow], key: str) -> list[BoardRow]:
 
 
 def load_board(paths: RepoPaths, moment: datetime) -> Board:
-    """Actionable tasks in rank order, then the others by status and score."""
+    """Actionable tasks in rank order, then the others by status and id."""
+    with _collector_paused():
+        return _load_board(paths, moment)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds some hundred thousand objects and no cycles: the cyclic garbage
+    collector would walk them all several times over (measured: a third of a 10,000-task load)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_board(paths: RepoPaths, moment: datetime) -> Board:
     policy = load_policy(paths)
     tasks = load_backlog(paths).tasks
     selection = select(tasks, policy, moment)
     rows = [BoardRow(ranked.task, ranked.score, ranked.rank, None, "", _age(ranked.task, moment))
             for ranked in selection.actionable]
-    others = [BoardRow(skipped.task, skipped.score or score_task(skipped.task, policy, moment), None,
-                       skipped.reason, skipped.detail, _age(skipped.task, moment)) for skipped in selection.skipped]
+    others = [BoardRow(skipped.task, skipped.score, None, skipped.reason, skipped.detail, _age(skipped.task, moment),
+                       policy, moment) for skipped in selection.skipped]
     order = {status: index for index, status in enumerate(
         (Status.READY, Status.DOING, Status.REVIEW, Status.BLOCKED, Status.REFINED, Status.NEW, Status.DONE))}
-    others.sort(key=lambda row: (order[row.task.status], -row.score.value, row.task.id))
+    others.sort(key=lambda row: (order[row.task.status], row.task.id))
     return Board(rows + others, policy, paths, attempts_by_task(read_events(paths)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from leviathan_local.clock import parse_timestamp
@@ -126,8 +127,9 @@ class Task:
     def attempts(self) -> int:
         return int(self.get("attempts") or 0)
 
-    @property
+    @cached_property
     def created_at(self) -> datetime | None:
+        # Cached: ranking, aging and the board each read it (a Task is rebuilt on every load).
         value = self.get("created_at")
         return parse_timestamp(str(value)) if value else None
 

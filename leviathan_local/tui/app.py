@@ -19,11 +19,14 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from leviathan_local.board import Board, load_board
+from leviathan_local.board_prefetch import Prefetch
 from leviathan_local.clock import now
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.transitions import block, mark_ready, set_wsjf_inputs, unblock
-from leviathan_local.tui.messages import BacklogWritten, BoardFailed, BoardLoaded, FilesChanged, RunFinished
+from leviathan_local.tui.messages import (
+    BacklogWritten, BoardFailed, BoardLoaded, BoardPrefetched, FilesChanged, RunFinished,
+)
 from leviathan_local.tui.palette import palette_commands
 from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
@@ -61,9 +64,9 @@ class LeviathanApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, paths: RepoPaths, watch_files: bool = True) -> None:
+    def __init__(self, paths: RepoPaths, watch_files: bool = True, prefetch: Prefetch | None = None) -> None:
         super().__init__()
-        self.paths = paths
+        self.paths, self.prefetch = paths, prefetch
         self.watch_files = watch_files
         self.board: Board | None = None
         self.sub_title = paths.root.name
@@ -82,7 +85,10 @@ class LeviathanApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload_board()
+        if self.prefetch is not None:
+            self.receive_prefetch(self.prefetch)
+        else:
+            self.reload_board()
         if self.watch_files:
             self.watch_backlog()
 
@@ -94,6 +100,10 @@ class LeviathanApp(App[None]):
             self.post_message(BoardLoaded(load_board(self.paths, now())))
         except LeviathanError as error:
             self.post_message(BoardFailed(error))
+
+    @work(thread=True, group="prefetch")
+    def receive_prefetch(self, prefetch: Prefetch) -> None:
+        self.post_message(BoardPrefetched(prefetch.board()))
 
     @work(exclusive=True, group="watch")
     async def watch_backlog(self) -> None:
@@ -113,6 +123,15 @@ class LeviathanApp(App[None]):
         self.query_one(ProblemBar).show_problem(None)
         self.query_one(BacklogTable).show(message.board, self.query_one("#filter", Input).value)
         self.show_selected()
+
+    @on(BoardPrefetched)
+    def show_prefetched(self, message: BoardPrefetched) -> None:
+        """The first screenful from the forked child; the real board loads after this frame."""
+        if message.board is not None and self.board is None:
+            self.query_one(BacklogTable).show(message.board)  # type: ignore[arg-type]
+            self.call_after_refresh(self.reload_board)
+        elif self.board is None:
+            self.reload_board()
 
     @on(BoardFailed)
     def show_failure(self, message: BoardFailed) -> None:
@@ -284,5 +303,5 @@ class LeviathanApp(App[None]):
         self.reload_board()
 
 
-def run_app(paths: RepoPaths) -> None:
-    LeviathanApp(paths).run()
+def run_app(paths: RepoPaths, prefetch: Prefetch | None = None) -> None:
+    LeviathanApp(paths, prefetch=prefetch).run()

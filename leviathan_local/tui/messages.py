@@ -5,11 +5,20 @@ from __future__ import annotations
 from textual.message import Message
 
 from leviathan_local.board import Board
+from leviathan_local.board_prefetch import PrefetchedBoard
 from leviathan_local.errors import LeviathanError
 
 
 class BoardLoaded(Message):
     def __init__(self, board: Board) -> None:
+        super().__init__()
+        self.board = board
+
+
+class BoardPrefetched(Message):
+    """The first rows, ranked by a forked child (None: it could not; load the usual way)."""
+
+    def __init__(self, board: PrefetchedBoard | None) -> None:
         super().__init__()
         self.board = board
 

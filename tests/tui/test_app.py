@@ -10,7 +10,7 @@ from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
-from tui.conftest import settle, table_ids
+from tui.conftest import drive, settle, table_ids
 
 
 def test_the_board_ranks_actionable_tasks_first(app_repo: RepoPaths) -> None:
@@ -78,3 +78,46 @@ async def _the_filter_narrows_the_table(app_repo: RepoPaths) -> None:
         await settle(app, pilot, lambda: table_ids(app) == ["flaky-test"])
         await pilot.press("escape")
         await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+
+
+def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: RepoPaths) -> None:
+    from leviathan_local.board import load_board
+    from leviathan_local.board_prefetch import start_prefetch
+    from leviathan_local.clock import now
+
+    prefetch = start_prefetch(app_repo, now())
+    assert prefetch is not None
+    shown: list[tuple[str, list[str]]] = []
+
+    class Recording(LeviathanApp):
+        def on_board_prefetched(self) -> None:
+            table = self.query_one(BacklogTable)
+            self.call_later(lambda: shown.append((type(table.shown_board).__name__, table_ids(self))))
+
+    app = Recording(app_repo, watch_files=False, prefetch=prefetch)
+
+    expected = [row.task.id for row in load_board(app_repo, now()).rows]
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None and bool(shown))
+        assert type(app.query_one(BacklogTable).shown_board).__name__ == "Board"
+        assert table_ids(app) == expected
+
+    drive(app, script)
+    assert shown == [("PrefetchedBoard", expected)]  # the forked child ranked exactly what the app ranks
+
+
+def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths) -> None:
+    from leviathan_local.board_prefetch import start_prefetch
+    from leviathan_local.clock import now
+
+    app_repo.backlog.write_text("tasks:\n  - id: [broken\n")
+    prefetch = start_prefetch(app_repo, now())
+    assert prefetch is not None and prefetch.board() is None
+    app = LeviathanApp(app_repo, watch_files=False, prefetch=start_prefetch(app_repo, now()))
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.query_one(ProblemBar).has_class("-visible"))
+        assert "backlog.yaml" in str(app.query_one(ProblemBar).render())
+
+    drive(app, script)

@@ -61,6 +61,7 @@ class BacklogTable(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._rows: list[BoardRow] = []
+        self.shown_board: Board | None = None  # the board the rows come from
         self._cells: dict[int, tuple[str, ...]] = {}  # formatted on first display, then kept
         self._widths: list[int] = [len(name) for name in COLUMNS]
 
@@ -73,7 +74,7 @@ class BacklogTable(ScrollView, can_focus=True):
         rows = sort_rows(board.rows, self.sort_key)
         if needle:
             rows = [row for row in rows if needle in f"{row.task.id} {row.task.title} {row.task.status.value}".lower()]
-        self._rows, self._cells = rows, {}
+        self._rows, self._cells, self.shown_board = rows, {}, board
         self._widths = _column_widths(rows)
         self.virtual_size = Size(sum(self._widths) + GAP * len(COLUMNS), len(rows) + 1)
         index = self.get_row_index(selected) if selected is not None else None
@@ -175,21 +176,22 @@ class BacklogTable(ScrollView, can_focus=True):
 
 
 def _cells(row: BoardRow) -> tuple[str, ...]:
-    terms = row.score.terms
+    terms, value = row.score.terms, row.score.value
+    scored = value == value  # NaN: a prefetched row whose score comes with the full board
     return ("" if row.rank is None else str(row.rank), row.task.id, row.task.title, row.task.status.value,
-            f"{row.score.value:.2f}", f"{terms.get('impact')}/{terms.get('effort')}",
+            f"{value:.2f}" if scored else "…", f"{terms.get('impact')}/{terms.get('effort')}" if scored else "",
             "" if row.age_days is None else f"{row.age_days}d", row.flags, str(row.task.attempts or ""))
 
 
 def _column_widths(rows: list[BoardRow]) -> list[int]:
-    """Wide enough for the widest cell, capped for ids and titles (cheap: lengths only)."""
+    """Wide enough for the widest cell, capped for ids and titles (cheap: lengths of strings only)."""
     widths = [len(name) for name in COLUMNS]
     if rows:
         widths[0] = max(widths[0], len(str(len(rows))))
         widths[1] = max(widths[1], min(max(len(row.task.id) for row in rows), MAX_WIDTHS["id"]))
         widths[2] = max(widths[2], min(max(len(row.task.title) for row in rows), MAX_WIDTHS["title"]))
         widths[3] = max(widths[3], 7)
-        widths[4] = max(widths[4], max(len(f"{row.score.value:.2f}") for row in rows))
+        widths[4] = 6  # "999.99": reading every score here would compute the lazy ones
         widths[5] = max(widths[5], 5)
     return widths
 

@@ -19,6 +19,7 @@ from leviathan_local.runner import RunOptions, run
 from leviathan_local.tui.messages import RunFinished
 
 ATTEMPT_BOUNDARIES = ("attempt.started", "attempt.succeeded", "attempt.failed", "attempt.escalated")
+MAX_CHUNK_BYTES = 16_384  # output shown per refresh (0.2 s); more than that is summarised
 PHASES = ("red", "green", "refactor", "gates", "commit")
 STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",
           "pending": "dim"}
@@ -114,8 +115,17 @@ class RunView(Vertical):
         # Only whole lines: a line still being written is shown once it is complete.
         chunk = chunk[:chunk.rfind(b"\n") + 1]
         self._log_offset += len(chunk)
+        output = self.query_one(RichLog)
+        if len(chunk) > MAX_CHUNK_BYTES:
+            # An agent printing faster than a screen can show: keep the UI responsive and show
+            # the latest output; every byte stays in the attempt log.
+            kept = chunk[-MAX_CHUNK_BYTES:]
+            kept = kept[kept.find(b"\n") + 1:]
+            hidden = chunk[:len(chunk) - len(kept)].count(b"\n")
+            chunk = kept
+            output.write(f"… {hidden} lines not shown (all of them are in {log})")
         if chunk:
-            self.query_one(RichLog).write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
+            output.write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
 
     def _new_events(self) -> list[dict]:
         path = self.paths.state_dir / "events.ndjson"
