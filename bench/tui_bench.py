@@ -57,11 +57,13 @@ LEVIATHAN_APP = textwrap.dedent("""
     import sys, time
     started = float(sys.argv[1])
     # As `leviathan` with no arguments starts the app (cli.py): the prefetch child first.
-    from leviathan_local.board_prefetch import start_prefetch
-    from leviathan_local.clock import now
-    from leviathan_local.gitrepo import find_repo
-    paths = find_repo(sys.argv[2])
-    prefetch = None if sys.argv[3] == "no-prefetch" else start_prefetch(paths, now())
+    from pathlib import Path
+    from leviathan_local.app_start import prepare_app
+    from leviathan_local.repo_paths import locate_quickly
+    if sys.argv[3] == "no-prefetch":
+        paths, prefetch = locate_quickly(Path(sys.argv[2])), None
+    else:
+        paths, prefetch = prepare_app(Path(sys.argv[2]))
     from leviathan_local.tui.app import LeviathanApp
     from leviathan_local.tui.widgets.backlog_table import BacklogTable
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from leviathan_local.atomic import write_atomic
 from leviathan_local.backlog_parse import ItemMemo, ParsedItem
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 
 _FORMAT = 1
 _FEW = 20  # new chunks that are not worth a rewrite of the disk copy, at the least

@@ -21,7 +21,7 @@ from leviathan_local.backlog_edit import append_items, edit_fields
 from leviathan_local.backlog_parse import parse_chunk, parse_items
 from leviathan_local.backlog_validate import Problem, build_tasks
 from leviathan_local.errors import BacklogError, UnknownTaskError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.model import Task
 
 MAX_WRITE_RETRIES = 5

@@ -37,11 +37,9 @@ def cli(ctx: click.Context, repo: Path, log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = Context(repo)
     if ctx.invoked_subcommand is None:
-        from leviathan_local.board_prefetch import start_prefetch
-        from leviathan_local.clock import now
+        from leviathan_local.app_start import prepare_app
 
-        paths = ctx.obj.paths()
-        prefetch = start_prefetch(paths, now())  # forked before Textual starts any thread
+        paths, prefetch = prepare_app(repo)
         from leviathan_local.tui.app import run_app  # only the app pays for Textual
 
         run_app(paths, prefetch)

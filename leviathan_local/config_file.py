@@ -6,7 +6,7 @@ from pathlib import Path
 
 from leviathan_local import yamlio
 from leviathan_local.errors import ConfigError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.schema import Problem, Spec, check_mapping
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from leviathan_local import yamlio
 from leviathan_local.config_file import display, load_config_node
 from leviathan_local.errors import ConfigError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.policy import (
     AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope,
     TddSettings, WsjfSettings,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.errors import LeviathanError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 
 
 class RunInProgressError(LeviathanError):

@@ -12,7 +12,7 @@ from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.errors import BacklogError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.model import STATUS_ALIASES, WSJF_INPUTS, Status, Task, status_fields
 
 BLOCK_FIELDS = ("blocked_reason", "blocked_type", "blocked_from")

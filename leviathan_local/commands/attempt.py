@@ -10,7 +10,7 @@ from typing import TextIO
 
 from leviathan_local.attempt import AttemptResult, run_attempt
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.signals import stop_on_signals
 
 

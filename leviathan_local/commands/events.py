@@ -8,7 +8,7 @@ from typing import TextIO
 
 from leviathan_local.errors import EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.events import log_path, read_events, verify_chain
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 
 
 def run_events(paths: RepoPaths, task_id: str | None = None, as_json: bool = False,

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
 from leviathan_local.errors import EXIT_OK
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.policy_load import load_policy
 from leviathan_local.selection import Selection, select
 from leviathan_local.wsjf import explain

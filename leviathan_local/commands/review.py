@@ -10,7 +10,7 @@ from typing import TextIO
 
 from leviathan_local.approve import approve
 from leviathan_local.errors import EXIT_OK
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.reject import reject
 from leviathan_local.review import ReviewItem, list_reviews
 from leviathan_local.signals import stop_on_signals

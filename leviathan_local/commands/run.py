@@ -8,7 +8,7 @@ from typing import TextIO
 
 from leviathan_local.commands.attempt import render_attempt
 from leviathan_local.errors import BacklogError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.runner import RunOptions, run
 from leviathan_local.signals import stop_on_signals
 

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from leviathan_local.errors import EXIT_OK
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.transitions import Transition, mark_ready, unblock
 
 

@@ -28,7 +28,6 @@ from leviathan_local.tui.messages import (
     BacklogWritten, BoardFailed, BoardLoaded, BoardPrefetched, FilesChanged, RunFinished,
 )
 from leviathan_local.tui.palette import palette_commands
-from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
 from leviathan_local.tui.screens.wsjf import WsjfScreen
 from leviathan_local.tui.views import TABS, VIEWS, focus_target, make_view, view_bindings
@@ -239,6 +238,8 @@ class LeviathanApp(App[None]):
             table.show(self.board, self.query_one("#filter", Input).value)
 
     def action_help(self) -> None:
+        from leviathan_local.tui.screens.help import HelpScreen  # Markdown costs 50 ms at start
+
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> dict[str, list[Binding]]:

@@ -121,3 +121,19 @@ def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths)
         assert "backlog.yaml" in str(app.query_one(ProblemBar).render())
 
     drive(app, script)
+
+
+def test_prepare_app_finds_the_repository_and_forks_the_prefetch(app_repo: RepoPaths, tmp_path) -> None:
+    import pytest
+
+    from leviathan_local.app_start import prepare_app
+    from leviathan_local.errors import LeviathanError
+
+    paths, prefetch = prepare_app(app_repo.root / "src")
+    assert paths == app_repo and prefetch is not None
+    board = prefetch.board()
+    assert board is not None and [row.task.id for row in board.rows][:2] == ["docs-install", "api-logging"]
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    with pytest.raises(LeviathanError, match="not inside a git repository"):
+        prepare_app(outside)
