@@ -162,3 +162,29 @@ def test_a_new_status_report_is_written_and_shown(app_repo: RepoPaths) -> None:
     written = sorted(path.name for path in (app_repo.root / "DOCS" / "status").iterdir())
     assert written == ["20261122T120000Z.json", "20261122T120000Z.md", "20261122T120000Z.svg",
                        "latest.json", "latest.md", "latest.svg"]
+
+
+def test_the_command_palette_runs_actions_including_a_tab_views(app_repo: RepoPaths) -> None:
+    from textual.command import CommandList
+    from textual.widgets import TabbedContent
+
+    from leviathan_local.tui.palette import palette_commands
+
+    app = LeviathanApp(app_repo, watch_files=False)
+    titles = [command.title for command in palette_commands(app)]
+    for expected in ("Mark ready", "Block", "Unblock", "Edit WSJF inputs", "Filter", "Sort", "Start run", "Stop run",
+                     "Scan for TODOs", "Promote finding", "Approve review", "Reject review", "New status report"):
+        assert expected in titles
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("ctrl+p")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"New status report")
+        # The palette searches in the background: wait for its first hit.
+        await settle(app, pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("down", "enter")
+        await settle(app, pilot, lambda: app.query_one(TabbedContent).active == "status-tab"
+                     and (app_repo.root / "DOCS" / "status" / "latest.json").exists())
+
+    drive(app, script)
