@@ -188,3 +188,15 @@ def test_the_command_palette_runs_actions_including_a_tab_views(app_repo: RepoPa
                      and (app_repo.root / "DOCS" / "status" / "latest.json").exists())
 
     drive(app, script)
+
+
+def test_a_click_on_a_row_selects_its_task(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.click(BacklogTable, offset=(5, 3))  # line 0 is the header
+        await settle(app, pilot, lambda: "Fix the flaky login test" in str(app.query_one("#detail-body").render()))
+        assert app.query_one(BacklogTable).selected_task_id == "flaky-test"
+
+    drive(app, script)

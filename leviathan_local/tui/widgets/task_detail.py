@@ -9,6 +9,8 @@ from leviathan_local.board import Board, BoardRow
 
 SHOWN_FIELDS = ("type", "scope", "allowed_paths", "dependencies", "attempts", "branch_name", "last_attempt_id",
                 "blocked_type", "blocked_reason", "review_feedback", "completed_at", "source")
+SHOWN_ELSEWHERE = {"id", "task_id", "title", "status", "ready", "description", "acceptance_criteria", "impact",
+                   "time_criticality", "risk_reduction", "effort"}
 
 
 class TaskDetail(VerticalScroll):
@@ -41,6 +43,9 @@ def describe(row: BoardRow, board: Board) -> str:
     if task.description:
         lines += ["", task.description]
     lines += [f"{name}: {task.get(name)}" for name in SHOWN_FIELDS if task.get(name) not in (None, [], "")]
+    # Every other field the human (or a tool) wrote, in the file's order.
+    lines += [f"{name}: {value}" for name, value in task.data.items()
+              if name not in SHOWN_FIELDS and name not in SHOWN_ELSEWHERE and value not in (None, [], "")]
     lines += ["", "[b]Acceptance criteria[/b]"] + ([f"- {item}" for item in task.acceptance_criteria] or ["(none)"])
     lines += ["", "[b]Score[/b]"] + row.explanation()
     history = board.history(task.id)
