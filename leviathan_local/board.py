@@ -5,14 +5,12 @@ Engine side (no Textual): the app turns these rows into a table, and tests read 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from leviathan_local.attempt_history import AttemptSummary, attempts_by_task, last_test_output
 from leviathan_local.events import read_events
+from leviathan_local.gc_pause import collector_paused
 
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.model import Status, Task
@@ -94,21 +92,8 @@ def sort_rows(rows: list[BoardRow], key: str) -> list[BoardRow]:
 
 def load_board(paths: RepoPaths, moment: datetime) -> Board:
     """Actionable tasks in rank order, then the others by status and id."""
-    with _collector_paused():
+    with collector_paused():
         return _load_board(paths, moment)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading builds some hundred thousand objects and no cycles: the cyclic garbage
-    collector would walk them all several times over (measured: a third of a 10,000-task load)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load_board(paths: RepoPaths, moment: datetime) -> Board:

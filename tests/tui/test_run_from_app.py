@@ -127,3 +127,29 @@ def test_quitting_during_a_run_stops_it_cleanly(git_repo: Path) -> None:
     assert task.status is Status.READY and task.attempts == 0  # an interrupted attempt does not count
     assert git(root, "worktree", "list", "--porcelain").count("worktree ") == 1 or not any(
         (root / "worktrees").glob("*/calc.py"))
+
+
+def test_output_faster_than_a_screen_is_summarised(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add"))
+    paths = find_repo(root)
+    log = paths.state_dir / "attempts" / "attempt-add-000000.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(f"line {n}\n" for n in range(20_000)))  # ~190 KB at once
+    app = LeviathanApp(paths, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None)
+        await pilot.press("3")
+        await settle(app, pilot, lambda: app.query(RunView))
+        view = app.query_one(RunView)
+        view.attempt = "attempt-add-000000"
+        view.follow()
+        await settle(app, pilot, lambda: "line 19999" in log_text(app))
+        text = log_text(app)
+        assert "KB not shown (all of it is in" in text and "line 0\n" not in text
+        with open(log, "a") as more:
+            more.write("line 20000\n")
+        view.follow()
+        await settle(app, pilot, lambda: log_text(app).endswith("line 19999\nline 20000"))
+
+    drive(app, script)

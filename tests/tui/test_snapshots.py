@@ -29,6 +29,8 @@ def showing(tab: str):
         await pilot.press(str(TABS.index(tab) + 1))
         await until(pilot, lambda: app.query_one(TabbedContent).active == f"{tab}-tab")
         await until(pilot, lambda: True)
+        if tab == "discover":  # a DataTable sizes its columns when idle, after the rows arrive
+            await until(pilot, lambda: max(c.content_width for c in app.query_one("#discover").columns.values()) > 3)
     return run_before
 
 

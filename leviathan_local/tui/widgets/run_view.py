@@ -7,6 +7,7 @@ current attempt's log as they grow, so the UI never waits on the run.
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 from textual import work
@@ -109,21 +110,24 @@ class RunView(Vertical):
         log = self.paths.state_dir / "attempts" / f"{self.attempt}.log"
         if not log.exists():
             return
+        output = self.query_one(RichLog)
         with open(log, "rb") as handle:
-            handle.seek(self._log_offset)
-            chunk = handle.read()
+            end = handle.seek(0, os.SEEK_END)
+            if end - self._log_offset > MAX_CHUNK_BYTES:
+                # An agent printing faster than a screen can show: keep the UI responsive and
+                # show the latest output; every byte stays in the attempt log.
+                start = end - MAX_CHUNK_BYTES
+                output.write(f"… {(start - self._log_offset) // 1024} KB not shown (all of it is in {log})")
+                handle.seek(start)
+                raw = handle.read(MAX_CHUNK_BYTES)
+                chunk = raw[raw.find(b"\n") + 1:]  # from the first whole line
+                self._log_offset = start + len(raw) - len(chunk)
+            else:
+                handle.seek(self._log_offset)
+                chunk = handle.read(end - self._log_offset)
         # Only whole lines: a line still being written is shown once it is complete.
         chunk = chunk[:chunk.rfind(b"\n") + 1]
         self._log_offset += len(chunk)
-        output = self.query_one(RichLog)
-        if len(chunk) > MAX_CHUNK_BYTES:
-            # An agent printing faster than a screen can show: keep the UI responsive and show
-            # the latest output; every byte stays in the attempt log.
-            kept = chunk[-MAX_CHUNK_BYTES:]
-            kept = kept[kept.find(b"\n") + 1:]
-            hidden = chunk[:len(chunk) - len(kept)].count(b"\n")
-            chunk = kept
-            output.write(f"… {hidden} lines not shown (all of them are in {log})")
         if chunk:
             output.write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
 
