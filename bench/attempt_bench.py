@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from leviathan_local.attempt import run_attempt
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 
 POLICY = """\
 agent: {kind: recipe}

@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 
 from leviathan_local import backlog_store
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 
 TYPES = ["feature", "bug", "refactor", "docs", "test", "chore"]
 

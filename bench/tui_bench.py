@@ -59,7 +59,7 @@ LEVIATHAN_APP = textwrap.dedent("""
     # As `leviathan` with no arguments starts the app (cli.py): the prefetch child first.
     from pathlib import Path
     from leviathan_local.app_start import prepare_app
-    from leviathan_local.repo_paths import locate_quickly
+    from leviathan_local.git.locate import locate_quickly
     if sys.argv[3] == "no-prefetch":
         paths, prefetch = locate_quickly(Path(sys.argv[2])), None
     else:
@@ -92,7 +92,7 @@ def first_frame(code: str, *arguments: str) -> float:
 
 
 def reload_times(root: Path, runs: int) -> list[float]:
-    from leviathan_local.gitrepo import find_repo
+    from leviathan_local.git.repo import find_repo
     from leviathan_local.tui.app import LeviathanApp
     from leviathan_local.tui.widgets.backlog_table import BacklogTable
 
@@ -129,7 +129,7 @@ def key_times_while_streaming(root: Path, presses: int) -> dict[str, list[float]
     table (Run tab hidden), and switching to the Run tab and back (its log on screen)."""
     from textual.widgets import TabbedContent
 
-    from leviathan_local.gitrepo import find_repo
+    from leviathan_local.git.repo import find_repo
     from leviathan_local.tui.app import LeviathanApp
     from leviathan_local.tui.widgets.backlog_table import BacklogTable
     from leviathan_local.tui.widgets.run_view import RunView

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from leviathan_local.board_prefetch import Prefetch, start_prefetch
 from leviathan_local.clock import now
-from leviathan_local.repo_paths import RepoPaths, locate_quickly
+from leviathan_local.git.locate import locate_quickly
+from leviathan_local.repo_paths import RepoPaths
 
 
 def prepare_app(repo: Path) -> tuple[RepoPaths, Prefetch | None]:
@@ -15,7 +16,7 @@ def prepare_app(repo: Path) -> tuple[RepoPaths, Prefetch | None]:
     # find_repo gives the errors (no repository, a bare one) their messages.
     paths = locate_quickly(repo.resolve())
     if paths is None:
-        from leviathan_local.gitrepo import find_repo
+        from leviathan_local.git.repo import find_repo
 
         paths = find_repo(repo)
     return paths, start_prefetch(paths, now())  # forked before Textual starts any thread

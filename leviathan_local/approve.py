@@ -19,11 +19,11 @@ from leviathan_local.backlog_store import edit_task_text, writer_lock
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
-from leviathan_local.gitmerge import (
+from leviathan_local.git.merge import (
     advance_checkout, create_merge_commit, file_at, identity, local_changes, merge_base, merge_candidate,
     release_branch, stage_file_if_unstaged,
 )
-from leviathan_local.gitrepo import RepoPaths, branch_head, current_branch, delete_branch
+from leviathan_local.git.repo import RepoPaths, branch_head, current_branch, delete_branch
 from leviathan_local.merge3 import Labels
 from leviathan_local.model import Status, Task, parse_status, status_fields
 from leviathan_local.policy_load import load_policy

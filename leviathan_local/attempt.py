@@ -21,7 +21,7 @@ from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.gates import Violation, scope_violations, secret_findings
-from leviathan_local.gitrepo import (
+from leviathan_local.git.repo import (
     RepoPaths, added_lines, branch_head, changes_since, commit_staged, delete_branch, detach_worktree, find_repo,
 )
 from leviathan_local.model import Status, Task, status_fields

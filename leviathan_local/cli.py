@@ -20,7 +20,7 @@ class Context:
         self.repo_arg = repo
 
     def paths(self):  # -> RepoPaths, imported lazily
-        from leviathan_local.gitrepo import find_repo
+        from leviathan_local.git.repo import find_repo
 
         return find_repo(self.repo_arg)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from leviathan_local import yamlio
 from leviathan_local.config_file import load_config_node
-from leviathan_local.gitrepo import RepoPaths, current_branch
+from leviathan_local.git.repo import RepoPaths, current_branch
 from leviathan_local.schema import text
 
 CONTRACT_SPEC = {name: text for name in (

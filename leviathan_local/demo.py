@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from leviathan_local import merge_driver
-from leviathan_local.gitrepo import RepoPaths, init_with_commit
+from leviathan_local.git.repo import RepoPaths, init_with_commit
 
 FILES = {
     ".gitignore": "worktrees/\n__pycache__/\n",

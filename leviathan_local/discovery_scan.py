@@ -17,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from leviathan_local.git.spawn import grep_result, list_files, start_grep
+
 CACHE_VERSION = 2
 ALWAYS_SKIPPED = ("worktrees/", ".leviathan/")
 RawFinding = tuple[int, str, str, str]  # line, tag, text, text with continuation lines
@@ -59,9 +61,9 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
               or any(_mtime(base + directory) != mtime for directory, mtime in cache["dirs"].items()))
     # With nothing cached, git grep (C, threaded) names the files that contain a tag at all, and
     # only those are read; the rest are recorded by their stat as holding none.
-    candidates = _start_grep(root, tags) if not cache["files"] else None
+    candidates = start_grep(root, tags) if not cache["files"] else None
     if relist:
-        everything = _list_files(root)
+        everything = list_files(root)
         listing = [p for p in everything if not p.startswith(ALWAYS_SKIPPED) and not (excluded and excluded(p))]
     else:
         listing = cache["listing"]
@@ -83,7 +85,7 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
                 or info.st_mtime_ns >= scanned_at):
             changed.append((path, info))
         files[path] = entry
-    with_tags = _grep_result(candidates) if candidates is not None else None
+    with_tags = grep_result(candidates) if candidates is not None else None
     for path, info in changed:
         if with_tags is not None and path not in with_tags:
             files[path] = (info.st_size, info.st_mtime_ns, info.st_ino, NOTHING_FOUND)
@@ -132,50 +134,6 @@ def _directory_mtimes(base: str, listing: list[str], started: int) -> dict[str, 
     mtimes = {d: _mtime(base + d) for d in {p.rpartition("/")[0] for p in listing} | {""}}
     # A directory changed while it was listed may hold a file the listing missed: look again next time.
     return {d: (m if m < started else -2) for d, m in mtimes.items()}
-
-
-def _start_grep(root: str, tags: tuple[str, ...]) -> _Git:
-    words = [argument for tag in tags for argument in ("-e", tag)]
-    return _Git(root, ["grep", "-l", "-z", "-I", "-F", "-w", "--untracked", "--no-color", *words])
-
-
-def _grep_result(grep: _Git) -> set[str] | None:
-    output, code = grep.finish()
-    if code not in (0, 1):  # 1: no file matched
-        return None  # git grep failed: read every file instead
-    return {name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name}
-
-
-def _list_files(root: str) -> list[str]:
-    output, code = _Git(root, ["ls-files", "--cached", "--others", "--exclude-standard", "-z"]).finish()
-    if code != 0:
-        raise OSError(f"git ls-files failed in {root} (exit {code})")
-    return sorted({name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name})
-
-
-class _Git:
-    """A git command started with posix_spawn; the subprocess module alone takes longer to
-    import than a warm scan takes to run."""
-
-    def __init__(self, root: str, arguments: list[str]) -> None:
-        reader, writer = os.pipe()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            self.pid = os.posix_spawnp("git", ["git", "-C", root, "-c", "grep.fallbackToNoIndex=false", *arguments],
-                                       os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, writer, 1),
-                                                                 (os.POSIX_SPAWN_DUP2, devnull, 2)])
-        finally:
-            os.close(writer)
-            os.close(devnull)
-        self.reader = reader
-
-    def finish(self) -> tuple[bytes, int]:
-        chunks = []
-        while chunk := os.read(self.reader, 1 << 16):
-            chunks.append(chunk)
-        os.close(self.reader)
-        _, status = os.waitpid(self.pid, 0)
-        return b"".join(chunks), os.waitstatus_to_exitcode(status)
 
 
 def _stat_key(path: str) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from leviathan_local.atomic import write_atomic
 from leviathan_local.backlog_merge import merge_backlogs
-from leviathan_local.gitrepo import RepoPaths, set_repository_config
+from leviathan_local.git.repo import RepoPaths, set_repository_config
 from leviathan_local.merge3 import Labels
 
 DRIVER_NAME = "leviathan-backlog"

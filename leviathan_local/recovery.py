@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.gitrepo import RepoPaths, list_worktrees, remove_worktree, worktree_branch
+from leviathan_local.git.repo import RepoPaths, list_worktrees, remove_worktree, worktree_branch
 from leviathan_local.model import Status, status_fields
 from leviathan_local.policy_load import load_policy
 

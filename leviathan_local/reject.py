@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from leviathan_local import events
 from leviathan_local.backlog_store import update_task
 from leviathan_local.errors import BacklogError
-from leviathan_local.gitmerge import identity, release_branch
+from leviathan_local.git.merge import identity, release_branch
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.model import Status, status_fields
 from leviathan_local.policy_load import load_policy

@@ -9,8 +9,8 @@ from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import BacklogError
-from leviathan_local.gitmerge import FileStat, branch_exists, diff_stats, merge_base
-from leviathan_local.gitrepo import RepoPaths, branch_head
+from leviathan_local.git.merge import FileStat, branch_exists, diff_stats, merge_base
+from leviathan_local.git.repo import RepoPaths, branch_head
 from leviathan_local.model import Status, Task
 
 

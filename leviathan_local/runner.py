@@ -25,7 +25,7 @@ from leviathan_local.discovery import run_discovery
 from leviathan_local.errors import (
     EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
 )
-from leviathan_local.gitrepo import RepoPaths, commit_files, file_is_dirty
+from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.model import Status, Task
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy

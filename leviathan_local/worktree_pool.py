@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from leviathan_local.gitrepo import (
+from leviathan_local.git.repo import (
     RepoPaths, add_worktree, detach_worktree, list_worktrees, remove_worktree, reset_worktree,
 )
 

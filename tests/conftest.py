@@ -11,7 +11,7 @@ import pygit2
 import pytest
 from pygit2.enums import ConfigLevel
 
-from leviathan_local.gitrepo import RepoPaths, find_repo
+from leviathan_local.git.repo import RepoPaths, find_repo
 
 FIXED_NOW = "2026-11-22T12:00:00Z"
 

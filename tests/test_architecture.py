@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import leviathan_local
 
@@ -24,3 +26,35 @@ def loaded_after_import(module: str) -> set[str]:
 def test_no_engine_module_imports_textual() -> None:
     offenders = [name for name in engine_modules() if "textual" in loaded_after_import(name)]
     assert offenders == []
+
+
+def _git_access_in(source: str) -> list[str]:
+    """What in a module's source touches git directly: pygit2, a git process, a path inside .git."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"line {node.lineno}: imports {name}" for name in names if name.split(".")[0] == "pygit2"]
+        elif isinstance(node, ast.List | ast.Tuple) and node.elts:
+            first = node.elts[0]
+            if isinstance(first, ast.Constant) and first.value == "git":
+                found.append(f"line {node.lineno}: runs a git command")
+        elif isinstance(node, ast.Constant) and node.value in ("commondir", "HEAD", "gitdir: "):
+            found.append(f"line {node.lineno}: reads inside .git ({node.value!r})")
+    return found
+
+
+def test_all_git_access_lives_in_the_git_package() -> None:
+    package = Path(leviathan_local.__file__).parent
+    offenders = {
+        str(path.relative_to(package)): problems
+        for path in sorted(package.rglob("*.py"))
+        if path.parent.name != "git" and (problems := _git_access_in(path.read_text()))
+    }
+    assert offenders == {}
+
+
+def test_the_git_access_check_sees_each_kind_of_access() -> None:
+    source = ("import pygit2\nfrom pygit2.enums import ObjectType\n"
+              "subprocess.run(['git', 'status'])\nopen(os.path.join(d, 'commondir'))\n")
+    assert len(_git_access_in(source)) == 4

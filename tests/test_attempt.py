@@ -11,7 +11,7 @@ from engine_fixtures import GREEN, POLICY, RECIPE_POLICY, RED, make_project, tas
 from leviathan_local import events
 from leviathan_local.attempt import run_attempt
 from leviathan_local.backlog_store import load_backlog
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 from leviathan_local.model import Status
 
 

@@ -9,7 +9,7 @@ from conftest import write
 from leviathan_local.backlog import InvalidBacklogError
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.errors import EXIT_BAD_INPUT, BacklogError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.model import Status
 
 

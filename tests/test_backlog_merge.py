@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from conftest import git, write
 from leviathan_local import yamlio
 from leviathan_local.commands.init import run_init
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 from leviathan_local.backlog_merge import merge_backlogs
 from leviathan_local.merge_driver import run_driver
 

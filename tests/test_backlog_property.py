@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from leviathan_local import backlog_cache, backlog_store, yamlio
 from leviathan_local.backlog_edit import EditRefused, _content_end
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12).map(str.strip).filter(bool)
 HUMAN_FIELDS = ("title", "description", "priority", "impact", "effort", "allowed_paths", "tags", "scope")

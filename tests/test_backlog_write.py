@@ -14,7 +14,7 @@ from leviathan_local import backlog_store
 from leviathan_local.backlog_edit import EditRefused, edit_fields
 from leviathan_local.backlog_store import load_backlog, update_task
 from leviathan_local.errors import BacklogError, UnknownTaskError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.model import Status, status_fields
 from leviathan_local import yamlio
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write
 from leviathan_local.cli import main
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.contract import load_contract
 from leviathan_local.policy_load import load_policy

@@ -8,7 +8,7 @@ from leviathan_local.approve import approve
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.demo import run_demo
 from leviathan_local.events import verify_chain
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 from leviathan_local.model import Status
 
 

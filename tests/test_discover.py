@@ -17,7 +17,7 @@ from leviathan_local.backlog_store import load_backlog, update_task
 from leviathan_local.commands.discover import run_discover
 from leviathan_local.discovery_findings import findings_in
 from leviathan_local.discovery_settings import DEFAULT_TAGS
-from leviathan_local.gitrepo import RepoPaths, find_repo
+from leviathan_local.git.repo import RepoPaths, find_repo
 from leviathan_local.model import Status
 from leviathan_local.policy import DiscoverySettings, Policy
 from leviathan_local.wsjf import score_task

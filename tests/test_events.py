@@ -8,7 +8,7 @@ import pytest
 
 from leviathan_local.cli import main
 from leviathan_local.events import GENESIS, append_event, event_hash, log_path, read_events, verify_chain
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 
 
 def fill(paths: RepoPaths, count: int = 4) -> list[str]:
@@ -55,7 +55,7 @@ def test_filter_by_task_and_absent_log(repo_paths: RepoPaths) -> None:
 
 
 def test_concurrent_appends_from_processes_keep_one_chain(repo_paths: RepoPaths) -> None:
-    code = ("import sys; from leviathan_local.gitrepo import find_repo; from leviathan_local.events import append_event\n"
+    code = ("import sys; from leviathan_local.git.repo import find_repo; from leviathan_local.events import append_event\n"
             "paths = find_repo(sys.argv[1])\n"
             "for n in range(50): append_event(paths, 'load.test', sys.argv[2], n=n)\n")
     workers = [subprocess.Popen([sys.executable, "-c", code, str(repo_paths.root), f"w{w}"]) for w in range(4)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from leviathan_local.gates import scope_violations, secret_findings
-from leviathan_local.gitrepo import Change
+from leviathan_local.git.repo import Change
 from leviathan_local.policy import ALWAYS_FORBIDDEN
 
 FORBIDDEN = (".github/**", "**/*.pem", *ALWAYS_FORBIDDEN)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from conftest import git, write
-from leviathan_local.gitrepo import (
+from leviathan_local.git.repo import (
     add_worktree, added_lines, branch_head, changes_since, commit_file, commit_staged, file_is_dirty, find_repo,
     remove_worktree,
 )

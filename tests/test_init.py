@@ -6,7 +6,7 @@ from conftest import git, tree_snapshot
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.init import run_init
 from leviathan_local.contract import load_contract
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.policy_load import load_policy
 
 

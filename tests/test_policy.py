@@ -5,7 +5,7 @@ import pytest
 from conftest import write
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import EXIT_BAD_INPUT, ConfigError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
 

@@ -16,7 +16,7 @@ from engine_fixtures import POLICY, make_project, task_yaml
 from leviathan_local.backlog_store import update_task
 from leviathan_local.commands.run import run_headless
 from leviathan_local.commands.status import run_status
-from leviathan_local.gitrepo import RepoPaths, find_repo
+from leviathan_local.git.repo import RepoPaths, find_repo
 
 SCHEMA = json.loads((Path(leviathan_local.__file__).parent / "status_report.schema.json").read_text())
 BAD = task_yaml("bad", green="true", allowed="[bad.py, tests/]").replace("effort: 2", "effort: 5")  # ranks after good

@@ -17,7 +17,7 @@ from leviathan_local.backlog_store import load_backlog
 from leviathan_local.cli import main
 from leviathan_local.commands.review import run_review
 from leviathan_local.errors import BacklogError, LeviathanError
-from leviathan_local.gitrepo import RepoPaths, find_repo
+from leviathan_local.git.repo import RepoPaths, find_repo
 from leviathan_local.model import Status
 from leviathan_local.reject import reject
 

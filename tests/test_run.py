@@ -17,7 +17,7 @@ from conftest import git, write
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.run import run_headless
-from leviathan_local.gitrepo import add_worktree, branch_head, find_repo
+from leviathan_local.git.repo import add_worktree, branch_head, find_repo
 from leviathan_local.model import Status
 from leviathan_local.runlock import RunInProgressError, run_lock
 

@@ -11,7 +11,7 @@ from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.transitions import run_ready, run_unblock
 from leviathan_local.errors import EXIT_BAD_INPUT, BacklogError, UnknownTaskError
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.model import Status
 
 BACKLOG = """\

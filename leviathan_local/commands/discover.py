@@ -16,7 +16,7 @@ from leviathan_local.discovery_collect import collect
 from leviathan_local.discovery_scan import ScanResult
 from leviathan_local.discovery_settings import discovery_settings
 from leviathan_local.errors import EXIT_OK
-from leviathan_local.repo_locate import locate_strings
+from leviathan_local.git.locate import locate_strings
 
 REPORT_MEMO = "discover-report"
 
@@ -26,7 +26,7 @@ def run_discover_at(start: str, dry_run: bool = False, as_json: bool = False, ou
     if located is None:
         from pathlib import Path
 
-        from leviathan_local.gitrepo import find_repo  # the thorough search, with its clear errors
+        from leviathan_local.git.repo import find_repo  # the thorough search, with its clear errors
 
         found = find_repo(Path(start))
         located = (str(found.root), str(found.git_dir), str(found.common_dir))

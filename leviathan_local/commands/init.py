@@ -10,7 +10,7 @@ from typing import TextIO
 from leviathan_local import merge_driver, templates
 from leviathan_local.atomic import write_atomic
 from leviathan_local.errors import EXIT_OK
-from leviathan_local.gitrepo import RepoPaths, current_branch
+from leviathan_local.git.repo import RepoPaths, current_branch
 
 _IGNORES_WORKTREES = re.compile(r"^/?worktrees(/\*{0,2})?/?\s*$", re.MULTILINE)
 

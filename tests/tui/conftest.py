@@ -10,7 +10,7 @@ import pytest
 from textual.worker import WorkerCancelled
 
 from conftest import git, write
-from leviathan_local.gitrepo import RepoPaths, find_repo
+from leviathan_local.git.repo import RepoPaths, find_repo
 
 BACKLOG = """\
 # The app's test backlog.

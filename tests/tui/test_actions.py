@@ -7,7 +7,7 @@ from textual.widgets import Markdown
 
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.events import read_events
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.screens.help import HelpScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from leviathan_local.backlog_store import load_backlog
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import BacklogTable

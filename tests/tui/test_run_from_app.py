@@ -15,7 +15,7 @@ from conftest import git
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.events import read_events
-from leviathan_local.gitrepo import find_repo
+from leviathan_local.git.repo import find_repo
 from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.run_view import RunView

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import TabbedContent
 
-from leviathan_local.gitrepo import RepoPaths
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.tui.app import TABS
 from tui.conftest import still_app
 

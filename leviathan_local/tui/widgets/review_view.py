@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from leviathan_local.approve import approve
 from leviathan_local.errors import LeviathanError
-from leviathan_local.gitmerge import patch_text
+from leviathan_local.git.merge import patch_text
 from leviathan_local.reject import reject
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review import ReviewItem, list_reviews

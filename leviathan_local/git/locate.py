@@ -1,12 +1,15 @@
 """Find a repository's work tree, git dir and common dir with a few `stat` calls (os only).
 
 For `discover`, which must start fast; anything unusual (GIT_DIR set, a bare repository, a
-malformed `.git` file) returns None and the caller asks `gitrepo.find_repo`, which knows them all.
+malformed `.git` file) returns None and the caller asks `git.repo.find_repo`, which knows them all.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from leviathan_local.repo_paths import RepoPaths
 
 
 def locate_strings(start: str) -> tuple[str, str, str] | None:
@@ -37,3 +40,16 @@ def _common_dir_string(git_dir: str) -> str:
         return git_dir
     with open(pointer) as handle:
         return os.path.realpath(os.path.join(git_dir, handle.read().strip()))
+
+
+def common_dir_of(git_dir: Path) -> Path:
+    # A linked worktree's git dir names the shared one in its `commondir` file.
+    pointer = git_dir / "commondir"
+    if pointer.is_file():
+        return (git_dir / pointer.read_text().strip()).resolve()
+    return git_dir
+
+
+def locate_quickly(start: Path) -> RepoPaths | None:
+    found = locate_strings(str(start))
+    return None if found is None else RepoPaths(*map(Path, found))

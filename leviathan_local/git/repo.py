@@ -10,7 +10,8 @@ from pathlib import Path
 import pygit2
 
 from leviathan_local.errors import NotARepositoryError
-from leviathan_local.repo_paths import RepoPaths, common_dir_of
+from leviathan_local.git.locate import common_dir_of
+from leviathan_local.repo_paths import RepoPaths
 
 __all__ = ["RepoPaths"]  # re-exported: most callers know it from here
 

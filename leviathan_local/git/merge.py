@@ -1,4 +1,4 @@
-"""Git access for reviewing and approving agent branches (with `gitrepo`, the only git code).
+"""Git access for reviewing and approving agent branches (with `repo`, the only git code).
 
 Approving merges in the main checkout, where the human works: every step checks first and
 changes nothing when something is in the way, the way `git merge` refuses to overwrite
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygit2
 
-from leviathan_local.gitrepo import RepoPaths, delete_branch, detach_worktree, signature_for
+from leviathan_local.git.repo import RepoPaths, delete_branch, detach_worktree, signature_for
 
 _STATUS = pygit2.enums.FileStatus
 

@@ -1,0 +1,53 @@
+"""git commands for discovery's scan, started with posix_spawn.
+
+The git CLI because libgit2 has no `git grep` and no listing of untracked-but-not-ignored files
+as fast as `ls-files --others --exclude-standard`; posix_spawn because the subprocess module
+alone takes longer to import than a warm scan takes to run.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def start_grep(root: str, tags: tuple[str, ...]) -> SpawnedGit:
+    words = [argument for tag in tags for argument in ("-e", tag)]
+    return SpawnedGit(root, ["grep", "-l", "-z", "-I", "-F", "-w", "--untracked", "--no-color", *words])
+
+
+def grep_result(grep: SpawnedGit) -> set[str] | None:
+    output, code = grep.finish()
+    if code not in (0, 1):  # 1: no file matched
+        return None  # git grep failed: read every file instead
+    return {name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name}
+
+
+def list_files(root: str) -> list[str]:
+    output, code = SpawnedGit(root, ["ls-files", "--cached", "--others", "--exclude-standard", "-z"]).finish()
+    if code != 0:
+        raise OSError(f"git ls-files failed in {root} (exit {code})")
+    return sorted({name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name})
+
+
+class SpawnedGit:
+    """A running git command whose standard output is read at `finish`."""
+
+    def __init__(self, root: str, arguments: list[str]) -> None:
+        reader, writer = os.pipe()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            self.pid = os.posix_spawnp("git", ["git", "-C", root, "-c", "grep.fallbackToNoIndex=false", *arguments],
+                                       os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, writer, 1),
+                                                                 (os.POSIX_SPAWN_DUP2, devnull, 2)])
+        finally:
+            os.close(writer)
+            os.close(devnull)
+        self.reader = reader
+
+    def finish(self) -> tuple[bytes, int]:
+        chunks = []
+        while chunk := os.read(self.reader, 1 << 16):
+            chunks.append(chunk)
+        os.close(self.reader)
+        _, status = os.waitpid(self.pid, 0)
+        return b"".join(chunks), os.waitstatus_to_exitcode(status)
