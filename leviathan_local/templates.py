@@ -9,6 +9,7 @@ name: {target_id}
 default_branch: {default_branch}     # attempts branch from here; approvals merge into it
 owner: ""                            # a team or person, e.g. team-platform
 description: ""
+# Optional (remove the leading `# ` to set it):
 # repo_url: git@example.com:owner/{target_id}.git
 """
 
@@ -24,33 +25,35 @@ BACKLOG = """\
 # WSJF = (impact + time_criticality + risk_reduction) x aging / effort, inputs 1..13
 # (Fibonacci 1, 2, 3, 5, 8, 13 advised). Missing inputs are estimated and shown as such.
 #
-# An example task (remove the leading `# ` to use it):
-#
-# - id: api-request-logging            # unique: letters, digits, . _ -
-#   title: Log every API request
-#   description: Structured logs for each endpoint.
-#   type: feature                      # feature bug refactor security docs test performance chore
-#   status: ready
-#   impact: 5
-#   time_criticality: 3
-#   risk_reduction: 2
-#   effort: 3                          # above the slice threshold (5) a split is suggested
-#   # priority: high                   # instead of time_criticality (high/medium/low)
-#   # estimated_size: s                # instead of effort (xs s m l xl)
-#   allowed_paths:                     # the task may change nothing else
-#     - src/api/**/*.py
-#     - tests/api/
-#   acceptance_criteria:
-#     - Every endpoint logs method, path, status and duration
-#   dependencies: []                   # ids that must be done first
-#   # scope: docs                      # a scope from policy.yaml
-#   # steps: {red: ["..."], green: ["..."], refactor: []}   # for the recipe agent
-#   created_at: 2026-01-01T00:00:00Z   # drives aging
-tasks: []
+# Write each task as a `- id: ...` item under `tasks:`. To start from the example below,
+# remove the leading `# ` of each of its lines (from `- id:` down to `created_at:`).
+tasks:
+#   - id: api-request-logging          # unique: letters, digits, . _ -
+#     title: Log every API request
+#     description: Structured logs for each endpoint.
+#     type: feature                    # feature bug refactor security docs test performance chore
+#     status: ready
+#     impact: 5
+#     time_criticality: 3
+#     risk_reduction: 2
+#     effort: 3                        # above the slice threshold (5) a split is suggested
+#     # priority: high                 # instead of time_criticality (high/medium/low)
+#     # estimated_size: s              # instead of effort (xs s m l xl)
+#     allowed_paths:                   # the task may change nothing else
+#       - src/api/**/*.py
+#       - tests/api/
+#     acceptance_criteria:
+#       - Every endpoint logs method, path, status and duration
+#     dependencies: []                 # ids that must be done first
+#     # scope: docs                    # a scope from policy.yaml
+#     # steps: {red: ["..."], green: ["..."], refactor: []}   # for the recipe agent
+#     created_at: 2026-01-01T00:00:00Z # drives aging
 """
 
 POLICY = """\
-# Rules every agent attempt must follow. Every key is optional; the defaults are shown.
+# Rules every agent attempt must follow. Every key is optional: the commented values are the
+# defaults (scopes, invariants and agent are examples). To set a key, remove the leading `# `
+# of its lines; a `# ` further in (an alternative) stays a comment.
 #
 # scopes:                              # a task's `scope` names one
 #   docs:
@@ -85,5 +88,7 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   # kind: recipe                     # run each task's own `steps`
 #   # kind: manual                     # a human does the phase
 # discovery: {tags: [TODO, FIXME, HACK, XXX, BUG], exclude: [], on_run: false}
-# reports: {commit: false}
+# reports:
+#   commit: false                      # true: a run's report goes into its halt commit
+#   # coverage_command: "python -m pytest -q --cov"   # the last NN% it prints is the coverage
 """

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from conftest import git, tree_snapshot
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.init import run_init
 from leviathan_local.contract import load_contract
 from leviathan_local.git.repo import RepoPaths
+from leviathan_local.policy import AgentSettings, Invariant, Policy, Scope
 from leviathan_local.policy_load import load_policy
+from leviathan_local.selection import select
+from leviathan_local.clock import now
 
 
 def test_init_creates_valid_commented_files(repo_paths: RepoPaths) -> None:
@@ -49,3 +53,43 @@ def test_existing_worktrees_ignore_is_not_duplicated(repo_paths: RepoPaths) -> N
         (repo_paths.root / ".gitignore").write_text(line)
         run_init(repo_paths, out=io.StringIO())
         assert (repo_paths.root / ".gitignore").read_text() == line
+
+
+def uncomment_from(path: Path, first_example_line: str) -> None:
+    """Do what the template tells a human: remove the leading `# ` of every commented line
+    from ``first_example_line`` to the end of the file (the examples; live lines stay)."""
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(number for number, line in enumerate(lines) if first_example_line in line)
+    examples = [line[2:] if line.startswith("# ") else line for line in lines[start:]]
+    path.write_text("".join(lines[:start]) + "".join(examples))
+
+
+def test_uncommented_backlog_example_is_a_valid_actionable_task(repo_paths: RepoPaths) -> None:
+    run_init(repo_paths, out=io.StringIO())
+    assert "remove the leading `# `" in repo_paths.backlog.read_text()
+    uncomment_from(repo_paths.backlog, "- id: api-request-logging")
+    [task] = load_backlog(repo_paths).tasks
+    assert (task.id, task.status, task.allowed_paths) == ("api-request-logging", "ready",
+                                                          ["src/api/**/*.py", "tests/api/"])
+    assert task.acceptance_criteria == ["Every endpoint logs method, path, status and duration"]
+    selection = select([task], load_policy(repo_paths), now())
+    assert [ranked.task.id for ranked in selection.actionable] == ["api-request-logging"]
+
+
+def test_uncommented_policy_holds_the_examples_and_the_documented_defaults(repo_paths: RepoPaths) -> None:
+    run_init(repo_paths, out=io.StringIO())
+    assert "remove the leading `# `" in repo_paths.policy.read_text()
+    uncomment_from(repo_paths.policy, "# scopes:")
+    # Everything but the three examples must equal the defaults the header promises.
+    assert load_policy(repo_paths) == Policy(
+        scopes={"docs": Scope("docs", ("docs/",), (), tdd=False)},
+        forbidden_patterns=(".github/**", "**/*.pem"),
+        invariants=(Invariant("Tests pass", "python -m pytest -q"),),
+        agent=AgentSettings("command", "claude -p --permission-mode acceptEdits"),
+    )
+
+
+def test_uncommented_contract_example_sets_the_repo_url(repo_paths: RepoPaths) -> None:
+    run_init(repo_paths, out=io.StringIO())
+    uncomment_from(repo_paths.contract, "# repo_url:")
+    assert load_contract(repo_paths).repo_url == "git@example.com:owner/repo.git"
