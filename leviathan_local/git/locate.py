@@ -7,9 +7,12 @@ malformed `.git` file) returns None and the caller asks `git.repo.find_repo`, wh
 from __future__ import annotations
 
 import os
-from pathlib import Path
+TYPE_CHECKING = False  # typing itself costs `discover` milliseconds
 
-from leviathan_local.repo_paths import RepoPaths
+if TYPE_CHECKING:  # so does pathlib: more than a warm scan takes
+    from pathlib import Path
+
+    from leviathan_local.repo_paths import RepoPaths
 
 
 def locate_strings(start: str) -> tuple[str, str, str] | None:
@@ -51,5 +54,9 @@ def common_dir_of(git_dir: Path) -> Path:
 
 
 def locate_quickly(start: Path) -> RepoPaths | None:
+    from pathlib import Path
+
+    from leviathan_local.repo_paths import RepoPaths
+
     found = locate_strings(str(start))
     return None if found is None else RepoPaths(*map(Path, found))
