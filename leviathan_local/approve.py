@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from leviathan_local import events
 from leviathan_local.atomic import write_atomic_if_unchanged
@@ -51,6 +52,7 @@ class Approval:
     approver: str
     base_moved: bool
     checks: list[str] = field(default_factory=list)
+    done_uncommitted: bool = False  # no commit held the task: it is done in the working backlog only
 
 
 def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
@@ -62,7 +64,10 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
                              "approvals merge into the default branch there",
                              hint=f"`git switch {default}`, then approve again")
     head, tip = branch_head(paths, default), branch_head(paths, branch)
-    backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch))
+    writeback = _writeback(task, branch)
+    backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch), writeback)
+    # Seed 000, edge case 3: a task only the uncommitted backlog holds is finished there.
+    uncommitted = None if task.id in task_values(backlog) else _Finish(task.id, writeback)
     candidate = merge_candidate(paths, head, tip, {BACKLOG: backlog})
     if candidate.conflicts:
         raise MergeRefused(f"{branch} conflicts with {default} in: {', '.join(candidate.conflicts)}",
@@ -70,7 +75,8 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
                                 f"(`leviathan reject {task_id} --reason ...`), or merge it by hand with `git merge {branch}`")
     others = [p for p in candidate.changed if p != BACKLOG]
     in_the_way = local_changes(paths, others)
-    in_the_way += _backlog_in_the_way(paths, file_at(paths, head, BACKLOG) or "", backlog)
+    committed = file_at(paths, head, BACKLOG) or ""
+    in_the_way += _backlog_in_the_way(paths, committed, backlog, uncommitted)
     if in_the_way:
         raise LocalChangesInTheWay("your uncommitted changes would be overwritten by the merge: "
                                    + ", ".join(in_the_way),
@@ -83,15 +89,30 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     untested = [p for p in candidate.beyond_tip if p != BACKLOG and not p.startswith(TOOL_REPORTS)]
     checks = _verify_merged(paths, task, commit, stop) if base_moved and untested else []
     advance_checkout(paths, default, head, commit, others)
-    _update_working_backlog(paths, file_at(paths, head, BACKLOG) or "", backlog)
+    _update_working_backlog(paths, committed, backlog, uncommitted)
     stage_file_if_unstaged(paths, BACKLOG, head, commit)
     release_branch(paths, branch, delete=True)
     events.append_event(paths, "review.approved", task_id, attempt=task.get("last_attempt_id"), branch=branch,
                         commit=commit, approver=approver, base_moved=base_moved, checks=checks)
-    return Approval(task_id, branch, commit, approver, base_moved, checks)
+    return Approval(task_id, branch, commit, approver, base_moved, checks, uncommitted is not None)
 
 
-def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: Labels) -> str:
+@dataclass(frozen=True)
+class _Finish:
+    """A task to mark done in the working backlog because no commit holds it."""
+
+    task_id: str
+    fields: dict[str, Any]
+
+
+def _writeback(task: Task, branch: str) -> dict[str, Any]:
+    """The fields a successful attempt writes on its branch, for a backlog that lacks them."""
+    return {**status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+            "last_attempt_id": task.get("last_attempt_id"), "branch_name": branch}
+
+
+def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: Labels,
+                    writeback: dict[str, Any]) -> str:
     """The backlog as the merge commit holds it, with the task done as the branch wrote it."""
     texts = [file_at(paths, commit, BACKLOG) or "" for commit in (merge_base(paths, head, tip), head, tip)]
     merged = merge_backlogs(*texts, labels=labels)
@@ -102,36 +123,38 @@ def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: L
     if found is None or parse_status(found.get("status"), found.get("ready")) is Status.DONE:
         return merged.text
     # The branch carries no writeback (the task was not in its base's backlog): write it here.
-    return edit_task_text(merged.text, BACKLOG, task.id, {
-        **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
-        "last_attempt_id": task.get("last_attempt_id"), "branch_name": labels.theirs,
-    })
+    return edit_task_text(merged.text, BACKLOG, task.id, writeback)
 
 
-def _backlog_in_the_way(paths: RepoPaths, committed: str, merged: str) -> list[str]:
+def _backlog_in_the_way(paths: RepoPaths, committed: str, merged: str, finish: _Finish | None) -> list[str]:
     try:
-        _working_version(paths, committed, merged)
+        _working_version(paths, committed, merged, finish)
     except BacklogError as problem:
         return [f"{BACKLOG} ({problem.message})"]
     return []
 
 
-def _working_version(paths: RepoPaths, committed: str, merged: str, current: str | None = None) -> str:
+def _working_version(paths: RepoPaths, committed: str, merged: str, finish: _Finish | None,
+                     current: str | None = None) -> str:
     """The human's working copy with the merge applied: their uncommitted edits stay."""
     current = paths.backlog.read_text() if current is None else current
     if current == committed:
-        return merged
-    result = merge_backlogs(committed, current, merged, Labels("your uncommitted edits", "the merge"))
-    if result.conflicts:
-        raise BacklogError("; ".join(result.conflicts))
-    return result.text
+        result = merged
+    else:
+        both = merge_backlogs(committed, current, merged, Labels("your uncommitted edits", "the merge"))
+        if both.conflicts:
+            raise BacklogError("; ".join(both.conflicts))
+        result = both.text
+    if finish is not None and finish.task_id in task_values(result):
+        result = edit_task_text(result, BACKLOG, finish.task_id, finish.fields)
+    return result
 
 
-def _update_working_backlog(paths: RepoPaths, committed: str, merged: str) -> None:
+def _update_working_backlog(paths: RepoPaths, committed: str, merged: str, finish: _Finish | None) -> None:
     with writer_lock(paths):
         for _ in range(5):
             raw = paths.backlog.read_bytes()
-            new = _working_version(paths, committed, merged, raw.decode("utf-8")).encode("utf-8")
+            new = _working_version(paths, committed, merged, finish, raw.decode("utf-8")).encode("utf-8")
             if raw == new or write_atomic_if_unchanged(paths.backlog, new, expected=raw):
                 return
     raise BacklogError(f"{BACKLOG} kept changing while the approval saved it",

@@ -11,7 +11,7 @@ from leviathan_local.git.merge import identity, release_branch
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.model import Status, status_fields
 from leviathan_local.policy_load import load_policy
-from leviathan_local.review import review_task
+from leviathan_local.review import review_branch_exists, review_task
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,14 @@ class Rejection:
     attempts: int
     branch_deleted: bool
     reviewer: str
+    branch_missing: bool = False  # the branch was already gone (deleted by hand)
 
 
 def reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool = False) -> Rejection:
     if not reason.strip():
         raise BacklogError("a rejection needs a reason", hint="say what to change: --reason \"...\"")
-    task = review_task(paths, task_id)
-    branch = str(task.get("branch_name"))
+    task = review_task(paths, task_id, need_branch=False)
+    branch, present = str(task.get("branch_name") or ""), review_branch_exists(paths, task)
     attempts = task.attempts + 1
     limit = load_policy(paths).limits.max_attempts_per_task
     # The reason goes to the next attempt's prompt, so the agent learns what the reviewer wanted.
@@ -42,9 +43,9 @@ def reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool = Fa
         after = Status.READY
         changes |= status_fields(task, Status.READY)
     update_task(paths, task_id, changes)
-    release_branch(paths, branch, delete=delete_branch)
+    release_branch(paths, branch, delete=delete_branch)  # a branch already gone needs nothing
     reviewer = identity(paths)
     events.append_event(paths, "review.rejected", task_id, attempt=task.get("last_attempt_id"), branch=branch,
                         reason=reason.strip(), reviewer=reviewer, attempts=attempts, after=after.value,
-                        branch_deleted=delete_branch)
-    return Rejection(task_id, branch, after, attempts, delete_branch, reviewer)
+                        branch_deleted=delete_branch and present, branch_missing=not present)
+    return Rejection(task_id, branch, after, attempts, delete_branch and present, reviewer, branch_missing=not present)

@@ -38,17 +38,23 @@ def list_reviews(paths: RepoPaths) -> list[ReviewItem]:
     return [_item(paths, task, default, succeeded) for task in tasks]
 
 
-def review_task(paths: RepoPaths, task_id: str) -> Task:
-    """The task, checked to be waiting for review on a branch that exists."""
+def review_task(paths: RepoPaths, task_id: str, need_branch: bool = True) -> Task:
+    """The task, checked to be waiting for review (on a branch that exists, if ``need_branch``:
+    approving needs it; rejecting does not, since a branch deleted by hand must not strand the task)."""
     task = load_backlog(paths).task(task_id)
     if task.status is not Status.REVIEW:
         raise BacklogError(f"task {task_id!r} is {task.status.value}, not waiting for review",
                            hint="`leviathan review` lists the tasks that wait for review")
     branch = task.get("branch_name")
-    if not branch or not branch_exists(paths, str(branch)):
+    if need_branch and not review_branch_exists(paths, task):
         raise BacklogError(f"task {task_id!r} names branch {branch!r}, which does not exist",
                            hint=f"reject it (`leviathan reject {task_id} --reason ...`) so it runs again")
     return task
+
+
+def review_branch_exists(paths: RepoPaths, task: Task) -> bool:
+    branch = task.get("branch_name")
+    return bool(branch) and branch_exists(paths, str(branch))
 
 
 def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, events.Event]) -> ReviewItem:
@@ -59,7 +65,8 @@ def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, event
         item.phases = list(event.data.get("phases") or [])
         item.gates = list(event.data.get("gates") or [])
     if not branch or not branch_exists(paths, branch):
-        item.problem = f"branch {branch or '(none)'} does not exist"
+        item.problem = (f"branch {branch or '(none)'} does not exist (deleted by hand?): there is nothing "
+                        f"to merge; reject it so it runs again")
         return item
     item.head = branch_head(paths, branch)
     recorded = event.data.get("base") if event is not None else None

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from engine_fixtures import make_project, task_yaml
+from engine_fixtures import POLICY, SCRIPTED_AGENT, make_project, task_yaml
 from leviathan_local import events
 from leviathan_local.approve import LocalChangesInTheWay, MergeRefused, approve
 from leviathan_local.attempt import run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.cli import main
-from leviathan_local.commands.review import run_review
+from leviathan_local.commands.review import run_merge, run_reject, run_review
 from leviathan_local.errors import BacklogError, LeviathanError
 from leviathan_local.git.repo import RepoPaths, find_repo
 from leviathan_local.model import Status
@@ -180,3 +180,44 @@ def test_review_commands_from_the_cli(reviewed, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--repo", str(paths.root), "merge", "add"])
     assert exit_.value.code == 0 and "add: merged" in capsys.readouterr().out
+
+
+def test_approving_a_task_only_the_uncommitted_backlog_holds_marks_it_done_there(git_repo: Path) -> None:
+    # Seed 000, edge case 3: the agent reads its steps from the main checkout, since no commit has the task.
+    agent = git_repo.parent / "main_backlog_agent.py"
+    agent.write_text(SCRIPTED_AGENT.replace('open(".leviathan/backlog.yaml")',
+                                            f"open({str(git_repo / '.leviathan' / 'backlog.yaml')!r})"))
+    root = make_project(git_repo, "  - id: other\n    title: Other\n    status: new\n",
+                        POLICY.replace("AGENT_SCRIPT", str(agent)))
+    paths = find_repo(root)
+    paths.backlog.write_text(paths.backlog.read_text() + task_yaml("add"))  # not committed
+    result = run_attempt(paths, "add")
+    assert result.outcome == "succeeded", result.reason
+    assert "id: add" not in git(root, "show", f"{result.branch}:.leviathan/backlog.yaml")
+    out = io.StringIO()
+    assert run_merge(paths, "add", out=out) == 0
+    task = load_backlog(paths).task("add")
+    assert task.status is Status.DONE and task.get("branch_name") == result.branch
+    assert task.get("last_attempt_id") == result.attempt_id and task.get("completed_at") == "2026-11-22T12:00:00Z"
+    assert "marked done in your uncommitted .leviathan/backlog.yaml" in out.getvalue()
+    assert (root / "calc.py").exists() and result.branch not in branches(paths)
+    assert git(root, "status", "--porcelain") == " M .leviathan/backlog.yaml\n"  # still the human's to commit
+    assert "id: add" not in git(root, "show", "HEAD:.leviathan/backlog.yaml")
+
+
+def test_a_review_task_whose_branch_is_gone_is_shown_and_can_be_rejected(reviewed) -> None:
+    paths, branch = reviewed
+    git(paths.root, "branch", "-D", branch)
+    out = io.StringIO()
+    run_review(paths, out=out)
+    assert f"branch {branch} does not exist (deleted by hand?)" in out.getvalue()
+    assert "reject it so it runs again" in out.getvalue() and "leviathan merge add" not in out.getvalue()
+    with pytest.raises(BacklogError, match="which does not exist"):
+        approve(paths, "add")
+    text = io.StringIO()
+    assert run_reject(paths, "add", "the branch was lost", delete_branch=True, out=text) == 0
+    assert f"branch {branch} was already gone" in text.getvalue()
+    task = load_backlog(paths).task("add")
+    assert task.status is Status.READY and task.attempts == 1 and task.get("review_feedback") == "the branch was lost"
+    [event] = [e for e in events.read_events(paths, task_id="add") if e.kind == "review.rejected"]
+    assert event.data["branch_missing"] is True and event.data["branch_deleted"] is False

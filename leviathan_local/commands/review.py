@@ -38,7 +38,8 @@ def render_item(item: ReviewItem) -> str:
         lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s")
     if item.gates:
         lines.append(f"  checked  {', '.join(item.gates)}")
-    lines.append(f"  approve  leviathan merge {item.task_id}")
+    if not item.problem:  # a task whose branch is gone can only be rejected
+        lines.append(f"  approve  leviathan merge {item.task_id}")
     lines.append(f"  reject   leviathan reject {item.task_id} --reason \"...\"")
     return "\n".join(lines) + "\n\n"
 
@@ -54,6 +55,9 @@ def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     elif approval.base_moved:
         out.write("  the default branch changed only the backlog since the attempt: the merged files are the ones"
                   " the attempt verified\n")
+    if approval.done_uncommitted:
+        out.write(f"  no commit held {task_id} (it was added without committing): it is marked done in your"
+                  " uncommitted .leviathan/backlog.yaml\n")
     out.write(f"  {task_id} is done; the branch is deleted\n")
     return EXIT_OK
 
@@ -63,5 +67,8 @@ def run_reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool 
     out = out or sys.stdout
     rejection = reject(paths, task_id, reason, delete_branch=delete_branch)
     out.write(f"{task_id}: review -> {rejection.after.value} (attempt {rejection.attempts} counted)\n")
-    out.write(f"  branch {rejection.branch} {'deleted' if rejection.branch_deleted else 'kept for inspection'}\n")
+    if rejection.branch_missing:
+        out.write(f"  branch {rejection.branch or '(none)'} was already gone\n")
+    else:
+        out.write(f"  branch {rejection.branch} {'deleted' if rejection.branch_deleted else 'kept for inspection'}\n")
     return EXIT_OK
