@@ -58,3 +58,12 @@ def test_the_git_access_check_sees_each_kind_of_access() -> None:
     source = ("import pygit2\nfrom pygit2.enums import ObjectType\n"
               "subprocess.run(['git', 'status'])\nopen(os.path.join(d, 'commondir'))\n")
     assert len(_git_access_in(source)) == 4
+
+
+def test_discover_starts_without_heavy_imports() -> None:
+    # Editors and hooks run discover over and over: a warm scan must stay near ripgrep's time,
+    # and each of these costs more to import than the scan itself takes.
+    heavy = {"click", "pygit2", "yaml", "textual", "pathlib", "typing", "subprocess"}
+    # What importing the bare package loads (an editable install's import hook uses pathlib) is not discover's.
+    added = loaded_after_import("leviathan_local.commands.discover") - loaded_after_import("leviathan_local")
+    assert heavy & added == set()
