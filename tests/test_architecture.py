@@ -62,8 +62,11 @@ def test_the_git_access_check_sees_each_kind_of_access() -> None:
 
 def test_discover_starts_without_heavy_imports() -> None:
     # Editors and hooks run discover over and over: a warm scan must stay near ripgrep's time,
-    # and each of these costs more to import than the scan itself takes.
+    # and each of these costs more to import than the scan itself takes. Without site (-S) and
+    # with the source on the path, as a wheel lays it out: an editable install's hook loads pathlib.
     heavy = {"click", "pygit2", "yaml", "textual", "pathlib", "typing", "subprocess"}
-    # What importing the bare package loads (an editable install's import hook uses pathlib) is not discover's.
-    added = loaded_after_import("leviathan_local.commands.discover") - loaded_after_import("leviathan_local")
-    assert heavy & added == set()
+    source = Path(leviathan_local.__file__).parent.parent
+    code = (f"import sys; sys.path.insert(0, {str(source)!r}); import leviathan_local.commands.discover; "
+            "print(' '.join(sys.modules))")
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
+    assert heavy & set(result.stdout.split()) == set()
