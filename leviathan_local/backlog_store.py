@@ -20,7 +20,8 @@ from leviathan_local.backlog import Backlog, InvalidBacklogError
 from leviathan_local.backlog_edit import append_items, edit_fields
 from leviathan_local.backlog_parse import parse_chunk, parse_items
 from leviathan_local.backlog_validate import Problem, build_tasks
-from leviathan_local.errors import BacklogError, UnknownTaskError
+from leviathan_local.errors import BacklogError, UnknownTaskError, file_error
+from leviathan_local.events import open_state_file
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.model import Task
 
@@ -60,8 +61,7 @@ def edit_task_text(text: str, source: str, task_id: str, changes: Mapping[str, A
 def writer_lock(paths: RepoPaths) -> Iterator[None]:
     """Serializes the tool's own writers (threads, parallel attempts); humans are caught by the
     compare-before-rename instead, since editors take no lock."""
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.state_dir / "backlog.lock", "a") as handle:
+    with open_state_file(paths, "backlog.lock", "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -119,6 +119,8 @@ def _read(paths: RepoPaths) -> bytes:
     except FileNotFoundError:
         raise BacklogError(f"{_display(paths)} does not exist",
                            hint="run `leviathan init` to create it with commented examples") from None
+    except OSError as error:  # a directory in its place, `.leviathan` a file, no permission
+        raise file_error(error, paths.backlog, paths.root) from None
 
 
 def _parse(paths: RepoPaths, raw: bytes) -> Backlog:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LeviathanError
+from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LeviathanError, file_error
 
 
 class Context:
@@ -234,6 +234,10 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_BAD_INPUT if error.exit_code == 2 else error.exit_code
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+    except OSError as error:  # last resort: the modules convert the file errors they expect
+        converted = file_error(error)
+        report_error(converted)
+        code = converted.exit_code
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 0
     sys.exit(code or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from leviathan_local import yamlio
-from leviathan_local.errors import ConfigError
+from leviathan_local.errors import ConfigError, file_error
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.schema import Problem, Spec, check_mapping
 
@@ -19,6 +19,8 @@ def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | 
         return None
     except UnicodeDecodeError:
         raise ConfigError(f"{source}: not UTF-8 text", hint="save the file as UTF-8") from None
+    except OSError as error:  # a directory in its place, `.leviathan` a file, no permission
+        raise file_error(error, path, paths.root) from None
     root = yamlio.compose(text, source, ConfigError)
     problems: list[Problem] = []
     check_mapping(root, spec, "", problems)

@@ -13,10 +13,14 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from leviathan_local.clock import format_timestamp, now
+from leviathan_local.errors import FileAccessError, file_error
 from leviathan_local.repo_paths import RepoPaths
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 GENESIS = "0" * 64
 
@@ -45,8 +49,36 @@ class ChainReport:
     reason: str | None = None
 
 
+STATE_DIR_HINT = ("that directory holds leviathan-local's runtime state (event log, locks, caches): move or "
+                  "rename the file in its place, then run the command again")
+
+
 def log_path(paths: RepoPaths):
     return paths.state_dir / "events.ndjson"
+
+
+def ensure_state_dir(paths: RepoPaths) -> Path:
+    """`<git common dir>/leviathan`, created when missing; a FileAccessError (exit 2) naming the
+    path when a file sits where it or one of its parents should be."""
+    try:
+        paths.state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise file_error(error, paths.state_dir, paths.root, hint=STATE_DIR_HINT) from None
+    return paths.state_dir
+
+
+def open_state_file(paths: RepoPaths, name: str, mode: str) -> IO[str]:
+    """A file of the state dir (a lock file, say) opened in ``mode``; errors name it (exit 2)."""
+    path = ensure_state_dir(paths) / name
+    try:
+        return open(path, mode)
+    except OSError as error:
+        raise file_error(error, path, paths.root) from None
+
+
+def _log_error(paths: RepoPaths, error: OSError, path: str | os.PathLike[str] | None = None) -> FileAccessError:
+    """An OSError on the log (or its lock) as the user-facing error naming that file."""
+    return file_error(error, path or log_path(paths), paths.root)
 
 
 def event_hash(fields: dict[str, Any]) -> str:
@@ -56,25 +88,31 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 
 def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data: Any) -> Event:
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.state_dir / "events.lock", "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    with open_state_file(paths, "events.lock", "a") as lock:
         try:
-            last, ends_cleanly = _last_event(log_path(paths))
-            fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
-                      "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
-            fields["hash"] = event_hash(fields)
-            line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
-            if not ends_cleanly:
-                line = "\n" + line  # keep a torn last line on its own, for `events verify` to name
-            descriptor = os.open(log_path(paths), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(descriptor, line.encode("utf-8"))
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            return _append_locked(paths, lock, kind, task_id, data)
+        except OSError as error:
+            raise _log_error(paths, error, error.filename) from None
+
+
+def _append_locked(paths: RepoPaths, lock: IO[str], kind: str, task_id: str | None, data: dict[str, Any]) -> Event:
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    try:
+        last, ends_cleanly = _last_event(log_path(paths))
+        fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
+                  "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
+        fields["hash"] = event_hash(fields)
+        line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+        if not ends_cleanly:
+            line = "\n" + line  # keep a torn last line on its own, for `events verify` to name
+        descriptor = os.open(log_path(paths), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line.encode("utf-8"))
+            os.fsync(descriptor)
         finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            os.close(descriptor)
+    finally:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     return Event(**fields)
 
 
@@ -120,6 +158,8 @@ def read_events(paths: RepoPaths, task_id: str | None = None) -> list[Event]:
                     events.append(event)
     except FileNotFoundError:
         return []
+    except OSError as error:
+        raise _log_error(paths, error) from None
     return events
 
 
@@ -129,6 +169,8 @@ def verify_chain(paths: RepoPaths) -> ChainReport:
         handle = open(log_path(paths), encoding="utf-8")
     except FileNotFoundError:
         return ChainReport(True, 0)
+    except OSError as error:
+        raise _log_error(paths, error) from None
     with handle:
         for number, line in enumerate(handle, start=1):
             problem, seq = _check_line(line, previous, count + 1)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.errors import LeviathanError
+from leviathan_local.events import open_state_file
 from leviathan_local.repo_paths import RepoPaths
 
 
@@ -24,9 +25,8 @@ class RunInProgressError(LeviathanError):
 @contextmanager
 def run_lock(paths: RepoPaths) -> Iterator[dict | None]:
     """Hold the repository's run lock; yields the stale holder's record when one crashed."""
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
     lock_file = paths.state_dir / "run.lock"
-    with open(lock_file, "a+") as handle:
+    with open_state_file(paths, "run.lock", "a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
