@@ -21,10 +21,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     repo, dry_run, as_json = fast
     from leviathan_local.commands.discover import run_discover_at
-    from leviathan_local.errors import LeviathanError
+    from leviathan_local.errors import LeviathanError, file_error
 
     try:
-        code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
+        try:
+            code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
+        except OSError as os_error:  # last resort, as in cli.main
+            raise file_error(os_error) from None
     except LeviathanError as error:
         sys.stderr.write(f"error: {error.message}\n" + (f"hint: {error.hint}\n" if error.hint else ""))
         code = error.exit_code

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import write
 from leviathan_local.cli import main
+from leviathan_local.entry import main as entry_main
 
 BACKLOG = "tasks:\n  - id: a\n    status: new\n    acceptance_criteria: [x]\n"
 
@@ -110,3 +111,13 @@ def test_a_file_without_read_permission(repo: Path, unreadable: str, args: list[
     result = subprocess.run([*unprivileged_prefix(), sys.executable, "-m", "leviathan_local", "--repo", str(repo),
                              *args], capture_output=True, text=True)
     assert_explained((result.returncode, result.stdout, result.stderr), f"permission denied: {unreadable}")
+
+
+def test_discover_fast_path_explains_too(git_repo: Path, capsys) -> None:
+    # `discover` starts without click (entry.py), so it has its own last resort.
+    (git_repo / ".leviathan").write_text("")
+    with pytest.raises(SystemExit) as exited:
+        entry_main(["--repo", str(git_repo), "discover", "--dry-run"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"{git_repo / '.leviathan'} is a file, not a directory\nhint: " in err and "Traceback" not in err
