@@ -53,6 +53,7 @@ def literal_prefix(pattern: str) -> str:
     return pattern if found is None else pattern[:found.start()]
 
 
+@lru_cache(maxsize=8192)  # pure, and asked for every task and pattern on every load
 def within(inner: str, outer: str) -> bool:
     """Conservatively: everything ``inner`` can match is matched by ``outer``.
 
@@ -67,6 +68,7 @@ def within(inner: str, outer: str) -> bool:
     return directory is not None and literal_prefix(inner).startswith(directory)
 
 
+@lru_cache(maxsize=8192)
 def overlaps(first: str, second: str) -> bool:
     """Conservatively: some path could match both (used for escalation paths, parallel runs)."""
     first, second = _normal(first), _normal(second)

@@ -41,18 +41,36 @@ class Score:
     escalation_approved: bool = False
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """The parts of a score that do not depend on the clock."""
+
+    impact: int
+    criticality: int
+    risk: int
+    effort: int
+    reasons: dict[str, str]
+    split_suggested: bool
+    escalations: tuple[str, ...]
+    approved: bool
+
+
+# id(task.data) -> (task.data, policy settings, inputs). A backlog load reuses the parsed
+# fields of every unchanged task, so a reload (the app's, on each save) scores only what changed.
+_INPUTS_MEMO: dict[int, tuple[dict, tuple, _Inputs]] = {}
+_INPUTS_MEMO_LIMIT = 50_000
+
+
 def score_task(task: Task, policy: Policy, now: datetime) -> Score:
-    reasons: dict[str, str] = {}
-    impact = _given_or(task, "impact", reasons, lambda: _impact_estimate(task))
-    criticality = _given_or(task, "time_criticality", reasons, lambda: _criticality_estimate(task))
-    risk = _given_or(task, "risk_reduction", reasons, lambda: _risk_estimate(task))
-    effort = _given_or(task, "effort", reasons, lambda: _effort_estimate(task))
+    inputs = _inputs(task, policy)
+    reasons = inputs.reasons
     created = task.created_at
     days_old = max((now - created).total_seconds() / 86400, 0.0) if created else 0.0
     if created is None:
-        reasons["created_at"] = "no created_at: age taken as 0 days"
+        reasons = {**reasons, "created_at": "no created_at: age taken as 0 days"}
     settings = policy.wsjf
     aging = min(1 + settings.aging_per_day * days_old, settings.aging_cap)
+    impact, criticality, risk, effort = inputs.impact, inputs.criticality, inputs.risk, inputs.effort
     value = (impact + criticality + risk) * aging / effort
     terms = {
         "impact": impact, "time_criticality": criticality, "risk_reduction": risk, "effort": effort,
@@ -60,10 +78,27 @@ def score_task(task: Task, policy: Policy, now: datetime) -> Score:
         "aging_per_day": settings.aging_per_day, "aging_cap": settings.aging_cap,
         "formula": f"({impact} + {criticality} + {risk}) × {aging:.2f} / {effort}",
     }
+    return Score(value, terms, tuple(reasons), reasons, inputs.split_suggested, inputs.escalations, inputs.approved)
+
+
+def _inputs(task: Task, policy: Policy) -> _Inputs:
+    settings = (policy.wsjf, policy.escalation)
+    known = _INPUTS_MEMO.get(id(task.data))
+    if known is not None and known[0] is task.data and known[1] == settings:
+        return known[2]
+    reasons: dict[str, str] = {}
+    impact = _given_or(task, "impact", reasons, lambda: _impact_estimate(task))
+    criticality = _given_or(task, "time_criticality", reasons, lambda: _criticality_estimate(task))
+    risk = _given_or(task, "risk_reduction", reasons, lambda: _risk_estimate(task))
+    effort = _given_or(task, "effort", reasons, lambda: _effort_estimate(task))
     escalations = escalation_reasons(task, policy, effort)
     approved = bool(task.get("escalation_approved_at")) and bool(escalations)
-    return Score(value, terms, tuple(reasons), reasons, effort > settings.slice_threshold,
-                 () if approved else escalations, approved)
+    inputs = _Inputs(impact, criticality, risk, effort, reasons, effort > policy.wsjf.slice_threshold,
+                     () if approved else escalations, approved)
+    if len(_INPUTS_MEMO) >= _INPUTS_MEMO_LIMIT:
+        _INPUTS_MEMO.clear()
+    _INPUTS_MEMO[id(task.data)] = (task.data, settings, inputs)
+    return inputs
 
 
 def _given_or(task: Task, name: str, reasons: dict[str, str], estimate) -> int:
