@@ -130,3 +130,114 @@ def test_console_script_runs_as_a_module(repo: Path) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["actionable"][0]["id"] == "quick-win"
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], root: Path, backlog: str, policy: str | None = None) -> dict:
+    """`leviathan plan --json` on a repository holding this backlog (and policy)."""
+    write(root / ".leviathan" / "backlog.yaml", backlog)
+    if policy is not None:
+        write(root / ".leviathan" / "policy.yaml", policy)
+    code, out, err = run_cli(capsys, "--repo", str(root), "plan", "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def skipped_by_id(plan: dict) -> dict[str, tuple[str, str]]:
+    return {skipped["id"]: (skipped["reason"], skipped["detail"]) for skipped in plan["skipped"]}
+
+
+def ready_task(task_id: str, *fields: str, status: str = "ready") -> str:
+    """A task that would run (but for ``status``), plus ``fields`` (YAML lines, indented under the item)."""
+    lines = [f"  - id: {task_id}", f"    status: {status}", "    acceptance_criteria: [x]", *fields]
+    if not any(line.strip().startswith(("allowed_paths", "scope")) for line in fields):
+        lines.append("    allowed_paths: [src/]")
+    return "\n".join(lines) + "\n"
+
+
+def test_tasks_in_progress_done_or_blocked_are_skipped_for_their_status(git_repo: Path, capsys) -> None:
+    backlog = "tasks:\n" + "".join(ready_task(status, status=status) for status in ("doing", "review", "done"))
+    backlog += ready_task("stuck", "    blocked_reason: waiting for the API key", status="blocked")
+    backlog += ready_task("runnable")
+    plan = plan_json(capsys, git_repo, backlog)
+    assert [task["id"] for task in plan["actionable"]] == ["runnable"]
+    assert skipped_by_id(plan) == {
+        "doing": ("status", "status is doing"),
+        "review": ("status", "status is review"),
+        "done": ("status", "status is done"),
+        "stuck": ("status", "status is blocked: waiting for the API key"),
+    }
+
+
+SCOPED_POLICY = "scopes:\n  docs:\n    allowed_paths: [docs/]\n    tdd: false\n"
+
+
+def test_scope_problems_skip_a_task(git_repo: Path, capsys) -> None:
+    backlog = "tasks:\n" + "".join([
+        ready_task("unknown-scope", "    scope: website"),
+        ready_task("outside-scope", "    scope: docs", "    allowed_paths: [src/app.py]"),
+        ready_task("no-paths-at-all", "    scope: null"),
+        ready_task("inside-scope", "    scope: docs", "    allowed_paths: [docs/guide.md]"),
+        ready_task("scope-paths-only", "    scope: docs"),
+    ])
+    plan = plan_json(capsys, git_repo, backlog, SCOPED_POLICY)
+    assert [task["id"] for task in plan["actionable"]] == ["inside-scope", "scope-paths-only"]
+    assert skipped_by_id(plan) == {
+        "unknown-scope": ("scope", "scope 'website' is not defined in policy.yaml (defined: docs)"),
+        "outside-scope": ("scope", "src/app.py outside scope 'docs' (docs/)"),
+        "no-paths-at-all": ("scope", "no allowed_paths and no scope: the task may change nothing"),
+    }
+
+
+def test_attempts_exhausted_at_the_policy_limit(git_repo: Path, capsys) -> None:
+    backlog = "tasks:\n" + ready_task("worn-out", "    attempts: 3") + ready_task("one-more-try", "    attempts: 2")
+    plan = plan_json(capsys, git_repo, backlog, "limits:\n  max_attempts_per_task: 3\n")
+    assert [task["id"] for task in plan["actionable"]] == ["one-more-try"]
+    assert skipped_by_id(plan) == {"worn-out": ("attempts_exhausted", "3 of 3 attempts used")}
+
+
+def test_aging_stops_at_the_policy_cap(git_repo: Path, capsys) -> None:
+    # The clock is fixed at 2026-11-22T12:00:00Z (conftest).
+    inputs = ("    impact: 5", "    time_criticality: 3", "    risk_reduction: 2", "    effort: 2")
+    backlog = "tasks:\n" + ready_task("ancient", *inputs, "    created_at: 2026-09-23T12:00:00Z") \
+        + ready_task("recent", *inputs, "    created_at: 2026-11-19T12:00:00Z")
+    plan = plan_json(capsys, git_repo, backlog, "wsjf: {aging_per_day: 0.1, aging_cap: 1.5}\n")
+    ancient, recent = plan["actionable"]
+    assert (ancient["id"], ancient["terms"]["days_old"], ancient["terms"]["aging"]) == ("ancient", 60, 1.5)
+    assert ancient["score"] == 7.5  # (5 + 3 + 2) × 1.5 / 2, not × 7.0
+    assert (recent["id"], recent["terms"]["aging"], recent["score"]) == ("recent", 1.3, 6.5)
+
+
+def test_equal_scores_rank_the_older_task_first_then_by_id(git_repo: Path, capsys) -> None:
+    inputs = ("    impact: 5", "    time_criticality: 5", "    risk_reduction: 5", "    effort: 3")
+    backlog = "tasks:\n" + "".join([
+        ready_task("undated", *inputs),
+        ready_task("newer", *inputs, "    created_at: 2026-11-20T00:00:00Z"),
+        ready_task("same-c", *inputs, "    created_at: 2026-11-01T00:00:00Z"),
+        ready_task("same-a", *inputs, "    created_at: 2026-11-01T00:00:00Z"),
+        ready_task("oldest", *inputs, "    created_at: 2026-10-01T00:00:00Z"),
+    ])
+    plan = plan_json(capsys, git_repo, backlog, "wsjf: {aging_per_day: 0}\n")  # no aging: every score is 5
+    assert {task["score"] for task in plan["actionable"]} == {5.0}
+    assert [(task["id"], task["rank"]) for task in plan["actionable"]] == [
+        ("oldest", 1), ("same-a", 2), ("same-c", 3), ("newer", 4), ("undated", 5)]
+
+
+def test_split_is_suggested_above_the_slice_threshold(git_repo: Path, capsys) -> None:
+    backlog = "tasks:\n" + ready_task("big", "    effort: 5") + ready_task("at-threshold", "    effort: 3")
+    plan = plan_json(capsys, git_repo, backlog, "wsjf: {slice_threshold: 3}\n")
+    assert {task["id"]: task["split_suggested"] for task in plan["actionable"]} == {"big": True, "at-threshold": False}
+
+
+def test_escalation_paths_from_the_policy_skip_a_task_until_approved(git_repo: Path, capsys) -> None:
+    backlog = "tasks:\n" + "".join([
+        ready_task("schema-change", "    allowed_paths: [db/migrations/0007_users.sql]"),
+        ready_task("approved-change", "    allowed_paths: [db/migrations/0008.sql]",
+                   "    escalation_approved_at: 2026-11-21T09:00:00Z"),
+        ready_task("app-change", "    allowed_paths: [src/app.py]"),
+    ])
+    plan = plan_json(capsys, git_repo, backlog, "escalation:\n  paths: [db/migrations/**]\n")
+    assert sorted(task["id"] for task in plan["actionable"]) == ["app-change", "approved-change"]
+    reason, detail = skipped_by_id(plan)["schema-change"]
+    assert reason == "escalated"
+    assert detail.startswith("path db/migrations/0007_users.sql touches escalation path db/migrations/**")
+    assert "leviathan ready schema-change --approve-escalation" in detail
