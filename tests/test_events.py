@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from conftest import git, write
 from leviathan_local.cli import main
 from leviathan_local.events import GENESIS, append_event, event_hash, log_path, read_events, verify_chain
 from leviathan_local.git.repo import RepoPaths
@@ -92,3 +94,32 @@ def test_an_append_after_a_torn_line_keeps_both_lines_apart(repo_paths: RepoPath
     assert text.count("\n") == 3 and '"kind":"after.crash"' in text.splitlines()[2]
     report = verify_chain(repo_paths)
     assert not report.ok and report.broken_line == 2
+
+
+def test_the_log_lives_in_the_git_common_dir_shared_by_linked_worktrees(git_repo: Path, capsys) -> None:
+    write(git_repo / ".leviathan" / "backlog.yaml", "tasks:\n" + "".join(
+        f"  - id: {task_id}\n    status: new\n    acceptance_criteria: [x]\n" for task_id in ("a", "b")))
+    git(git_repo, "add", ".leviathan")
+    git(git_repo, "commit", "-qm", "backlog")
+    linked = git_repo.parent / "linked"
+    git(git_repo, "worktree", "add", "-q", "-b", "side", str(linked))
+
+    def run(root: Path, *args: str) -> str:
+        with pytest.raises(SystemExit) as exited:
+            main(["--repo", str(root), *args])
+        assert exited.value.code == 0
+        return capsys.readouterr().out
+
+    run(git_repo, "ready", "a")
+    run(linked, "ready", "b")  # from the linked worktree, on its own copy of the backlog
+    # Where git itself says the common dir is, asked from the linked worktree.
+    common = Path(git(linked, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
+    assert common == git_repo / ".git"
+    log = common / "leviathan" / "events.ndjson"
+    assert [(event["task"], event["kind"]) for event in map(json.loads, log.read_text().splitlines())] == [
+        ("a", "task.ready"), ("b", "task.ready")]
+    linked_git_dir = Path(git(linked, "rev-parse", "--path-format=absolute", "--git-dir").strip())
+    assert linked_git_dir != common and not (linked_git_dir / "leviathan").exists()
+    for root in (git_repo, linked):  # one chain, seen the same from either checkout
+        assert [json.loads(line)["seq"] for line in run(root, "events", "--json").splitlines()] == [1, 2]
+        assert run(root, "events", "verify") == "event log OK: 2 events, chain intact\n"
