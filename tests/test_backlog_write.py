@@ -168,3 +168,85 @@ def test_edit_refuses_what_it_cannot_verify() -> None:
     text = "- id: a\n  status: &s new\n  other: *s\n"
     with pytest.raises(EditRefused):
         edit_fields(text, find, {"status": "ready"})
+
+
+SHARED_PATHS = """\
+# Paths every API task may touch.
+api_paths: &api [src/api/, tests/api/]   # one list, many tasks
+
+tasks:
+  # The next thing to do.
+  - id: a
+    title: 'Log requests'
+    status: ready
+    allowed_paths: *api
+  - id: b
+    status: new     # later
+    allowed_paths: *api
+"""
+STARTED = {"status": "doing", "attempts": 1, "last_attempt_id": "attempt-a-1a2b3c", "branch_name": "agent/a-1a2b3c"}
+
+
+def line_editor_refuses(text: str, task_id: str, changes: dict) -> bool:
+    """Whether the verified line editor alone refuses this edit (what sends it to the fallback)."""
+    try:
+        edit_fields(text, lambda document: backlog_store._mapping_in(document, "backlog", task_id), changes)
+    except EditRefused:
+        return True
+    return False
+
+
+def restyled(text: str, newline: str, item_indent: int) -> str:
+    """``text`` (items at column 2) with its items at ``item_indent`` and ``newline`` line ends."""
+    shift = 2 - item_indent
+    lines = [line[shift:] if line.startswith("  ") else line for line in text.split("\n")]
+    return newline.join(lines)
+
+
+@pytest.mark.parametrize(("newline", "item_indent"), [("\n", 2), ("\r\n", 2), ("\n", 0)])
+def test_a_task_ending_in_an_alias_is_written_by_the_round_trip_fallback(repo_paths: RepoPaths, newline: str,
+                                                                         item_indent: int) -> None:
+    # The alias's node is the anchor's, far above the task: the line editor cannot place new fields.
+    text = restyled(SHARED_PATHS, newline, item_indent)
+    assert line_editor_refuses(text, "a", STARTED)
+    repo_paths.backlog.parent.mkdir()
+    repo_paths.backlog.write_bytes(text.encode())
+    update_task(repo_paths, "a", STARTED)
+    after = repo_paths.backlog.read_bytes().decode()
+    assert after == restyled(SHARED_PATHS.replace(
+        "    status: ready\n    allowed_paths: *api\n",
+        "    status: doing\n    allowed_paths: *api\n    attempts: 1\n"
+        "    last_attempt_id: attempt-a-1a2b3c\n    branch_name: agent/a-1a2b3c\n"), newline, item_indent)
+    backlog_store._last.clear()
+    task = load_backlog(repo_paths).task("a")
+    assert {name: task.get(name) for name in STARTED} == STARTED
+    assert task.allowed_paths == ["src/api/", "tests/api/"]
+
+
+def test_a_final_block_scalar_without_newline_is_written_by_the_fallback(repo_paths: RepoPaths) -> None:
+    text = "tasks:\n  - id: a\n    status: ready\n    description: |\n      Keep the\n      two lines"
+    assert line_editor_refuses(text, "a", {"attempts": 1})  # appending would add a newline to the value
+    write(repo_paths.backlog, text)
+    update_task(repo_paths, "a", {"attempts": 1})
+    after = repo_paths.backlog.read_text()
+    assert after == "tasks:\n  - id: a\n    status: ready\n    description: |-\n      Keep the\n      two lines\n    attempts: 1"
+    backlog_store._last.clear()
+    task = load_backlog(repo_paths).task("a")
+    assert (task.description, task.attempts) == ("Keep the\ntwo lines", 1)
+
+
+def test_the_fallback_quotes_what_yaml_1_1_would_misread(repo_paths: RepoPaths) -> None:
+    write(repo_paths.backlog, SHARED_PATHS)
+    update_task(repo_paths, "a", {"blocked_reason": "yes", "branch_name": "on"})
+    backlog_store._last.clear()
+    task = load_backlog(repo_paths).task("a")
+    assert (task.get("blocked_reason"), task.get("branch_name")) == ("yes", "on")
+
+
+def test_a_round_trip_that_changes_other_data_is_refused_and_nothing_is_written(repo_paths: RepoPaths) -> None:
+    # ruamel.yaml re-spells this timestamp (`.100000`), and the tool keeps timestamps as written.
+    text = SHARED_PATHS + "    created_at: 2026-11-01T10:00:00.10Z\n"
+    write(repo_paths.backlog, text)
+    with pytest.raises(EditRefused):
+        update_task(repo_paths, "a", STARTED)
+    assert repo_paths.backlog.read_text() == text
