@@ -269,6 +269,8 @@ def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport, als
         if not files:
             return None
         commit = commit_files(paths, files, f"[leviathan] Save backlog state on halt ({reason})")
+        if commit is None:
+            return None  # dirty by status only (staged, then changed back): nothing to save
     except Exception as error:  # noqa: BLE001 - whatever git says, the halt must finish cleanly
         message = f"warning: backlog not committed on halt: {error}"
         log.warning(message)

@@ -58,3 +58,19 @@ def test_commit_file_commits_only_that_file(git_repo: Path) -> None:
         "[leviathan]", "Save", "backlog", "state", "on", "halt", "(CapReached)", ".leviathan/backlog.yaml"]
     status = git(git_repo, "status", "--porcelain")
     assert "M  README.md" in status and "?? notes.txt" in status
+
+
+def test_commit_files_never_makes_an_empty_commit(git_repo: Path) -> None:
+    """A file staged with a change and then changed back is dirty by status, yet equals HEAD."""
+    paths = find_repo(git_repo)
+    write(paths.backlog, "tasks: []\n")
+    git(git_repo, "add", ".leviathan/backlog.yaml")
+    git(git_repo, "commit", "-qm", "backlog")
+    before = git(git_repo, "rev-parse", "HEAD")
+    write(paths.backlog, "tasks:\n  - id: a\n")
+    git(git_repo, "add", ".leviathan/backlog.yaml")
+    write(paths.backlog, "tasks: []\n")
+    assert file_is_dirty(paths, ".leviathan/backlog.yaml")
+    assert commit_file(paths, ".leviathan/backlog.yaml", "[leviathan] Save backlog state on halt (CapReached)") is None
+    assert git(git_repo, "rev-parse", "HEAD") == before
+    assert git(git_repo, "status", "--porcelain") == "MM .leviathan/backlog.yaml\n"  # left as the human staged it

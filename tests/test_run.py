@@ -234,3 +234,16 @@ def test_a_run_without_an_agent_stops_before_anything_is_written(git_repo: Path)
         run(root)
     assert git(root, "status", "--porcelain") == ""
     assert not (root / ".git" / "leviathan" / "events.ndjson").exists()
+
+
+def test_a_backlog_staged_then_changed_back_makes_no_halt_commit(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a").replace("status: ready", "status: new"))
+    paths = find_repo(root)
+    committed = paths.backlog.read_text()
+    paths.backlog.write_text(committed + "# a note\n")
+    git(root, "add", ".leviathan/backlog.yaml")
+    paths.backlog.write_text(committed)  # dirty by status (staged), but the file equals HEAD's
+    before = git(root, "rev-parse", "HEAD")
+    code, out = run(root)
+    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n") and "warning" not in out
+    assert git(root, "rev-parse", "HEAD") == before

@@ -154,14 +154,15 @@ def file_is_dirty(paths: RepoPaths, relative: str) -> bool:
         return False
 
 
-def commit_file(paths: RepoPaths, relative: str, message: str) -> str:
+def commit_file(paths: RepoPaths, relative: str, message: str) -> str | None:
     """Commit exactly one file on the checked-out branch (see ``commit_files``)."""
     return commit_files(paths, [relative], message)
 
 
-def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str:
+def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str | None:
     """Commit exactly these files on the checked-out branch. Whatever else the human has changed
-    or staged stays as it was: the commit's tree is HEAD's tree plus these files."""
+    or staged stays as it was: the commit's tree is HEAD's tree plus these files. None, and no
+    commit, when that tree is HEAD's (a file staged, then changed back): never an empty commit."""
     repo = _repository(paths.root)
     scratch = pygit2.Index()
     if not repo.head_is_unborn:
@@ -170,6 +171,8 @@ def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str:
         blob = repo.create_blob((paths.root / relative).read_bytes())
         scratch.add(pygit2.IndexEntry(relative, blob, pygit2.enums.FileMode.BLOB))
     tree = scratch.write_tree(repo)
+    if not repo.head_is_unborn and tree == repo.head.peel(pygit2.Tree).id:
+        return None  # the index is left as the human staged it: nothing was committed
     parents = [] if repo.head_is_unborn else [repo.head.target]
     signature = signature_for(repo)
     commit = repo.create_commit("HEAD", signature, signature, message, tree, parents)
