@@ -147,12 +147,12 @@ def events_verify(obj: Context) -> None:
 
 
 @cli.command()
-@click.option("--format", "report_format", type=click.Choice(["md", "json"]), default="md", show_default=True,
-              help="The format for --output.")
+@click.option("--format", "report_format", type=click.Choice(["md", "json"]), default=None,
+              help="Export the report in this format (default md): to --output, or alone to standard output.")
 @click.option("--output", default=None, metavar="PATH",
               help="Export one report to PATH (`-` for standard output) instead of writing DOCS/status.")
 @click.pass_obj
-def status(obj: Context, report_format: str, output: str | None) -> None:
+def status(obj: Context, report_format: str | None, output: str | None) -> None:
     """A status report: DOCS/status/<timestamp>.{md,json,svg} and latest.*, or an export."""
     from leviathan_local.commands.status import run_status
 

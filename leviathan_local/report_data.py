@@ -12,15 +12,15 @@ from typing import Any
 
 from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog
-from leviathan_local.clock import format_timestamp, now
-from leviathan_local.model import Status
+from leviathan_local.clock import format_timestamp, now, parse_timestamp
+from leviathan_local.model import Status, Task
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import run_shell
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.report_window import attempts_in, window
+from leviathan_local.report_window import AttemptSummary, attempts_in, window
 from leviathan_local.selection import select
-from leviathan_local.wsjf import score_task
+from leviathan_local.wsjf import Score, score_task
 
 SCHEMA_VERSION = 1
 WSJF_BUCKETS = ((0.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, None))
@@ -51,15 +51,14 @@ def build_report(paths: RepoPaths, halt_reason: str | None = None, previous: dic
         "items_processed": len({a.task for a in attempts}),
         "items_completed": len({a.task for a in succeeded}),
         "items_blocked": by_status[Status.BLOCKED.value],
-        "cycle_time_avg": round(sum(a.seconds for a in succeeded) / len(succeeded), 3) if succeeded else None,
+        "cycle_time_avg": cycle_time_avg(logged, succeeded),
         "backlog_size_by_status": by_status,
         "wsjf_distribution": _buckets([score.value for score in scores]),
         "top_ranked": [{"id": r.task.id, "title": r.task.title, "score": round(r.score.value, 2)}
                        for r in selection.actionable[:TOP_RANKED]],
         "blocked": [{"id": t.id, "type": t.get("blocked_type"), "reason": t.get("blocked_reason")}
                     for t in tasks if t.status is Status.BLOCKED],
-        "escalations": [{"id": task.id, "reasons": list(score.escalations)}
-                        for task, score in zip(open_tasks, scores) if score.escalations],
+        "escalations": escalations(open_tasks, scores),
         "attempts": [attempt.as_json() for attempt in attempts],
         "coverage": coverage,
         "coverage_delta": _delta(coverage, (previous or {}).get("coverage")),
@@ -67,6 +66,41 @@ def build_report(paths: RepoPaths, halt_reason: str | None = None, previous: dic
     report["trends"] = _trends(report, tasks_total=len(tasks), previous=previous)
     report["risks"] = risks(report, policy)
     return report
+
+
+def cycle_time_avg(logged: list[events.Event], succeeded: list[AttemptSummary]) -> float | None:
+    """The mean seconds, over ``succeeded`` attempts, from each one's `attempt.started` event to
+    its commit (the end of its commit phase; its `attempt.succeeded` event if it logged none).
+
+    Event timestamps have whole seconds, which suits attempts that take minutes; the whole log
+    is searched, since an attempt may have started before the report's window.
+    """
+    started: dict[str, str] = {}
+    committed: dict[str, str] = {}
+    for event in logged:
+        attempt = event.data.get("attempt")
+        if event.kind == "attempt.started":
+            started[attempt] = event.ts
+        elif event.kind == "phase.finished" and event.data.get("phase") == "commit":
+            committed[attempt] = event.ts
+        elif event.kind == "attempt.succeeded":
+            committed.setdefault(attempt, event.ts)
+    spans = [(parse_timestamp(committed[a.id]) - parse_timestamp(started[a.id])).total_seconds()
+             for a in succeeded if a.id in started and a.id in committed]
+    return round(sum(spans) / len(spans), 3) if spans else None
+
+
+def escalations(open_tasks: list[Task], scores: list[Score]) -> list[dict[str, Any]]:
+    """Tasks waiting for a human decision: escalation rules that match (not yet approved), and
+    tasks an attempt blocked as `escalation` (a `manual` agent in a headless run)."""
+    found = []
+    for task, score in zip(open_tasks, scores):
+        reasons = list(score.escalations)
+        if task.status is Status.BLOCKED and task.get("blocked_type") == "escalation":
+            reasons.append(str(task.get("blocked_reason") or "blocked for a human decision"))
+        if reasons:
+            found.append({"id": task.id, "reasons": reasons})
+    return found
 
 
 def measure_coverage(paths: RepoPaths, policy: Policy) -> float | None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import io
 import json
 import xml.etree.ElementTree as ElementTree
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from statistics import mean
 
 import jsonschema
 import pytest
 
 import leviathan_local
 from conftest import git
-from engine_fixtures import POLICY, make_project, task_yaml
+from engine_fixtures import POLICY, RECIPE_POLICY, make_project, task_yaml
+from test_cli import run_cli
+from leviathan_local import events
 from leviathan_local.backlog_store import update_task
+from leviathan_local.clock import parse_timestamp
 from leviathan_local.commands.run import run_headless
 from leviathan_local.commands.status import run_status
 from leviathan_local.git.repo import RepoPaths, find_repo
@@ -44,6 +49,14 @@ def run(root: Path) -> str:
     return out.getvalue()
 
 
+def cycle_times_in_log(paths: RepoPaths) -> list[float]:
+    """Seconds from each attempt's `attempt.started` event to its passed commit phase, by the log."""
+    logged = events.read_events(paths)
+    started = {e.data["attempt"]: parse_timestamp(e.ts) for e in logged if e.kind == "attempt.started"}
+    return [(parse_timestamp(e.ts) - started[e.data["attempt"]]).total_seconds() for e in logged
+            if e.kind == "phase.finished" and e.data["phase"] == "commit" and e.data["verdict"] == "passed"]
+
+
 def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_repo: Path) -> None:
     root = make_project(git_repo, MIXED, ROOMY)
     output = run(root)
@@ -56,7 +69,7 @@ def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_re
     assert outcomes == [("bad", "failed"), ("bad", "failed"), ("good", "succeeded")]
     good = next(a for a in report["attempts"] if a["task"] == "good")
     assert [p["name"] for p in good["phases"]] == ["red", "green", "refactor", "gates", "commit"]
-    assert report["cycle_time_avg"] == pytest.approx(good["seconds"])
+    assert report["cycle_time_avg"] == mean(cycle_times_in_log(find_repo(root)))
     assert report["backlog_size_by_status"]["review"] == 1 and report["halt_reason"] is not None
     assert any("used up their attempts: bad" in risk for risk in report["risks"])
     stem = next(p.stem for p in reports_dir(root).glob("2*.json"))
@@ -141,3 +154,48 @@ def test_coverage_change_comes_from_the_policy_command(git_repo: Path, monkeypat
     run_status(paths, out=io.StringIO())
     assert latest(root)["coverage_delta"] == -2.5
     assert "coverage fell by 2.5 points" in latest(root)["risks"]
+
+
+def test_cycle_time_runs_from_the_attempt_start_event_to_the_commit(git_repo: Path, monkeypatch) -> None:
+    # A clock one second further at every event: deterministic, and an attempt's span in the
+    # log (worktree and writeback included) differs from the sum of its phases' durations.
+    ticks = iter(range(10_000))
+    start = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+    monkeypatch.setattr(events, "now", lambda: start + timedelta(seconds=next(ticks)))
+    root = make_project(git_repo, task_yaml("good") + task_yaml("again"), ROOMY)
+    run(root)
+    report = latest(root)
+    spans = cycle_times_in_log(find_repo(root))
+    assert len(spans) == 2 and all(span >= 5 for span in spans)  # five phases at least lie between
+    assert report["cycle_time_avg"] == mean(spans)
+    assert report["cycle_time_avg"] != pytest.approx(mean(a["seconds"] for a in report["attempts"]))
+
+
+def test_a_manual_agent_in_a_headless_run_is_reported_as_waiting_for_a_human(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("good"), RECIPE_POLICY.replace("{kind: recipe}", "{kind: manual}"))
+    run(root)
+    report = latest(root)  # valid against the schema
+    [attempt] = report["attempts"]
+    assert (attempt["task"], attempt["outcome"], attempt["phases"]) == ("good", "needs_human", [])
+    [blocked] = report["blocked"]
+    assert (blocked["id"], blocked["type"]) == ("good", "escalation")
+    assert report["escalations"] == [{"id": "good", "reasons": [blocked["reason"]]}]
+    assert "phase red of good is manual" in blocked["reason"]
+    assert report["items_processed"] == 1 and report["items_completed"] == 0 and report["cycle_time_avg"] is None
+    assert "1 task(s) wait for a human decision (escalated)" in report["risks"]
+    markdown = (reports_dir(root) / "latest.md").read_text()
+    assert "## Waiting for a human decision" in markdown and "| good | phase red of good is manual" in markdown
+
+
+def test_format_without_output_prints_that_format_and_leaves_docs_alone(git_repo: Path, capsys) -> None:
+    root = make_project(git_repo, task_yaml("good"))
+    code, out, _ = run_cli(capsys, "--repo", str(root), "status", "--format", "json")
+    assert code == 0
+    report = json.loads(out)  # nothing but the report on standard output
+    jsonschema.validate(report, SCHEMA)
+    assert report["top_ranked"][0]["id"] == "good"
+    code, out, _ = run_cli(capsys, "--repo", str(root), "status", "--format", "md")
+    assert code == 0 and out.startswith("# Status report 2026-11-22T12:00:00Z\n") and "| 1 | good | Add good |" in out
+    assert not reports_dir(root).exists()
+    code, out, _ = run_cli(capsys, "--repo", str(root), "status")  # neither option: DOCS/status as before
+    assert code == 0 and "wrote DOCS/status/20261122T120000Z.json" in out and latest(root)["halt_reason"] is None

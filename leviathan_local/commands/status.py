@@ -13,11 +13,17 @@ from leviathan_local.report_markdown import summary
 from leviathan_local.reports import export, make_report, write_report
 
 
-def run_status(paths: RepoPaths, report_format: str = "md", output: str | None = None,
+def run_status(paths: RepoPaths, report_format: str | None = None, output: str | None = None,
                out: TextIO | None = None) -> int:
-    """Without ``output``: write the report under DOCS/status; with it: export there only
-    (`-` for standard output), leaving DOCS untouched."""
+    """Without ``output`` or ``report_format``: write the report under DOCS/status. With
+    ``output``: export there only (`-` for standard output; markdown unless ``report_format``),
+    leaving DOCS untouched. ``report_format`` alone exports to standard output: asking for one
+    format is asking to see the report in it, and a script polling `--format json` must not
+    fill DOCS/status (or move the next report's window) with every call."""
     out = out or sys.stdout
+    if report_format is not None and output is None:
+        output = "-"
+    report_format = report_format or "md"
     report = make_report(paths)
     if output is None:
         written = write_report(paths, report)
