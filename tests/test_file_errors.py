@@ -12,17 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write
-from leviathan_local.cli import main
+from test_cli import run_cli
 from leviathan_local.entry import main as entry_main
 
 BACKLOG = "tasks:\n  - id: a\n    status: new\n    acceptance_criteria: [x]\n"
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    captured = capsys.readouterr()
-    return exited.value.code, captured.out, captured.err
 
 
 def assert_explained(result: tuple[int, str, str], message: str) -> None:
