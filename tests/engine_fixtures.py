@@ -7,6 +7,9 @@ Claude Code or aider that needs no network. ``RECIPE_POLICY`` uses the built-in 
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import git, write
@@ -66,3 +69,35 @@ def make_project(root: Path, tasks: str, policy: str = POLICY) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "project")
     return root
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; a generous deadline, so a loaded machine only waits longer."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting: {what}")
+        time.sleep(0.01)
+
+
+def process_gone(pid: int) -> bool:
+    """Whether ``pid`` no longer runs. A killed process whose parent died stays a zombie until init
+    reaps it, and `kill(pid, 0)` still succeeds on a zombie: so a zombie counts as gone."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+    try:  # no /proc: ask the kernel (a zombie then counts as running; the deadline covers reaping)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def stubborn_grandchild(pid_file: Path) -> str:
+    """A shell command whose background grandchild ignores SIGTERM and, once it does, writes its
+    pid to ``pid_file`` (atomically: the file never exists half written). The command runs until killed."""
+    ready = f"trap \"\" TERM; echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}"
+    return f"bash -c '{ready}; while true; do sleep 0.05; done' & wait"

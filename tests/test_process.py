@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
+from engine_fixtures import process_gone, stubborn_grandchild, wait_until
 from leviathan_local.process import run_shell
 
 
@@ -14,22 +16,38 @@ def test_output_exit_code_and_environment(tmp_path: Path) -> None:
     assert result.output == "out red\nerr\n"
 
 
+def test_a_timeout_ends_the_command(tmp_path: Path) -> None:
+    result = run_shell("sleep 30", tmp_path, timeout=0.3)
+    assert result.timed_out and result.exit_code is None and not result.stopped and result.duration < 10
+
+
 def test_timeout_kills_a_stubborn_grandchild(tmp_path: Path) -> None:
+    """The kill reaches a grandchild that ignores SIGTERM (SIGKILL after the grace period).
+
+    It once failed under load: the 0.5 s timeout could strike before the grandchild had set its
+    trap or written its pid (it then died of TERM, or left no pid file), and `kill(pid, 0)`
+    succeeds on a zombie that init has not reaped yet. Now the kill comes only once the
+    grandchild says it is ready, and a zombie counts as dead. The kill is the one a timeout
+    makes (`run_shell` takes the same path for both); `test_a_timeout_ends_the_command` shows
+    the timeout starting it.
+    """
     pid_file = tmp_path / "grandchild.pid"
-    # The grandchild ignores SIGTERM and keeps running in the background.
-    command = f"bash -c 'trap \"\" TERM; echo $$ > {pid_file}; while true; do sleep 0.05; done' & wait"
-    result = run_shell(command, tmp_path, timeout=0.5)
-    assert result.timed_out and result.exit_code is None
+    stop, results = threading.Event(), []
+    worker = threading.Thread(target=lambda: results.append(
+        run_shell(stubborn_grandchild(pid_file), tmp_path, timeout=120, stop=stop)), daemon=True)
+    worker.start()
+    try:
+        wait_until(pid_file.exists, "the grandchild to ignore SIGTERM and write its pid")
+    finally:
+        stop.set()
+        worker.join(60)
     grandchild = int(pid_file.read_text())
-    for _ in range(100):  # the kernel reaps asynchronously
-        try:
-            os.kill(grandchild, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
-    else:
-        os.kill(grandchild, signal.SIGKILL)
-        raise AssertionError("the grandchild survived the timeout")
+    try:
+        wait_until(lambda: process_gone(grandchild), "the grandchild to die", seconds=30)
+    except AssertionError:
+        os.kill(grandchild, signal.SIGKILL)  # leave nothing behind, then fail
+        raise
+    assert results[0].timed_out and results[0].exit_code is None
 
 
 def test_log_records_command_and_verdict(tmp_path: Path) -> None:
