@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
@@ -44,24 +45,32 @@ class LeviathanApp(App[None]):
     # Below 100 columns the task detail goes under the table, so the table keeps every column.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     CSS = """
+    #tabs { height: 1fr; }
+    #tabs > ContentSwitcher, #tabs TabPane { height: 1fr; }
     #filter { display: none; }
     #filter.-visible { display: block; }
+    Footer.-compact FooterKey .footer-key--description { padding: 0 0 0 1; }
     Screen.-narrow #board { layout: vertical; }
     Screen.-narrow #board TaskDetail { width: 1fr; height: 40%; border-left: none; border-top: solid $primary; }
     """
+    # The footer shows these in this order, after the focused tab's own keys: help and quit
+    # first, so they stay in sight at 80 columns.
     BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
         *(Binding(str(number), f"show_tab('{tab}')", tab.title(), show=False) for number, tab in enumerate(TABS, 1)),
+        Binding("slash", "filter", "Filter"),
         Binding("r", "ready", "Ready"),
         Binding("b", "block", "Block"),
         Binding("u", "unblock", "Unblock"),
         Binding("w", "edit_wsjf", "WSJF"),
-        Binding("slash", "filter", "Filter"),
         Binding("o", "cycle_sort", "Sort"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("t", "toggle_dark", "Theme", show=False),
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
     ]
+    # Keys that act on the backlog's selected task: hidden (and inactive) on the other tabs,
+    # where that task is not on screen.
+    BACKLOG_ACTIONS = frozenset({"ready", "block", "unblock", "edit_wsjf", "cycle_sort"})
 
     def __init__(self, paths: RepoPaths, watch_files: bool = True, prefetch: Prefetch | None = None) -> None:
         super().__init__()
@@ -74,7 +83,8 @@ class LeviathanApp(App[None]):
         yield Header()
         with TabbedContent(id="tabs"):
             with TabPane("1 Backlog", id="backlog-tab"), Vertical():
-                yield Input(placeholder="filter by id, title or status; Enter applies, Escape clears", id="filter")
+                yield Input(placeholder="words, status:ready type:bug flag:escalated (F1: all terms); Enter applies, "
+                                        "Escape clears", id="filter")
                 with Horizontal(id="board"):
                     yield BacklogTable(id="backlog")
                     yield TaskDetail(id="detail")
@@ -84,6 +94,7 @@ class LeviathanApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.fit_footer(self.size.width)
         if self.prefetch is not None:
             self.receive_prefetch(self.prefetch)
         else:
@@ -142,7 +153,7 @@ class LeviathanApp(App[None]):
     @on(RunFinished)
     def backlog_changed(self) -> None:
         self.reload_board()
-        self.refresh_tab(self.query_one(TabbedContent).active.removesuffix("-tab"))
+        self.refresh_tab(self.active_tab)
 
     @on(BacklogTable.TaskHighlighted)
     def show_selected(self) -> None:
@@ -161,8 +172,12 @@ class LeviathanApp(App[None]):
             self.query_one(BacklogTable).show(self.board, self.query_one("#filter", Input).value)
         self.query_one(BacklogTable).focus()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_footer(event.size.width)
+
     @on(TabbedContent.TabActivated)
     async def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()  # the backlog's keys show on its tab only
         if event.pane.id != self.query_one(TabbedContent).active:
             return  # a late message about a tab that is no longer shown: focusing it would switch back
         tab = (event.pane.id or "").removesuffix("-tab")
@@ -193,6 +208,22 @@ class LeviathanApp(App[None]):
         view = await self.view(tab)
         await self.action_show_tab(tab)
         getattr(view, method)()
+
+    @property
+    def active_tab(self) -> str:
+        """The tab on screen ("backlog" before the tabs exist)."""
+        try:
+            return self.screen_stack[0].query_one(TabbedContent).active.removesuffix("-tab") or "backlog"
+        except (NoMatches, IndexError):
+            return "backlog"
+
+    def fit_footer(self, width: int) -> None:
+        """Below 100 columns the footer drops its padding, so every key of a tab fits in 80."""
+        for footer in self.query(Footer):
+            footer.compact = width < 100
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.active_tab == "backlog" if action in self.BACKLOG_ACTIONS else True
 
     def refresh_tab(self, tab: str) -> None:
         found = self.query(f"#{tab}") if tab in VIEWS else None
@@ -244,8 +275,10 @@ class LeviathanApp(App[None]):
 
     def key_sections(self) -> dict[str, list[Binding]]:
         """The app's keys and each tab's own keys, as the help screen lists them."""
-        sections = {"Everywhere": [Binding(",".join(str(n) for n in range(1, len(TABS) + 1)), "", "Show tab 1 to 6")]
-                    + [b for b in self.BINDINGS if isinstance(b, Binding) and b.show]}
+        tabs = Binding(",".join(str(n) for n in range(1, len(TABS) + 1)), "", f"Show tab 1 to {len(TABS)}")
+        keys = [b for b in self.BINDINGS if isinstance(b, Binding) and not b.action.startswith("show_tab")]
+        sections = {"Everywhere": [tabs] + [b for b in keys if b.action not in self.BACKLOG_ACTIONS],
+                    "Backlog tab": [b for b in keys if b.action in self.BACKLOG_ACTIONS]}
         sections.update({f"{tab.title()} tab": bindings for tab, bindings in view_bindings().items() if bindings})
         return sections
 

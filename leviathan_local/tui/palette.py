@@ -21,7 +21,7 @@ def palette_commands(app: LeviathanApp) -> Iterator[SystemCommand]:
         ("Block", "Block the selected task with a reason", app.action_block),
         ("Unblock", "Return the selected task to its previous status", app.action_unblock),
         ("Edit WSJF inputs", "Impact, time criticality, risk reduction, effort", app.action_edit_wsjf),
-        ("Filter", "Filter the backlog by text", app.action_filter),
+        ("Filter", "Filter the backlog: words and terms like status:ready, flag:escalated", app.action_filter),
         ("Sort", "Sort the backlog by the next key (rank, score, age, status, id, tries)", app.action_cycle_sort),
         ("Reload", "Read backlog.yaml and policy.yaml again", app.action_reload),
         ("Help", "Every tab and key", app.action_help),

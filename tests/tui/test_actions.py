@@ -112,7 +112,8 @@ def test_help_lists_every_tab_and_key_and_closes(app_repo: RepoPaths) -> None:
         await pilot.press("question_mark")
         await settle(app, pilot, lambda: isinstance(app.screen, HelpScreen))
         text = app.screen.query_one(Markdown).source
-        for words in ("discover", "Promote to ready", "Approve", "Reject", "New report", "Start/stop run", "Sort"):
+        for words in ("discover", "Promote to ready", "Approve", "Reject", "New report", "Start/stop run", "Sort",
+                      "Reload", "Theme", "`status:ready,doing`", "`flag:escalated`", "`skip:scope`"):
             assert words in text
         await pilot.press("escape")
         await settle(app, pilot, lambda: not isinstance(app.screen, HelpScreen))

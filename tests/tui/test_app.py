@@ -80,6 +80,52 @@ async def _the_filter_narrows_the_table(app_repo: RepoPaths) -> None:
         await settle(app, pilot, lambda: len(table_ids(app)) == 4)
 
 
+FILTERS = {
+    "status:ready": ["docs-install", "api-logging"],
+    "status:READY,new": ["docs-install", "api-logging", "cache-warmup"],
+    "status:ready the": ["docs-install"],  # and a word of the title
+    "flaky login": ["flaky-test"],  # every word, anywhere in id, title or status
+    "flaky cache": [],
+    "flag:escalated": ["cache-warmup"],  # "Warm the cache": the policy's escalation keywords
+    "flag:~ status:ready": ["docs-install"],  # estimated inputs (api-logging has all four)
+    "blocked_type:clarification": ["flaky-test"],  # any field of the task
+    "allowed_paths:readme.md": ["docs-install"],  # a list matches on any element
+    "skip:not_ready": ["cache-warmup"],
+    "status:rea": [],  # values match whole
+    "type:bug": [],  # a field no task has
+}
+
+
+def test_field_filters_in_the_filter_box(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+        for text, expected in FILTERS.items():
+            await pilot.press("slash", *text, "enter")
+            await settle(app, pilot, lambda: table_ids(app) == expected)
+            await pilot.press("escape")
+            await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+
+    drive(app, script)
+
+
+def test_each_status_is_a_coloured_badge(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+        table = app.query_one(BacklogTable)
+        backgrounds = {}
+        for y, status in enumerate(("ready", "ready", "blocked", "new"), 1):
+            badge = next(segment for segment in table.render_line(y) if segment.text == f" {status} ")
+            backgrounds[status] = badge.style.bgcolor
+        plain = table.rich_style.bgcolor
+        assert len(set(backgrounds.values())) == 3 and plain not in backgrounds.values()
+
+    drive(app, script)
+
+
 def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: RepoPaths) -> None:
     from leviathan_local.board import load_board
     from leviathan_local.board_prefetch import start_prefetch

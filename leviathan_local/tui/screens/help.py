@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from leviathan_local.tui.backlog_filter import SYNTAX
+
 TAB_PURPOSES = {
     "backlog": "every task, ranked by WSJF; the selected one in full on the right",
     "plan": "the dry run: what a run would take, in order, and why the rest is skipped",
@@ -44,6 +46,10 @@ def help_text(sections: dict[str, list[Binding]]) -> str:
     lines = ["# leviathan-local", "", "Tabs (keys 1 to 6):", ""]
     lines += [f"{number}. **{tab}**: {purpose}" for number, (tab, purpose) in enumerate(TAB_PURPOSES.items(), 1)]
     lines += ["", "Mouse: click a tab, a row, or a column header (sorts by it). Ctrl+P: every action by name.", ""]
+    lines += ["## Filter (`/`)", "", "Terms separated by spaces; a task must match all of them. "
+              "Values are case-insensitive; a comma lists alternatives.", "", "| type | keeps |", "|---|---|"]
+    lines += [f"| `{term}` | {meaning} |" for term, meaning in SYNTAX]
+    lines.append("")
     for title, bindings in sections.items():
         lines += [f"## {title}", "", "| key | action |", "|---|---|"]
         lines += [f"| `{_key(binding.key)}` | {binding.description or binding.action} |" for binding in bindings]
@@ -52,4 +58,5 @@ def help_text(sections: dict[str, list[Binding]]) -> str:
 
 
 def _key(key: str) -> str:
-    return {"slash": "/", "question_mark": "?"}.get(key, key)
+    names = {"slash": "/", "question_mark": "?"}
+    return ", ".join(names.get(part, part) for part in key.split(","))

@@ -2,6 +2,8 @@
 
 Virtual: only the lines on screen are drawn, so a 10,000-task backlog costs what a screenful
 does (a DataTable measures and stores every cell up front: seconds for 10,000 rows).
+Every column fits the width the table has: the title (then the id) gives up characters,
+cut with an ellipsis, before any other column would be pushed off the edge.
 """
 
 from __future__ import annotations
@@ -17,26 +19,37 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from leviathan_local.board import SORT_KEYS, Board, BoardRow, sort_rows
+from leviathan_local.model import Status
+from leviathan_local.tui.backlog_filter import parse_filter
 
-STATUS_STYLES = {"new": "dim", "refined": "magenta", "ready": "bold blue", "doing": "bold yellow",
-                 "review": "bold cyan", "done": "green", "blocked": "bold red"}
 COLUMNS = ("#", "id", "title", "status", "score", "i/e", "age", "flags", "tries")
 SORT_BY_COLUMN = {"#": "rank", "id": "id", "status": "status", "score": "score", "age": "age", "tries": "tries"}
 MAX_WIDTHS = {"id": 28, "title": 48}
-GAP = 1  # one space between columns: 80 columns hold them all
+# When the table is narrow, the title and then the id give up characters in these steps,
+# each down to its floor; below the last one the table scrolls sideways.
+SHRINK_STEPS = ((2, 20), (1, 14), (2, 12), (1, 10))  # (column, floor): title, id, title, id
+STATUS_WIDTH = max(len(status.value) for status in Status) + 2  # the badge: " blocked "
+GAP = 1  # one space between columns
 
 
 class BacklogTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    BacklogTable { height: 1fr; }
+    BacklogTable { height: 1fr; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
     BacklogTable > .backlog-table--header { text-style: bold; background: $panel; }
     BacklogTable > .backlog-table--zebra { background: $surface-lighten-1 10%; }
     BacklogTable > .backlog-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground;
                                             text-style: bold; }
     BacklogTable > .backlog-table--cursor-blurred { background: $block-cursor-blurred-background; }
+    BacklogTable > .backlog-table--new { background: $panel-lighten-2; color: $text-muted; }
+    BacklogTable > .backlog-table--refined { background: $secondary; color: auto; }
+    BacklogTable > .backlog-table--ready { background: $success; color: auto; text-style: bold; }
+    BacklogTable > .backlog-table--doing { background: $warning; color: auto; text-style: bold; }
+    BacklogTable > .backlog-table--review { background: teal; color: auto; text-style: bold; }
+    BacklogTable > .backlog-table--done { background: $success-darken-3; color: auto 80%; }
+    BacklogTable > .backlog-table--blocked { background: $error; color: auto; text-style: bold; }
     """
     COMPONENT_CLASSES = {"backlog-table--header", "backlog-table--zebra", "backlog-table--cursor",
-                         "backlog-table--cursor-blurred"}
+                         "backlog-table--cursor-blurred", *(f"backlog-table--{status.value}" for status in Status)}
     BINDINGS = [
         Binding("up", "cursor(-1)", "Up", show=False), Binding("down", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", show=False), Binding("pagedown", "page(1)", show=False),
@@ -63,23 +76,37 @@ class BacklogTable(ScrollView, can_focus=True):
         self._rows: list[BoardRow] = []
         self.shown_board: Board | None = None  # the board the rows come from
         self._cells: dict[int, tuple[str, ...]] = {}  # formatted on first display, then kept
-        self._widths: list[int] = [len(name) for name in COLUMNS]
+        self._natural_widths: list[int] = [len(name) for name in COLUMNS]  # what the cells would take
+        self._widths: list[int] = self._natural_widths  # what they get (the title shrinks to fit)
 
     # --- content -----------------------------------------------------------------------------
 
     def show(self, board: Board, text_filter: str = "") -> None:
-        """Replace the rows, keeping the cursor on the same task when it is still there."""
+        """Replace the rows, keeping the cursor on the same task when it is still there.
+        ``text_filter`` is the filter box's text (see backlog_filter.py)."""
         selected = self.selected_task_id
-        needle = text_filter.lower()
+        query = parse_filter(text_filter)
         rows = sort_rows(board.rows, self.sort_key)
-        if needle:
-            rows = [row for row in rows if needle in f"{row.task.id} {row.task.title} {row.task.status.value}".lower()]
+        if query:
+            rows = [row for row in rows if query.matches(row)]
         self._rows, self._cells, self.shown_board = rows, {}, board
-        self._widths = _column_widths(rows)
-        self.virtual_size = Size(sum(self._widths) + GAP * len(COLUMNS), len(rows) + 1)
+        self._natural_widths = _column_widths(rows)
+        self._fit_columns()
         index = self.get_row_index(selected) if selected is not None else None
         self.move_cursor(row=index if index is not None else min(self.cursor_row, max(len(rows) - 1, 0)))
         self.refresh()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+        self.refresh()
+
+    def _fit_columns(self) -> None:
+        self._widths = _fitted(self._natural_widths, self.scrollable_content_region.width)
+        self.virtual_size = Size(_line_width(self._widths), len(self._rows) + 1)
+
+    @property
+    def column_widths(self) -> dict[str, int]:
+        return dict(zip(COLUMNS, self._widths))
 
     @property
     def task_ids(self) -> list[str]:
@@ -156,15 +183,19 @@ class BacklogTable(ScrollView, can_focus=True):
         cells = self._cells.get(index)
         if cells is None:
             cells = self._cells[index] = _cells(self._rows[index])
-        status_style = Style.parse(STATUS_STYLES.get(self._rows[index].task.status.value, "none"))
-        return self._strip(cells, base, status_style, width)
+        badge = self.get_component_rich_style(f"backlog-table--{self._rows[index].task.status.value}")
+        return self._strip(cells, base, badge, width)
 
-    def _strip(self, cells: tuple[str, ...], base: Style, status_style: Style | None, width: int) -> Strip:
+    def _strip(self, cells: tuple[str, ...], base: Style, badge: Style | None, width: int) -> Strip:
+        """One line; with ``badge``, the status cell is a coloured label (its colour is not the only cue)."""
         segments = [Segment(" ", base)]
         for column, (text, column_width) in enumerate(zip(cells, self._widths)):
+            if badge is not None and column == 3:
+                label = f" {text} "[:column_width]
+                segments += [Segment(label, base + badge), Segment(" " * (column_width - len(label) + GAP), base)]
+                continue
             text = text if len(text) <= column_width else text[:column_width - 1] + "…"
-            style = base + status_style if status_style is not None and column == 3 else base
-            segments.append(Segment(text.ljust(column_width) + " " * GAP, style))
+            segments.append(Segment(text.ljust(column_width) + " " * GAP, base))
         strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
 
@@ -186,14 +217,33 @@ def _cells(row: BoardRow) -> tuple[str, ...]:
 def _column_widths(rows: list[BoardRow]) -> list[int]:
     """Wide enough for the widest cell, capped for ids and titles (cheap: lengths of strings only)."""
     widths = [len(name) for name in COLUMNS]
+    widths[3] = STATUS_WIDTH
     if rows:
         widths[0] = max(widths[0], len(str(len(rows))))
         widths[1] = max(widths[1], min(max(len(row.task.id) for row in rows), MAX_WIDTHS["id"]))
         widths[2] = max(widths[2], min(max(len(row.task.title) for row in rows), MAX_WIDTHS["title"]))
-        widths[3] = max(widths[3], 7)
         widths[4] = 6  # "999.99": reading every score here would compute the lazy ones
         widths[5] = max(widths[5], 5)
+        oldest = max((row.age_days for row in rows if row.age_days is not None), default=0)
+        widths[6] = max(widths[6], len(f"{oldest}d"))
     return widths
+
+
+def _fitted(widths: list[int], available: int) -> list[int]:
+    """``widths`` narrowed to ``available`` cells (0: not laid out yet) by SHRINK_STEPS."""
+    fitted = list(widths)
+    over = _line_width(widths) - available
+    for column, floor in SHRINK_STEPS:
+        if available <= 0 or over <= 0:
+            break
+        cut = min(over, max(fitted[column] - floor, 0))
+        fitted[column] -= cut
+        over -= cut
+    return fitted
+
+
+def _line_width(widths: list[int]) -> int:
+    return 1 + sum(widths) + GAP * len(widths)  # a space before the first column, a gap after each
 
 
 def _column_at(widths: list[int], x: int) -> str | None:

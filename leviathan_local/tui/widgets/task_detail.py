@@ -16,7 +16,7 @@ SHOWN_ELSEWHERE = {"id", "task_id", "title", "status", "ready", "description", "
 class TaskDetail(VerticalScroll):
     DEFAULT_CSS = """
     TaskDetail {
-        width: 40%;
+        width: 35%;
         min-width: 30;
         border-left: solid $primary;
         padding: 0 1;
