@@ -8,6 +8,7 @@ Claude Code or aider that needs no network. ``RECIPE_POLICY`` uses the built-in 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,15 @@ def process_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def assert_dies(pid: int) -> None:
+    """Wait for ``pid`` to die (generous deadline); a survivor is killed, then the test fails."""
+    try:
+        wait_until(lambda: process_gone(pid), f"process {pid} to die", seconds=30)
+    except AssertionError:
+        os.kill(pid, signal.SIGKILL)
+        raise
 
 
 def stubborn_grandchild(pid_file: Path) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
 
 from conftest import git
 from engine_fixtures import (
-    GREEN, POLICY, RECIPE_POLICY, RED, make_project, process_gone, stubborn_grandchild, task_yaml, unittest_file, wait_until,
+    GREEN, POLICY, RECIPE_POLICY, RED, make_project, assert_dies, stubborn_grandchild, task_yaml, unittest_file, wait_until,
 )
 from leviathan_local import events
 from leviathan_local.attempt import run_attempt
@@ -177,12 +175,7 @@ def test_a_stop_kills_a_stubborn_grandchild_of_the_agent(git_repo: Path) -> None
     finally:
         stop.set()
         worker.join(60)
-    grandchild = int(pid_file.read_text())
-    try:
-        wait_until(lambda: process_gone(grandchild), "the grandchild to die", seconds=30)
-    except AssertionError:
-        os.kill(grandchild, signal.SIGKILL)  # leave nothing behind, then fail
-        raise
+    assert_dies(int(pid_file.read_text()))
     assert results[0].outcome == "interrupted" and "shutdown requested" in results[0].reason
 
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from pathlib import Path
 
-from engine_fixtures import process_gone, stubborn_grandchild, wait_until
+from engine_fixtures import assert_dies, stubborn_grandchild, wait_until
 from leviathan_local.process import run_shell
 
 
@@ -41,12 +39,7 @@ def test_timeout_kills_a_stubborn_grandchild(tmp_path: Path) -> None:
     finally:
         stop.set()
         worker.join(60)
-    grandchild = int(pid_file.read_text())
-    try:
-        wait_until(lambda: process_gone(grandchild), "the grandchild to die", seconds=30)
-    except AssertionError:
-        os.kill(grandchild, signal.SIGKILL)  # leave nothing behind, then fail
-        raise
+    assert_dies(int(pid_file.read_text()))
     assert results[0].timed_out and results[0].exit_code is None
 
 
