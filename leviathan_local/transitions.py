@@ -99,17 +99,21 @@ def block(paths: RepoPaths, task_id: str, reason: str, blocked_type: str = "clar
     return Transition(task_id, task.status, Status.BLOCKED, changed=True, note=reason.strip())
 
 
-def set_wsjf_inputs(paths: RepoPaths, task_id: str, values: dict[str, int]) -> Transition:
-    """A human's new WSJF inputs (each 1..13), written with the same no-loss edit as every write."""
+def set_wsjf_inputs(paths: RepoPaths, task_id: str, values: dict[str, int | None]) -> Transition:
+    """A human's new WSJF inputs (each 1..13), written with the same no-loss edit as every write.
+    An input given as None is removed from the task, so its score estimates it again."""
     task = load_backlog(paths).task(task_id)
     unknown = [name for name in values if name not in WSJF_INPUTS]
-    bad = [f"{name}={value}" for name, value in values.items() if not isinstance(value, int) or not 1 <= value <= 13]
+    bad = [f"{name}={value}" for name, value in values.items()
+           if value is not None and (not isinstance(value, int) or not 1 <= value <= 13)]
     if unknown or bad:
         raise BacklogError(f"invalid WSJF inputs for {task_id!r}: {', '.join(unknown + bad)}",
                            hint=f"each of {', '.join(WSJF_INPUTS)} is a whole number from 1 to 13")
-    changes = {name: value for name, value in values.items() if task.get(name) != value}
-    if changes:
-        update_task(paths, task_id, changes)
-        events.append_event(paths, "task.rescored", task_id, **changes)
-    return Transition(task_id, task.status, task.status, changed=bool(changes),
-                      note=", ".join(f"{k}={v}" for k, v in changes.items()) or "unchanged")
+    changes = {name: value for name, value in values.items() if value is not None and task.get(name) != value}
+    removals = tuple(name for name, value in values.items() if value is None and task.get(name) is not None)
+    if changes or removals:
+        update_task(paths, task_id, changes, removals)
+        events.append_event(paths, "task.rescored", task_id, **changes, **dict.fromkeys(removals))
+    note = [f"{k}={v}" for k, v in changes.items()] + [f"{name} estimated" for name in removals]
+    return Transition(task_id, task.status, task.status, changed=bool(changes or removals),
+                      note=", ".join(note) or "unchanged")

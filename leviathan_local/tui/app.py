@@ -332,8 +332,9 @@ class LeviathanApp(App[None]):
             self.call_from_thread(self.notify, f"{error.message}\n{error.hint or ''}", title=error.title,
                                   severity="error", timeout=10)
             return
+        moved = transition.changed and transition.before is not transition.after
         self.call_from_thread(self.notify, f"{task_id}: {transition.before.value} → {transition.after.value}"
-                              if transition.changed else f"{task_id}: {transition.note}")
+                              if moved else f"{task_id}: {transition.note}")
         self.reload_board()
 
 

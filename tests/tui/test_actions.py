@@ -75,6 +75,31 @@ def test_wsjf_inputs_are_written_without_touching_the_rest(app_repo: RepoPaths) 
     assert after == before.replace("    effort: 8\n", "    effort: 5\n")
 
 
+def test_clearing_a_wsjf_input_removes_its_line_and_the_score_estimates_it(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        select(app, "api-logging")
+        assert "~" not in app.query_one(BacklogTable).render_line(2).text  # all four inputs given
+        await pilot.press("w")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "WsjfScreen")
+        await pilot.press("backspace", "enter", "enter", "enter", "enter")  # impact 8 -> empty
+        await settle(app, pilot, lambda: load_backlog(app_repo).task("api-logging").get("impact") is None)
+        await settle(app, pilot, lambda: "impact 5 (estimated" in str(app.query_one("#detail-body").render()))
+        row = app.board.row("api-logging")
+        assert row.score.estimated == ("impact",)
+        assert any("api-logging: impact estimated" in str(n.message) for n in app._notifications)
+        line = app.query_one(BacklogTable).render_line(1 + table_ids(app).index("api-logging")).text
+        assert line.rstrip().endswith("~")
+
+    before = app_repo.backlog.read_text()
+    drive(app, script)
+    assert app_repo.backlog.read_text() == before.replace("    impact: 8\n", "", 1)
+    rescored = [e for e in read_events(app_repo, "api-logging") if e.kind == "task.rescored"]
+    assert len(rescored) == 1 and rescored[0].data.get("impact", "absent") is None
+
+
 def test_wsjf_input_out_of_range_is_refused_with_a_message(app_repo: RepoPaths) -> None:
     app = LeviathanApp(app_repo, watch_files=False)
     before = app_repo.backlog.read_bytes()

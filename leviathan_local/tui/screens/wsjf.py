@@ -1,4 +1,4 @@
-"""Edit a task's WSJF inputs (1..13 each); Escape cancels."""
+"""Edit a task's WSJF inputs (1..13 each; an empty field goes back to the estimate); Escape cancels."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.widgets import Input, Label
 from leviathan_local.model import WSJF_INPUTS
 
 
-class WsjfScreen(ModalScreen[dict[str, int] | None]):
+class WsjfScreen(ModalScreen[dict[str, int | None] | None]):
     DEFAULT_CSS = """
     WsjfScreen { align: center middle; }
     WsjfScreen > Vertical { width: 60; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
@@ -35,9 +35,8 @@ class WsjfScreen(ModalScreen[dict[str, int] | None]):
         if event.input.id != WSJF_INPUTS[-1]:
             self.focus_next()
             return
-        values = {name: int(self.query_one(f"#{name}", Input).value) for name in WSJF_INPUTS
-                  if self.query_one(f"#{name}", Input).value}
-        self.dismiss(values)
+        fields = {name: self.query_one(f"#{name}", Input).value for name in WSJF_INPUTS}
+        self.dismiss({name: int(text) if text else None for name, text in fields.items()})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
