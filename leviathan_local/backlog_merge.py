@@ -4,13 +4,17 @@ A task changed on one side only is taken whole from that side, comments and all.
 changed on both sides is merged field by field: a `done` writeback from an agent branch wins
 the fields the tool owns over `review`/`doing`, `attempts` takes the larger count, and the
 same human field changed two ways is a real conflict, written with git's markers around
-both versions of the task so nothing is lost. Text outside the tasks merges line by line.
+both versions of the task so nothing is lost; its comments, blank lines and field order must
+keep both sides' changes (deletions and moves too), or it conflicts. The order of the tasks
+is merged too: a move made on either side holds. Text outside the tasks merges line by line.
 Files this cannot read as a task list are merged line by line, like any other file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import cmp_to_key
 from typing import Any
 
 from leviathan_local import yamlio
@@ -18,7 +22,7 @@ from leviathan_local.backlog_edit import edit_fields
 from leviathan_local.backlog_layout import split_items
 from leviathan_local.backlog_parse import parse_chunk, parse_items
 from leviathan_local.errors import BacklogError, LeviathanError
-from leviathan_local.merge3 import Labels, conflict_block, merge_texts
+from leviathan_local.merge3 import Labels, conflict_block, merge_sequences, merge_texts
 from leviathan_local.model import FIELD_ALIASES, TOOL_FIELDS, Status, parse_status
 
 # Tool-owned fields that humans write too: two different values of these are a real conflict,
@@ -26,6 +30,7 @@ from leviathan_local.model import FIELD_ALIASES, TOOL_FIELDS, Status, parse_stat
 SHARED_FIELDS = ("status", "ready", "blocked_reason", "blocked_type")
 BLOCK_FIELDS = ("blocked_reason", "blocked_type", "blocked_from")
 _MISSING: Any = object()
+MAX_ORDER_CHECKS = 2_000_000  # pairs compared when both sides moved tasks; beyond that it conflicts
 
 
 @dataclass
@@ -70,7 +75,7 @@ def _read_side(text: str) -> _Side | None:
         return _Side(text, {}, "")
     layout = split_items(text)
     if layout is None:
-        return None
+        return _Side(text, {}, "") if _holds_no_tasks(text) else None
     tasks: dict[str, _Task] = {}
     for chunk in layout.chunks:
         chunk_text = text[chunk.start:chunk.end]
@@ -82,6 +87,15 @@ def _read_side(text: str) -> _Side | None:
             return None
         tasks[str(task_id)] = _Task(chunk_text, item.value)
     return _Side(text[:layout.chunks[0].start], tasks, text[layout.chunks[-1].end:])
+
+
+def _holds_no_tasks(text: str) -> bool:
+    """`tasks:` or `tasks: []` (every task deleted): a side like any other, all text before the tasks."""
+    try:
+        value = yamlio.construct(yamlio.compose(text, "backlog"))
+    except LeviathanError:
+        return False
+    return isinstance(value, dict) and "tasks" in value and value["tasks"] in (None, [])
 
 
 def _reads_back(text: str) -> bool:
@@ -98,39 +112,122 @@ def _merge_sides(base: _Side, ours: _Side, theirs: _Side, labels: Labels) -> Bac
     suffix = merge_texts(base.suffix, ours.suffix, theirs.suffix, labels)
     conflicts += ["the text before the tasks"] * min(prefix.conflicts, 1)
     conflicts += ["the text after the tasks"] * min(suffix.conflicts, 1)
-    merged: list[tuple[str, str]] = []
+    texts = _merged_tasks(base, ours, theirs, labels, conflicts)
+    order = merged_order(list(base.tasks), list(ours.tasks), list(theirs.tasks), set(texts))
+    if order is not None:
+        body = _body(texts, order)
+    else:  # no one order keeps both sides' moves: the merged tasks in each side's order, to choose from
+        conflicts.append("the order of the tasks: both sides moved tasks in ways that contradict")
+        orders = [_insert_missing([i for i in first.tasks if i in texts], [i for i in second.tasks if i in texts])
+                  for first, second in ((ours, theirs), (theirs, ours))]
+        body = "".join(conflict_block(*(_body(texts, side).splitlines(keepends=True) for side in orders), labels))
+    if texts and suffix.text and not body.endswith("\n"):
+        body += "\n"
+    return BacklogMerge(prefix.text + body + suffix.text, conflicts)
+
+
+def _merged_tasks(base: _Side, ours: _Side, theirs: _Side, labels: Labels, conflicts: list[str]) -> dict[str, str]:
+    """Each task that stays, by id, as merged text (its conflicts added to ``conflicts``)."""
+    texts: dict[str, str] = {}
     for task_id, mine in ours.tasks.items():
         text, problem = _merge_task(task_id, base.tasks.get(task_id), mine, theirs.tasks.get(task_id), labels)
-        merged.append((task_id, text))
+        if text:
+            texts[task_id] = text
         conflicts += [problem] if problem else []
-    for position, (task_id, yours) in enumerate(theirs.tasks.items()):
+    for task_id, yours in theirs.tasks.items():
         if task_id in ours.tasks:
             continue
         original = base.tasks.get(task_id)
         if original is not None and _only_tool_changes(original.value, yours.value):
             continue  # deleted on our side; the other side only recorded progress on it
-        text = yours.chunk
+        texts[task_id] = yours.chunk
         if original is not None:
-            text = "".join(conflict_block([], yours.chunk.splitlines(keepends=True), labels))
+            texts[task_id] = "".join(conflict_block([], yours.chunk.splitlines(keepends=True), labels))
             conflicts.append(f"task {task_id}: deleted on {labels.ours}, changed on {labels.theirs}")
-        merged.insert(_after_predecessor(merged, list(theirs.tasks)[:position]), (task_id, text))
-    body = "".join(_terminated(text) if index < len(merged) - 1 else text
-                   for index, (_, text) in enumerate(merged))
-    if merged and suffix.text and not body.endswith("\n"):
-        body += "\n"
-    return BacklogMerge(prefix.text + body + suffix.text, conflicts)
+    return texts
 
 
-def _after_predecessor(merged: list[tuple[str, str]], preceding_ids: list[str]) -> int:
-    placed = [task_id for task_id, _ in merged]
-    for task_id in reversed(preceding_ids):
-        if task_id in placed:
-            return placed.index(task_id) + 1
-    return 0
+def _body(texts: dict[str, str], order: list[str]) -> str:
+    return "".join(_terminated(texts[task_id]) if n < len(order) - 1 else texts[task_id] for n, task_id in enumerate(order))
 
 
 def _terminated(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
+
+
+# --- order: of the tasks in the file, and of the fields in a task ----------------------------
+
+def merged_order(base: list[str], ours: list[str], theirs: list[str], kept: set[str]) -> list[str] | None:
+    """The ``kept`` items in the merged order: a move made on one side holds, an item new on a
+    side follows its predecessor there; None when both sides moved items so that no single
+    order keeps both moves."""
+    known = set(base)
+    mine, yours = ([item for item in side if item in kept] for side in (ours, theirs))
+    inherited = _inherited_order([item for item in base if item in kept], [item for item in mine if item in known],
+                                 [item for item in yours if item in known])
+    if inherited is None:
+        return None
+    return _insert_missing(_insert_missing(inherited, mine), yours)
+
+
+def _inherited_order(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | None:
+    """The order of the items ``base`` had (each side holds those it kept, in its order)."""
+    # The usual case, one side moved nothing (the tool never does), needs no pairwise work.
+    if theirs == _restricted(base, theirs):
+        return _insert_missing(ours, theirs)
+    if ours == _restricted(base, ours):
+        return _insert_missing(theirs, ours)
+    return _reconciled_order(base, ours, theirs)
+
+
+def _restricted(order: list[str], to: list[str]) -> list[str]:
+    present = set(to)
+    return [item for item in order if item in present]
+
+
+def _insert_missing(order: list[str], side: list[str]) -> list[str]:
+    """``order`` with the items of ``side`` it lacks, each right after its nearest predecessor in ``side``."""
+    placed, present = list(order), set(order)
+    for position, item in enumerate(side):
+        if item in present:
+            continue
+        before = next((placed.index(other) + 1 for other in reversed(side[:position]) if other in present), 0)
+        placed.insert(before, item)
+        present.add(item)
+    return placed
+
+
+def _reconciled_order(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | None:
+    """Both sides moved items: each pair goes in the order of the side that changed it."""
+    at_base, at_ours, at_theirs = ({item: n for n, item in enumerate(side)} for side in (base, ours, theirs))
+
+    def first(one: str, two: str) -> bool:
+        was = at_base[one] < at_base[two]
+        mine = at_ours[one] < at_ours[two] if one in at_ours and two in at_ours else None
+        yours = at_theirs[one] < at_theirs[two] if one in at_theirs and two in at_theirs else None
+        if mine is None or yours is None:
+            return was if mine is None and yours is None else bool(mine if yours is None else yours)
+        return yours if mine == was else mine  # changed on both sides: the same way, since a pair has two orders
+
+    order = sorted(base, key=cmp_to_key(lambda one, two: -1 if first(one, two) else 1))
+    # Pairs of items neither side moved keep the base order; only pairs with a moved item need a look.
+    moved = _moved(base, ours) | _moved(base, theirs)
+    if len(moved) * len(order) > MAX_ORDER_CHECKS:
+        return None  # too many moves on both sides to check: let a human order them
+    position = {item: n for n, item in enumerate(order)}
+    if any(first(one, two) != (position[one] < position[two]) for one in moved for two in order if two != one):
+        return None
+    if [item for item in order if item not in moved] != [item for item in base if item not in moved]:
+        return None
+    return order
+
+
+def _moved(base: list[str], side: list[str]) -> set[str]:
+    """Items of ``base`` outside a common subsequence with ``side`` (moved there, or absent)."""
+    inherited = _restricted(base, side)
+    matcher = SequenceMatcher(None, inherited, side, autojunk=False)
+    unmoved = {item for start, _, size in matcher.get_matching_blocks() for item in inherited[start:start + size]}
+    return set(base) - unmoved
 
 
 def _merge_task(task_id: str, base: _Task | None, ours: _Task, theirs: _Task | None,
@@ -153,13 +250,15 @@ def _merge_task(task_id: str, base: _Task | None, ours: _Task, theirs: _Task | N
                             for name, mine, yours in fields.conflicts)
         return "".join(block), f"task {task_id}: {details}"
     by_lines = merge_texts(original, ours.chunk, theirs.chunk)
-    candidates = [by_lines.text] if by_lines.conflicts == 0 else []
-    # The side that needs the fewest field edits keeps the most of its own layout.
-    closest = sorted((ours, theirs), key=lambda side: _distance(side.value, fields.expected))
-    candidates += [_edited(side, fields.expected) for side in closest]
-    wanted = _comments_added(original, ours.chunk) | _comments_added(original, theirs.chunk)
-    for candidate in candidates:
-        if candidate is not None and _value_of(candidate) == fields.expected and wanted <= _comments(candidate):
+    if by_lines.conflicts == 0 and _value_of(by_lines.text) == fields.expected:
+        return by_lines.text, None  # a clean three-way line merge applies both sides' changes
+    shape = _merged_shape(base, ours, theirs, fields.expected)
+    # The side that needs the fewest field edits keeps the most of its own layout; an edited side
+    # is taken only when it also holds every comment, blank line and field move of both sides.
+    for side in sorted((ours, theirs), key=lambda side: _distance(side.value, fields.expected)):
+        candidate = _edited(side, fields.expected) if shape is not None else None
+        if candidate is not None and _value_of(candidate) == fields.expected \
+                and _shape(candidate, base.value if base else {}) == shape:
             return candidate, None
     # No way to keep every comment and every field: show both versions rather than drop either.
     block = conflict_block(ours.chunk.splitlines(keepends=True), theirs.chunk.splitlines(keepends=True), labels)
@@ -170,20 +269,53 @@ def _distance(value: dict[str, Any], expected: dict[str, Any]) -> int:
     return sum(value.get(name, _MISSING) != expected.get(name, _MISSING) for name in {*value, *expected})
 
 
-def _comments_added(before: str, after: str) -> set[str]:
-    return _comments(after) - _comments(before)
+@dataclass(frozen=True)
+class _Shape:
+    """What a task holds besides its values: the order of the fields the base had, and each
+    comment and blank line with the base field above it."""
+
+    fields: tuple[str, ...]
+    notes: tuple[tuple[str, str | None], ...]
 
 
-def _comments(chunk: str) -> set[str]:
-    """The comment text of each line (a rough cut: a `#` after a space or at the line's start)."""
-    found = set()
-    for line in chunk.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            found.add(stripped)
-        elif " #" in line:
-            found.add(line[line.index(" #"):].strip())
-    return found
+def _merged_shape(base: _Task | None, ours: _Task, theirs: _Task, expected: dict[str, Any]) -> _Shape | None:
+    """The three-way merge of both sides' shapes; None when both changed it in the same place."""
+    original = base.value if base else {}
+    shapes = [_shape(task.chunk, original) if task else _Shape((), ()) for task in (base, ours, theirs)]
+    if None in shapes:
+        return None
+    old, mine, yours = shapes
+    names = merged_order(list(old.fields), list(mine.fields), list(yours.fields), set(expected))  # type: ignore[union-attr]
+    notes = merge_sequences(old.notes, mine.notes, yours.notes)  # type: ignore[union-attr]
+    if names is None or notes is None:
+        return None
+    return _Shape(tuple(names), tuple(notes))  # type: ignore[arg-type]
+
+
+def _shape(chunk: str, base_fields: dict[str, Any]) -> _Shape | None:
+    try:
+        mapping = _first_item(chunk)
+    except LeviathanError:
+        return None
+    key_lines = {key.start_mark.line: name for name, key, _ in yamlio.mapping_pairs(mapping)}
+    notes: list[tuple[str, str | None]] = []
+    above = None
+    for number, line in enumerate(chunk.splitlines()):
+        if key_lines.get(number) in base_fields:
+            above = key_lines[number]
+        note = _note(line)  # a `#` line inside block text counts too: stricter, never lossy
+        if note is not None:
+            notes.append((note, above))
+    return _Shape(tuple(name for name in key_lines.values() if name in base_fields), tuple(notes))
+
+
+def _note(line: str) -> str | None:
+    """A line's comment (a rough cut: a `#` after a space or at the line's start), "" for a
+    blank line, None for neither."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return stripped
+    return line[line.index(" #"):].strip() if " #" in line else None
 
 
 @dataclass

@@ -6,7 +6,7 @@ for files it cannot read as a backlog; either way both sides' lines survive a co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -43,6 +43,21 @@ def merge_texts(base: str, ours: str, theirs: str, labels: Labels = Labels()) ->
     return TextMerge("".join(out), conflicts)
 
 
+def merge_sequences(base: Sequence[Hashable], ours: Sequence[Hashable],
+                    theirs: Sequence[Hashable]) -> list[Hashable] | None:
+    """The three-way merge of two edited lists of items (the same rules as lines); None on a conflict."""
+    if list(ours) == list(theirs) or list(theirs) == list(base):
+        return list(ours)
+    if list(ours) == list(base):
+        return list(theirs)
+    merged: list[Hashable] = []
+    for region in _regions(list(base), list(ours), list(theirs)):
+        if region[0] == "conflict":
+            return None
+        merged += region[1]
+    return merged
+
+
 def conflict_block(ours: list[str], theirs: list[str], labels: Labels) -> list[str]:
     """Both sides between standard markers (each side ends with a newline)."""
     size = labels.marker_size
@@ -56,7 +71,7 @@ def _terminated(lines: list[str]) -> list[str]:
     return lines
 
 
-def _regions(base: list[str], ours: list[str], theirs: list[str]) -> Iterator[tuple]:
+def _regions(base: Sequence[Hashable], ours: Sequence[Hashable], theirs: Sequence[Hashable]) -> Iterator[tuple]:
     """("lines", [...]) for settled stretches, ("conflict", ours, theirs) where both changed."""
     at_base = at_ours = at_theirs = 0
     for base_from, base_to, ours_from, ours_to, theirs_from, theirs_to in _sync_regions(base, ours, theirs):
@@ -72,7 +87,7 @@ def _regions(base: list[str], ours: list[str], theirs: list[str]) -> Iterator[tu
         at_base, at_ours, at_theirs = base_to, ours_to, theirs_to
 
 
-def _sync_regions(base: list[str], ours: list[str], theirs: list[str]) -> list[tuple[int, ...]]:
+def _sync_regions(base: Sequence[Hashable], ours: Sequence[Hashable], theirs: Sequence[Hashable]) -> list[tuple[int, ...]]:
     """Stretches of ``base`` that both sides kept unchanged, with where they sit in each side."""
     our_blocks = SequenceMatcher(None, base, ours, autojunk=False).get_matching_blocks()
     their_blocks = SequenceMatcher(None, base, theirs, autojunk=False).get_matching_blocks()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from conftest import git, write
 from leviathan_local import yamlio
 from leviathan_local.commands.init import run_init
 from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog_merge import merge_backlogs
+from leviathan_local.backlog_merge import merge_backlogs, merged_order
 from leviathan_local.merge_driver import run_driver
 
 BASE = """\
@@ -38,18 +39,24 @@ WRITEBACK = {"status": "done", "completed_at": "2026-11-22T12:00:00Z", "last_att
 
 
 def tasks_of(text: str) -> dict[str, dict]:
-    return {str(task["id"]): task for task in yamlio.construct(yamlio.compose(text, "merged"))["tasks"]}
+    return {str(task["id"]): task for task in yamlio.construct(yamlio.compose(text, "merged"))["tasks"] or []}
 
 
 def with_writeback(text: str, task_id: str, fields: dict[str, str]) -> str:
+    """The tool's writeback as the tool writes it: an existing field changes in its line, new
+    fields go after the task's last field."""
     lines = text.splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.split("#")[0].strip() == f"- id: {task_id}")
     end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- id:")), len(lines))
-    body = [line for line in lines[start:end] if not line.lstrip().startswith("status:")]
+    body, extra = lines[start:end], dict(fields)
+    for index, line in enumerate(body):
+        name = line.strip().split(":")[0]
+        if line.startswith("    ") and name in extra:
+            body[index] = f"    {name}: {extra.pop(name)}\n"
     insert_at = next(i for i, line in enumerate(body) if not line.strip() or line.startswith("#")) \
         if any(not line.strip() or line.startswith("#") for line in body) else len(body)
-    extra = [f"    {name}: {value}\n" for name, value in fields.items()]
-    return "".join(lines[:start] + body[:insert_at] + extra + body[insert_at:] + lines[end:])
+    added = [f"    {name}: {value}\n" for name, value in extra.items()]
+    return "".join(lines[:start] + body[:insert_at] + added + body[insert_at:] + lines[end:])
 
 
 def test_done_from_the_branch_wins_over_review_and_human_edits_stay() -> None:
@@ -123,7 +130,9 @@ def test_the_driver_writes_ours_in_place_and_exits_one_on_conflict(tmp_path) -> 
 
 # --- property: human edits on one side, a tool writeback on the other, never lost ------------
 
-task_ids = st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True), min_size=2, max_size=6, unique=True)
+# Not `no`, `on`, `null`...: YAML reads those as booleans and null, not as the id's text.
+task_ids = st.lists(st.from_regex(r"[a-z]{1,6}", fullmatch=True).filter(
+    lambda name: isinstance(yamlio.construct(yamlio.compose(name, "id")), str)), min_size=2, max_size=6, unique=True)
 
 
 def render(ids: list[str], titles: dict[str, str], comments: dict[str, str]) -> str:
@@ -158,6 +167,137 @@ def test_human_edits_and_a_writeback_always_merge_without_loss(ids: list[str], d
             assert tasks[task_id]["title"] == f"Human title {task_id}"
         for text in [*comments.values(), "# edited"]:
             assert text in merged.text
+
+
+# --- property: a human's deletions, moves and additions on one side, the tool on the other ---
+
+TOOL_LINES = re.compile(r"(?m)^    (completed_at|last_attempt_id|branch_name|attempts): .*\n")
+
+
+def task_block(task_id: str) -> list[str]:
+    return [f"  - id: {task_id}\n", f"    title: '{task_id.upper()}'  # title of {task_id}\n",
+            f"    # note on {task_id}\n", "    status: ready\n", "    effort: 3\n", "    acceptance_criteria: [ok]\n",
+            "\n"]
+
+
+def document(blocks: list[list[str]]) -> str:
+    return "# backlog header\ntasks:\n" + "".join("".join(block) for block in blocks) + "# footer\n"
+
+
+HUMAN_EDITS = st.sampled_from(["retitle", "drop note", "drop trailing comment", "drop field", "drop blank",
+                               "add note", "move note", "move field", "delete", "move", "add"])
+
+
+def human_edit(blocks: list[list[str]], number: int, kind: str, pick: int, where: int) -> None:
+    """The ``number``-th edit a human makes in an editor, on the document's lines."""
+    if kind == "add":
+        blocks.insert(where % (len(blocks) + 1), task_block(f"new{number}"))
+        return
+    if not blocks:
+        return
+    block = blocks[pick % len(blocks)]
+    lines = {line.split(":")[0].strip(): n for n, line in enumerate(block) if ":" in line}
+    if kind == "retitle" and "title" in lines:
+        block[lines["title"]] = f"    title: 'Human title {where}'\n"
+    elif kind in ("drop note", "move note", "drop blank"):
+        wanted = "    # note" if kind != "drop blank" else "\n"
+        found = [n for n, line in enumerate(block) if line.startswith(wanted) or line == wanted]
+        if found:
+            line = block.pop(found[0])
+            if kind == "move note":
+                block.insert(1 + where % len(block), line)
+    elif kind == "drop trailing comment" and "title" in lines:
+        block[lines["title"]] = block[lines["title"]].split("  #")[0].rstrip("\n") + "\n"
+    elif kind == "drop field" and "effort" in lines:
+        del block[lines["effort"]]
+    elif kind == "move field" and "effort" in lines:
+        block.insert(1, block.pop(lines["effort"]))  # right under the id
+    elif kind == "add note":
+        block.insert(1 + where % len(block), f"    # added {where}\n")
+    elif kind == "delete":
+        blocks.remove(block)
+    elif kind == "move":
+        blocks.remove(block)
+        blocks.insert(where % (len(blocks) + 1), block)
+
+
+def tool_writes(text: str, finished: str, failed: str | None) -> str:
+    done = with_writeback(text, finished, {**WRITEBACK, "last_attempt_id": f"attempt-{finished}-1"})
+    return done if failed is None else with_writeback(done, failed, {"attempts": "1"})
+
+
+def without_tool_writes(text: str) -> str:
+    return TOOL_LINES.sub("", text).replace("    status: done\n", "    status: ready\n")
+
+
+@settings(max_examples=150, deadline=None)
+@given(ids=task_ids.map(lambda ids: ids[:3]), edits=st.lists(st.tuples(HUMAN_EDITS, st.integers(0, 9), st.integers(0, 9)), min_size=1,
+                                    max_size=8), data=st.data())
+def test_every_human_deletion_move_and_addition_survives_a_writeback(ids: list[str], edits, data) -> None:
+    base = document([task_block(task_id) for task_id in ids])
+    blocks = [task_block(task_id) for task_id in ids]
+    for number, (kind, pick, where) in enumerate(edits):
+        human_edit(blocks, number, kind, pick, where)
+    human = document(blocks)
+    finished = data.draw(st.sampled_from(ids))
+    failed = data.draw(st.one_of(st.none(), st.sampled_from([task_id for task_id in ids if task_id != finished] or [None])))
+    tool = tool_writes(base, finished, failed)
+    for ours, theirs in ((human, tool), (tool, human)):
+        merged = merge_backlogs(base, ours, theirs)
+        assert merged.conflicts == [] and merged.by_task
+        # Take the tool's writes back out: what remains is the human's file, byte for byte.
+        assert without_tool_writes(merged.text) == human
+        tasks = tasks_of(merged.text)
+        if finished in tasks:
+            assert tasks[finished]["status"] == "done" and tasks[finished]["branch_name"] == WRITEBACK["branch_name"]
+        if failed in tasks:
+            assert tasks[failed]["attempts"] == 1
+
+
+def test_a_comment_deleted_next_to_a_field_the_branch_changes_stays_deleted() -> None:
+    base = BASE.replace("    status: ready\n    effort: 3", "    # waiting for a slot\n    status: ready\n    effort: 3")
+    human = base.replace("    # waiting for a slot\n", "")
+    tool = with_writeback(base, "alpha", WRITEBACK)
+    for ours, theirs in ((human, tool), (tool, human)):
+        merged = merge_backlogs(base, ours, theirs)
+        assert merged.conflicts == [] and "waiting for a slot" not in merged.text
+        assert tasks_of(merged.text)["alpha"]["status"] == "done"
+
+
+def test_too_many_moves_on_both_sides_to_check_are_left_to_a_human() -> None:
+    items = [f"t{n}" for n in range(2000)]
+    one_moved = items[1:] + items[:1]
+    assert merged_order(items, items[::-1], items[:1] + items[2:] + items[1:2], set(items)) is None
+    assert merged_order(items, one_moved, items[:1] + items[2:] + items[1:2], set(items)) == \
+        items[2:] + ["t1", "t0"]  # a few moves are checked and merged: t0 last of all on our side
+
+
+def test_a_reorder_on_either_side_is_kept() -> None:
+    alpha, beta = BASE[BASE.index("  - id: alpha"):BASE.index("  - id: beta")], BASE[BASE.index("  - id: beta"):]
+    moved = BASE[:BASE.index("  - id: alpha")] + beta.replace("# trailing words\n", "") + alpha + "# trailing words\n"
+    tool = with_writeback(BASE, "alpha", WRITEBACK)
+    for ours, theirs in ((moved, tool), (tool, moved)):
+        merged = merge_backlogs(BASE, ours, theirs)
+        assert merged.conflicts == [] and list(tasks_of(merged.text)) == ["beta", "alpha"]
+        assert without_tool_writes(merged.text) == moved
+
+
+def listed(order: str) -> str:
+    return "tasks:\n" + "".join(f"  - id: {name}\n    title: {name.upper()}\n" for name in order)
+
+
+def test_moves_on_both_sides_merge_when_they_agree_and_conflict_when_they_contradict() -> None:
+    merged = merge_backlogs(listed("abcd"), listed("bacd"), listed("abdc"))
+    assert merged.conflicts == [] and list(tasks_of(merged.text)) == list("badc")
+    assert list(tasks_of(merge_backlogs(listed("abc"), listed("cab"), listed("bca")).text)) \
+        == list("cba")  # c first on one side, a last on the other
+    # a after b on one side and b after c on the other; b last on one side and first on the other
+    for base, ours, theirs in (("abc", "bac", "acb"), ("abcd", "acdb", "bacd")):
+        clash = merge_backlogs(listed(base), listed(ours), listed(theirs).replace("title: C", "title: C2"))
+        assert clash.conflicts == ["the order of the tasks: both sides moved tasks in ways that contradict"]
+        mine, yours = clash.text.split("=======")  # each side's order of the merged tasks, to keep one of them
+        assert mine.count("title: C2\n") == yours.count("title: C2\n") == 1 and "title: C\n" not in clash.text
+        assert "".join(re.findall(r"id: (\w)", mine)) == ours and "".join(re.findall(r"id: (\w)", yours)) == theirs
 
 
 # --- the driver under a plain `git merge` ----------------------------------------------------
@@ -200,6 +340,30 @@ def test_git_merges_two_agent_branches_and_a_human_edit_without_conflicts(git_re
     assert [tasks[t]["status"] for t in ("alpha", "beta")] == ["done", "done"]
     assert tasks["beta"]["last_attempt_id"] == "attempt-beta-1" and "gamma" in tasks
     assert "# renamed? no: annotated" in backlog.read_text()
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_git_merge_keeps_a_deleted_comment_and_a_reorder_from_either_side(git_repo: Path) -> None:
+    root = registered_repo(git_repo)
+    backlog = root / ".leviathan" / "backlog.yaml"
+    backlog.write_text(BASE.replace("    status: ready\n    effort: 3", "    # waiting for a slot\n    status: ready\n    effort: 3"))
+    git(root, "commit", "-qam", "a note")
+    agent_branch(root, "alpha")
+    git(root, "switch", "-qc", "tidy")
+    text = backlog.read_text().replace("    # waiting for a slot\n", "")
+    alpha, beta = text[text.index("  - id: alpha"):text.index("  - id: beta")], text[text.index("  - id: beta"):]
+    tidied = text[:text.index("  - id: alpha")] + beta.replace("# trailing words\n", "") + alpha + "# trailing words\n"
+    backlog.write_text(tidied)
+    git(root, "commit", "-qam", "tidy up")
+    git(root, "switch", "-qc", "tidy-then-agent")
+    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")  # the human's side is ours
+    git(root, "switch", "-q", "main")
+    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")
+    git(root, "merge", "-q", "--no-edit", "tidy")  # the human's side is theirs
+    for branch in ("main", "tidy-then-agent"):
+        merged = git(root, "show", f"{branch}:.leviathan/backlog.yaml")
+        assert list(tasks_of(merged)) == ["beta", "alpha"] and tasks_of(merged)["alpha"]["status"] == "done"
+        assert without_tool_writes(merged) == tidied
     assert git(root, "status", "--porcelain") == ""
 
 
