@@ -122,6 +122,64 @@ def test_approve_refuses_a_merge_that_breaks_the_moved_default_branch(reviewed) 
     assert load_backlog(paths).task("add").status is Status.REVIEW
 
 
+def unchanged(paths: RepoPaths, branch: str) -> tuple:
+    """What a refused approval must leave as it was."""
+    return (head(paths), branches(paths), paths.backlog.read_bytes(), git(paths.root, "status", "--porcelain"),
+            checked_out(paths))
+
+
+def checked_out(paths: RepoPaths) -> list[str]:
+    """The branches some worktree (the main checkout included) has checked out."""
+    return [line.split("refs/heads/", 1)[1] for line in git(paths.root, "worktree", "list", "--porcelain").splitlines()
+            if line.startswith("branch ")]
+
+
+def test_approve_refuses_a_merge_that_breaks_an_invariant_the_default_branch_added(reviewed) -> None:
+    paths, branch = reviewed
+    policy = paths.root / ".leviathan" / "policy.yaml"
+    policy.write_text(policy.read_text() + 'invariants:\n  - {name: no calc, check: "test ! -e calc.py"}\n')
+    git(paths.root, "commit", "-qm", "calc.py may not come back", "--", ".leviathan/policy.yaml")
+    before = unchanged(paths, branch)
+    with pytest.raises(MergeRefused) as refused:
+        approve(paths, "add")
+    assert "merged result fails: invariant no calc (`test ! -e calc.py`) exited 1" in refused.value.message
+    assert "tests" not in refused.value.message.split("fails:")[1]  # the tests passed; the invariant did not
+    assert refused.value.exit_code == 1 and unchanged(paths, branch) == before
+    assert not (paths.root / "calc.py").exists() and load_backlog(paths).task("add").status is Status.REVIEW
+
+
+def test_approve_refuses_when_another_file_conflicts_with_the_moved_default_branch(reviewed) -> None:
+    paths, branch = reviewed
+    write(paths.root / "calc.py", "def add(a, b):\n    return sum((a, b))\n")
+    git(paths.root, "add", "calc.py")
+    git(paths.root, "commit", "-qm", "someone wrote calc.py meanwhile", "--", "calc.py")
+    before = unchanged(paths, branch)
+    with pytest.raises(MergeRefused) as refused:
+        approve(paths, "add")
+    assert refused.value.message == f"{branch} conflicts with main in: calc.py" and refused.value.exit_code == 1
+    assert "leviathan reject add --reason" in refused.value.hint and f"git merge {branch}" in refused.value.hint
+    assert unchanged(paths, branch) == before and "sum((a, b))" in (paths.root / "calc.py").read_text()
+
+
+def test_approve_refuses_when_an_uncommitted_backlog_edit_conflicts_with_the_merge(reviewed, tmp_path: Path) -> None:
+    paths, branch = reviewed
+    # A reviewer renamed the task on the branch itself...
+    elsewhere = tmp_path / "on-the-branch"
+    git(paths.root, "worktree", "add", "-q", str(elsewhere), branch)
+    backlog = elsewhere / ".leviathan" / "backlog.yaml"
+    backlog.write_text(backlog.read_text().replace("title: Add add", "title: Add numbers"))
+    git(elsewhere, "commit", "-qam", "a better title")
+    git(paths.root, "worktree", "remove", str(elsewhere))
+    # ...and, differently, in the main checkout's backlog, not committed.
+    paths.backlog.write_text(paths.backlog.read_text().replace("title: Add add", "title: Add two numbers"))
+    before = unchanged(paths, branch)
+    with pytest.raises(LocalChangesInTheWay) as refused:
+        approve(paths, "add")
+    assert ".leviathan/backlog.yaml (task add: title" in refused.value.message and refused.value.exit_code == 2
+    assert "nothing was changed" in refused.value.hint
+    assert unchanged(paths, branch) == before and "title: Add two numbers" in paths.backlog.read_text()
+
+
 @pytest.mark.parametrize("in_the_way", ["untracked", "modified", "staged"])
 def test_approve_refuses_when_local_changes_are_in_the_way(git_repo: Path, in_the_way: str) -> None:
     root = make_project(git_repo, task_yaml("add", refactor="echo '# refactored' >> tests/test_base.py"))
@@ -167,6 +225,32 @@ def test_reject_counts_the_attempt_and_tells_the_next_attempt_why(reviewed) -> N
     task = load_backlog(paths).task("add")
     assert task.get("blocked_type") == "attempts_exhausted" and "still wrong" in task.get("blocked_reason")
     assert second.branch not in branches(paths) and branch in branches(paths)
+
+
+def held_by_a_pool_slot(paths: RepoPaths, branch: str) -> Path:
+    """The branch checked out in a pool worktree again, as an interrupted attempt may leave it."""
+    slot = paths.root / "worktrees" / "slot-0"
+    git(slot, "switch", "-q", branch)
+    assert branch in checked_out(paths)
+    return slot
+
+
+def test_reject_lets_go_of_the_branch_so_it_can_be_checked_out_and_deleted(reviewed, tmp_path: Path) -> None:
+    paths, branch = reviewed
+    slot = held_by_a_pool_slot(paths, branch)
+    reject(paths, "add", "try again")
+    assert branch in branches(paths) and branch not in checked_out(paths) and slot.exists()
+    git(paths.root, "worktree", "add", "-q", str(tmp_path / "inspect"), branch)  # checked out elsewhere
+    git(paths.root, "worktree", "remove", str(tmp_path / "inspect"))
+    git(paths.root, "branch", "-D", branch)
+
+
+def test_approve_lets_go_of_the_branch_and_deletes_it(reviewed) -> None:
+    paths, branch = reviewed
+    slot = held_by_a_pool_slot(paths, branch)
+    approve(paths, "add")
+    assert branch not in branches(paths) and branch not in checked_out(paths)
+    assert git(slot, "status", "--porcelain", "--branch").startswith("## HEAD (no branch)")
 
 
 def test_review_commands_from_the_cli(reviewed, capsys) -> None:
