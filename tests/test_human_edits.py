@@ -60,6 +60,66 @@ def test_edits_made_during_and_between_attempts_all_survive(git_repo: Path) -> N
     assert git(root, "show", "HEAD:.leviathan/backlog.yaml") == text  # the halt commit holds it all
 
 
+EDITS_BY_STEP = r'''
+import pathlib, re, sys
+backlog, step = pathlib.Path(sys.argv[1]), sys.argv[2]
+text = backlog.read_text()
+if step == "first-refactor":  # attempt 1's last step, before its writeback
+    text = text.replace("title: Secnd task", "title: Second task")                                  # a typo
+    text = text.replace("  - id: first\n", "  - id: first\n    # human: watch the edge cases\n")  # a comment
+elif step == "second-red":  # after attempt 1's writeback, before attempt 2 does anything
+    text = text.replace("    # obsolete: ask Ann first\n", "")                                     # a deletion
+    text = text.replace("    effort: 1\n", "    effort: 8\n")                                      # a priority
+    text += "  - id: later\n    title: Added between attempts\n    status: new\n"                # a task
+    items = re.split(r"(?m)^(?=  - id: )", text)                                                 # a reorder
+    idle = next(item for item in items if item.startswith("  - id: idle"))
+    items.remove(idle)
+    items.insert(1, idle.replace("    status: new\n", "    status: new  # not yet\n"))
+    text = "".join(items)
+elif step == "third-green":  # attempt 3, with attempts 1 and 2 in review
+    text = text.replace("title: Add first", "title: Add, as the reviewer asked")
+backlog.write_text(text)
+'''
+
+
+def task_in_file(task_id: str, module: str, edits: dict[str, str], effort: int) -> str:
+    """A task that adds ``module``.py with a test; ``edits``: phase -> a shell command to append."""
+    red = unittest_file(module, f"self.assertEqual({module}(1), 1)", f"from {module} import {module}")
+    green = f"printf 'def {module}(a):\\n    return a\\n' > {module}.py"
+    text = task_yaml(task_id, red=" && ".join(filter(None, [red, edits.get("red")])),
+                     green=" && ".join(filter(None, [green, edits.get("green")])),
+                     refactor=edits.get("refactor", "true"), allowed=f"[{module}.py, tests/]")
+    return text.replace("effort: 2", f"effort: {effort}")
+
+
+def test_edits_between_attempts_and_the_tool_updates_all_survive_the_run(git_repo: Path) -> None:
+    editor = git_repo.parent / "edits_by_step.py"
+    editor.write_text(EDITS_BY_STEP)
+    backlog = git_repo / ".leviathan" / "backlog.yaml"
+    edit = f"python {editor} {backlog}"
+    tasks = (task_in_file("first", "one", {"refactor": f"{edit} first-refactor"}, 1).replace("effort: 1", "effort: 2")
+             + task_in_file("second", "two", {"red": f"{edit} second-red"}, 3).replace("Add second", "Secnd task")
+             + task_in_file("third", "three", {"green": f"{edit} third-green"}, 5)
+             + "  - id: idle\n    title: Idle\n    status: new\n    # obsolete: ask Ann first\n    effort: 1\n")
+    root = make_project(git_repo, tasks, policy=POLICY.replace("attempt_timeout_seconds: 30",
+                                                               "attempt_timeout_seconds: 30, max_open_reviews: 5"))
+    paths = find_repo(root)
+    assert run_headless(paths, out=io.StringIO()) == 0
+    text = backlog.read_text()
+    board = load_backlog(paths)
+    assert [task.id for task in board.tasks] == ["idle", "first", "second", "third", "later"]
+    # the tool's updates: each attempt's review status, attempt id and branch
+    for task_id in ("first", "second", "third"):
+        task = board.task(task_id)
+        assert task.status is Status.REVIEW and task.get("branch_name") == f"agent/{task.get('last_attempt_id')[8:]}"
+    # the human's edits, each made while a different attempt ran
+    assert board.task("second").title == "Second task" and "# human: watch the edge cases\n" in text
+    assert "obsolete" not in text and board.task("idle").get("effort") == 8 and "status: new  # not yet\n" in text
+    assert board.task("later").status is Status.NEW and board.task("first").title == "Add, as the reviewer asked"
+    assert git(root, "show", "HEAD:.leviathan/backlog.yaml") == text  # the halt commit holds all of it
+    assert git(root, "status", "--porcelain", "--", ".leviathan/backlog.yaml") == ""
+
+
 # --- property: any interleaving of human edits and tool writes loses nothing ----------------
 
 def _render(order: list[str]) -> str:
