@@ -58,11 +58,7 @@ class Approval:
 def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
     task = review_task(paths, task_id)
     branch, default = str(task.get("branch_name")), load_contract(paths).default_branch
-    checked_out = current_branch(paths)
-    if checked_out != default:
-        raise LeviathanError(f"the main checkout is on {checked_out or 'a detached HEAD'}, not {default}: "
-                             "approvals merge into the default branch there",
-                             hint=f"`git switch {default}`, then approve again")
+    _require_checkout_on(paths, default)
     head, tip = branch_head(paths, default), branch_head(paths, branch)
     writeback = _writeback(task, branch)
     backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch), writeback)
@@ -74,13 +70,8 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
                            hint=f"reject it so the task runs again on the new {default} "
                                 f"(`leviathan reject {task_id} --reason ...`), or merge it by hand with `git merge {branch}`")
     others = [p for p in candidate.changed if p != BACKLOG]
-    in_the_way = local_changes(paths, others)
     committed = file_at(paths, head, BACKLOG) or ""
-    in_the_way += _backlog_in_the_way(paths, committed, backlog, uncommitted)
-    if in_the_way:
-        raise LocalChangesInTheWay("your uncommitted changes would be overwritten by the merge: "
-                                   + ", ".join(in_the_way),
-                                   hint="commit or stash them (`git stash`), then approve again; nothing was changed")
+    _refuse_local_changes(paths, others, committed, backlog, uncommitted)
     approver = identity(paths)
     commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
     base_moved = candidate.base != head
@@ -93,8 +84,27 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     stage_file_if_unstaged(paths, BACKLOG, head, commit)
     release_branch(paths, branch, delete=True)
     events.append_event(paths, "review.approved", task_id, attempt=task.get("last_attempt_id"), branch=branch,
-                        commit=commit, approver=approver, base_moved=base_moved, checks=checks)
+                        commit=commit, approver=approver, base_moved=base_moved, checks=checks,
+                        done_uncommitted=uncommitted is not None)
     return Approval(task_id, branch, commit, approver, base_moved, checks, uncommitted is not None)
+
+
+def _require_checkout_on(paths: RepoPaths, default: str) -> None:
+    checked_out = current_branch(paths)
+    if checked_out != default:
+        raise LeviathanError(f"the main checkout is on {checked_out or 'a detached HEAD'}, not {default}: "
+                             "approvals merge into the default branch there",
+                             hint=f"`git switch {default}`, then approve again")
+
+
+def _refuse_local_changes(paths: RepoPaths, others: list[str], committed: str, backlog: str,
+                          uncommitted: _Finish | None) -> None:
+    """Before anything moves: the merge may overwrite none of the human's uncommitted work."""
+    in_the_way = local_changes(paths, others) + _backlog_in_the_way(paths, committed, backlog, uncommitted)
+    if in_the_way:
+        raise LocalChangesInTheWay("your uncommitted changes would be overwritten by the merge: "
+                                   + ", ".join(in_the_way),
+                                   hint="commit or stash them (`git stash`), then approve again; nothing was changed")
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,8 @@ def test_approving_a_task_only_the_uncommitted_backlog_holds_marks_it_done_there
     assert (root / "calc.py").exists() and result.branch not in branches(paths)
     assert git(root, "status", "--porcelain") == " M .leviathan/backlog.yaml\n"  # still the human's to commit
     assert "id: add" not in git(root, "show", "HEAD:.leviathan/backlog.yaml")
+    [event] = [e for e in events.read_events(paths, task_id="add") if e.kind == "review.approved"]
+    assert event.data["done_uncommitted"] is True
 
 
 def test_a_review_task_whose_branch_is_gone_is_shown_and_can_be_rejected(reviewed) -> None:
