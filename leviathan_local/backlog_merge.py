@@ -281,15 +281,15 @@ class _Shape:
 def _merged_shape(base: _Task | None, ours: _Task, theirs: _Task, expected: dict[str, Any]) -> _Shape | None:
     """The three-way merge of both sides' shapes; None when both changed it in the same place."""
     original = base.value if base else {}
-    shapes = [_shape(task.chunk, original) if task else _Shape((), ()) for task in (base, ours, theirs)]
-    if None in shapes:
+    old = _shape(base.chunk, original) if base else _Shape((), ())
+    mine, yours = _shape(ours.chunk, original), _shape(theirs.chunk, original)
+    if old is None or mine is None or yours is None:
         return None
-    old, mine, yours = shapes
-    names = merged_order(list(old.fields), list(mine.fields), list(yours.fields), set(expected))  # type: ignore[union-attr]
-    notes = merge_sequences(old.notes, mine.notes, yours.notes)  # type: ignore[union-attr]
+    names = merged_order(list(old.fields), list(mine.fields), list(yours.fields), set(expected))
+    notes = merge_sequences(old.notes, mine.notes, yours.notes)
     if names is None or notes is None:
         return None
-    return _Shape(tuple(names), tuple(notes))  # type: ignore[arg-type]
+    return _Shape(tuple(names), tuple(notes))
 
 
 def _shape(chunk: str, base_fields: dict[str, Any]) -> _Shape | None:

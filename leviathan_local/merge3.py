@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import TypeVar
+
+Item = TypeVar("Item", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,15 @@ def merge_texts(base: str, ours: str, theirs: str, labels: Labels = Labels()) ->
     return TextMerge("".join(out), conflicts)
 
 
-def merge_sequences(base: Sequence[Hashable], ours: Sequence[Hashable],
-                    theirs: Sequence[Hashable]) -> list[Hashable] | None:
+def merge_sequences(base: Sequence[Item], ours: Sequence[Item], theirs: Sequence[Item]) -> list[Item] | None:
     """The three-way merge of two edited lists of items (the same rules as lines); None on a conflict."""
-    if list(ours) == list(theirs) or list(theirs) == list(base):
-        return list(ours)
-    if list(ours) == list(base):
-        return list(theirs)
-    merged: list[Hashable] = []
-    for region in _regions(list(base), list(ours), list(theirs)):
+    original, mine, yours = list(base), list(ours), list(theirs)
+    if mine == yours or yours == original:
+        return mine
+    if mine == original:
+        return yours
+    merged: list[Item] = []
+    for region in _regions(original, mine, yours):
         if region[0] == "conflict":
             return None
         merged += region[1]
