@@ -1,10 +1,12 @@
-"""Every action of the app, driven by a pilot against a real repository (no watcher: the
-tests wait for the app's workers instead)."""
+"""Every action of the app, driven by a pilot against a real repository (mostly without the
+watcher: those tests wait for the app's workers instead); and `leviathan` opening the app."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Markdown
 
+from conftest import write
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import RepoPaths
@@ -114,14 +116,17 @@ def test_wsjf_input_out_of_range_is_refused_with_a_message(app_repo: RepoPaths) 
 
 
 def test_sort_cycles_and_a_header_click_sorts_by_that_column(app_repo: RepoPaths) -> None:
+    # A new task scores highest but is not actionable: by rank it comes last, by score first.
+    with open(app_repo.backlog, "a") as backlog:
+        backlog.write("  - id: big-idea\n    title: A big idea\n    status: new\n    impact: 13\n    effort: 1\n")
     app = LeviathanApp(app_repo, watch_files=False)
 
     async def script(pilot) -> None:
-        await board_shown(app, pilot)
+        await settle(app, pilot, lambda: len(table_ids(app)) == 5)
+        assert table_ids(app) == ["docs-install", "api-logging", "flaky-test", "big-idea", "cache-warmup"]
         await pilot.press("o")  # rank -> score
-        await settle(app, pilot)
-        assert table_ids(app) == ["docs-install", "api-logging", "flaky-test", "cache-warmup"]
-        assert "sorted by score" in app.sub_title
+        await settle(app, pilot, lambda: "sorted by score" in app.sub_title)
+        assert table_ids(app) == ["big-idea", "docs-install", "api-logging", "flaky-test", "cache-warmup"]
         await pilot.click(BacklogTable, offset=(8, 0))  # the "id" header
         await settle(app, pilot, lambda: table_ids(app) == sorted(table_ids(app)))
         assert app.query_one(BacklogTable).sort_key == "id"
@@ -226,3 +231,84 @@ def test_a_click_on_a_row_selects_its_task(app_repo: RepoPaths) -> None:
         assert app.query_one(BacklogTable).selected_task_id == "flaky-test"
 
     drive(app, script)
+
+
+def test_d_scans_the_code_again(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("5")
+        view = app.query_one(DiscoverView)
+        await settle(app, pilot, lambda: view.row_count == 1)
+        write(app_repo.root / "src" / "api" / "auth.py", "def check():\n    pass  # FIXME: tokens never expire\n")
+        await settle(app, pilot)
+        assert view.row_count == 1  # nothing scans again on its own
+        await pilot.press("d")
+        await settle(app, pilot, lambda: view.row_count == 2)
+        assert "tokens never expire" in str(view.get_row_at(1)) + str(view.get_row_at(0))
+
+    drive(app, script)
+
+
+def test_ctrl_r_reads_the_backlog_again(app_repo: RepoPaths) -> None:
+    app = LeviathanApp(app_repo, watch_files=False)  # no watcher: only the key reloads
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        table = app.query_one(BacklogTable)
+        app_repo.backlog.write_text(app_repo.backlog.read_text().replace("Document the install", "Document the setup"))
+        await settle(app, pilot)
+        assert table.shows_title("Document the install")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot, lambda: table.shows_title("Document the setup"))
+
+    drive(app, script)
+
+
+def test_a_policy_change_on_disk_shows_in_the_plan(app_repo: RepoPaths) -> None:
+    app_repo.backlog.write_text(app_repo.backlog.read_text().replace("    allowed_paths: [src/api/]\n", "    scope: api\n"))
+    app_repo.policy.write_text("scopes:\n  api: {allowed_paths: [src/api/]}\n")
+    app = LeviathanApp(app_repo, watch_files=True)
+
+    def plan() -> str:
+        return str(app.query_one("#plan-body").render())
+
+    async def script(pilot) -> None:
+        await board_shown(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot, lambda: app.query("#plan-body") and "2. api-logging" in plan())
+        app_repo.policy.write_text("scopes:\n  web: {allowed_paths: [web/]}\n")  # the api scope is gone
+        await settle(app, pilot, lambda: "api-logging  scope: scope 'api' is not defined" in plan())
+        assert "2. api-logging" not in plan()
+        await settle(app, pilot, lambda: app.board.row("api-logging").skip_reason == "scope")
+
+    drive(app, script)
+
+
+def test_leviathan_without_a_command_opens_the_app(app_repo: RepoPaths, monkeypatch) -> None:
+    """The executable's own entry point, as `leviathan` runs it: the app comes up on the
+    repository of the working directory, with the first rows from the forked child."""
+    from leviathan_local import entry
+
+    seen: dict[str, object] = {}
+    real_run = LeviathanApp.run
+
+    async def auto_pilot(pilot) -> None:
+        app = pilot.app
+        await settle(app, pilot, lambda: app.board is not None)
+        seen.update(rows=table_ids(app), prefetched=app.prefetch is not None, watching=app.watch_files,
+                    root=app.paths.root)
+        await pilot.press("q")
+
+    def headless(app: LeviathanApp, **_options) -> None:
+        app.animation_level = "none"
+        return real_run(app, headless=True, size=(80, 24), auto_pilot=auto_pilot)
+
+    monkeypatch.setattr(LeviathanApp, "run", headless)
+    monkeypatch.chdir(app_repo.root / "src")
+    with pytest.raises(SystemExit) as exit_:
+        entry.main([])
+    assert exit_.value.code == 0
+    assert seen == {"rows": ["docs-install", "api-logging", "flaky-test", "cache-warmup"], "prefetched": True,
+                    "watching": True, "root": app_repo.root}

@@ -53,17 +53,21 @@ async def _an_edit_on_disk_shows_up_and_an_invalid_file_keeps_the_last_board(app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, lambda: len(table_ids(app)) == 4)
         table = app.query_one(BacklogTable)
-        table.move_cursor(row=2)
+        table.move_cursor(row=1)
         await pilot.pause()
-        chosen = table.selected_task_id
-        app_repo.backlog.write_text(app_repo.backlog.read_text()
-                                    + "  - id: late\n    title: Added in an editor\n    status: new\n")
-        await settle(app, pilot, lambda: "late" in table_ids(app))
-        assert table.selected_task_id == chosen == "flaky-test"  # the selection survived the reload
+        assert table.selected_task_id == "api-logging"
+        # A task added in an editor ranks first: the selected task moves a row down, the cursor with it.
+        app_repo.backlog.write_text(app_repo.backlog.read_text() + (
+            "  - id: urgent\n    title: Added in an editor\n    status: ready\n    impact: 13\n    effort: 1\n"
+            "    allowed_paths: [src/]\n    acceptance_criteria: [It is fixed]\n"))
+        await settle(app, pilot, lambda: "urgent" in table_ids(app))
+        assert table_ids(app)[:3] == ["urgent", "docs-install", "api-logging"]
+        assert (table.cursor_row, table.selected_task_id) == (2, "api-logging")  # the selection survived
+        await settle(app, pilot, lambda: "Log every API request" in str(app.query_one("#detail-body").render()))
         app_repo.backlog.write_text("tasks:\n  - id: [broken\n")
         await settle(app, pilot, lambda: app.query_one(ProblemBar).has_class("-visible"))
         assert "backlog.yaml" in str(app.query_one(ProblemBar).render())
-        assert "late" in table_ids(app)  # the last good board stays
+        assert "urgent" in table_ids(app)  # the last good board stays
 
 
 def test_the_filter_narrows_the_table(app_repo: RepoPaths) -> None:
@@ -96,16 +100,26 @@ FILTERS = {
 }
 
 
-def test_field_filters_in_the_filter_box(app_repo: RepoPaths) -> None:
+def test_field_filters_and_words(app_repo: RepoPaths) -> None:
+    from leviathan_local.board import load_board
+    from leviathan_local.clock import now
+    from leviathan_local.tui.backlog_filter import parse_filter
+
+    rows = load_board(app_repo, now()).rows
+    for text, expected in FILTERS.items():
+        query = parse_filter(text)
+        assert [row.task.id for row in rows if query.matches(row)] == expected, text
+
+
+def test_a_field_filter_in_the_filter_box(app_repo: RepoPaths) -> None:
     app = LeviathanApp(app_repo, watch_files=False)
 
     async def script(pilot) -> None:
         await settle(app, pilot, lambda: len(table_ids(app)) == 4)
-        for text, expected in FILTERS.items():
-            await pilot.press("slash", *text, "enter")
-            await settle(app, pilot, lambda: table_ids(app) == expected)
-            await pilot.press("escape")
-            await settle(app, pilot, lambda: len(table_ids(app)) == 4)
+        await pilot.press("slash", *"status:ready,new doc", "enter")
+        await settle(app, pilot, lambda: table_ids(app) == ["docs-install"])
+        await pilot.press("escape")
+        await settle(app, pilot, lambda: len(table_ids(app)) == 4)
 
     drive(app, script)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -53,8 +54,9 @@ def test_a_run_from_the_app_then_approve_and_reject(git_repo: Path) -> None:
         await run_to_halt(app, pilot)
         await settle(app, pilot, lambda: "Halted: AllDoneOrBlocked" in rendered(app.query_one("#run-state", Static)))
         strip = rendered(app.query_one("#strip", Static))
-        for phase in ("red", "green", "refactor", "gates", "commit"):
-            assert phase in strip
+        # The last attempt (mul): every phase passed, each with its time.
+        assert re.fullmatch(r"red ✓ \d+\.\ds → green ✓ \d+\.\ds → refactor ✓ \d+\.\ds → gates ✓ \d+\.\ds → "
+                            r"commit ✓ \d+\.\ds", strip.strip()), strip
         output = log_text(app)
         assert "── add: " in output and "── mul: " in output and "succeeded" in output
         assert "Ran 2 tests" in output  # the test command's own output, streamed from the attempt log
@@ -89,6 +91,10 @@ def test_the_task_detail_shows_attempts_and_the_last_test_output(git_repo: Path)
 
     async def script(pilot) -> None:
         await run_to_halt(app, pilot)
+        await settle(app, pilot, lambda: "Halted: " in rendered(app.query_one("#run-state", Static)))
+        # The strip shows the last attempt: red passed, green failed, the rest never started.
+        strip = rendered(app.query_one("#strip", Static)).strip()
+        assert re.fullmatch(r"red ✓ \d+\.\ds → green ✗ \d+\.\ds → refactor → gates → commit", strip), strip
         await pilot.press("1")
         await settle(app, pilot, lambda: "Attempts" in rendered(app.query_one("#detail-body", Static)))
         detail = rendered(app.query_one("#detail-body", Static))
@@ -107,19 +113,47 @@ def test_quitting_during_a_run_stops_it_cleanly(git_repo: Path) -> None:
     app = LeviathanApp(paths, watch_files=False)
 
     async def script(pilot) -> None:
-        await settle(app, pilot, lambda: app.board is not None)
-        await pilot.press("3", "s")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while "agent started" not in log_text(app):  # streamed while the agent is still running
-            assert loop.time() < deadline, "the agent's output never showed up"
-            await asyncio.sleep(0.05)
-            await pilot.pause()
-        assert app.query_one(RunView).running
+        await start_a_long_attempt(app, pilot)
         await pilot.press("q")
 
     drive(app, script)
     assert app.return_code in (0, None)
+    assert_stopped_cleanly(root)
+
+
+def test_s_stops_a_run_cleanly_and_the_app_stays(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add", red="echo agent started; sleep 60"))
+    app = LeviathanApp(find_repo(root), watch_files=False)
+
+    async def script(pilot) -> None:
+        await start_a_long_attempt(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot, lambda: not app.query_one(RunView).running)
+        assert "Halted: ShutdownRequested" in rendered(app.query_one("#run-state", Static))
+        assert "add: failed shutdown requested" in log_text(app)
+        assert app.is_running
+
+    drive(app, script)
+    assert_stopped_cleanly(root)
+
+
+async def start_a_long_attempt(app: LeviathanApp, pilot) -> None:
+    """Start a run whose agent says it started, then works far longer than any test waits."""
+    await settle(app, pilot, lambda: app.board is not None)
+    await pilot.press("3", "s")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    # Polled, not settled: settling waits for the workers, and the run's worker is busy for a minute.
+    while "agent started" not in log_text(app):  # streamed while the agent is still running
+        assert loop.time() < deadline, "the agent's output never showed up"
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    assert app.query_one(RunView).running
+
+
+def assert_stopped_cleanly(root: Path) -> None:
+    """ShutdownRequested, the halt commit, the interrupted attempt not counted."""
+    paths = find_repo(root)
     halted = [event for event in read_events(paths) if event.kind == "run.halted"]
     assert len(halted) == 1 and json.dumps(halted[0].data).count("ShutdownRequested") == 1
     assert git(root, "log", "-1", "--format=%s").strip() == "[leviathan] Save backlog state on halt (ShutdownRequested)"
@@ -127,6 +161,48 @@ def test_quitting_during_a_run_stops_it_cleanly(git_repo: Path) -> None:
     assert task.status is Status.READY and task.attempts == 0  # an interrupted attempt does not count
     assert git(root, "worktree", "list", "--porcelain").count("worktree ") == 1 or not any(
         (root / "worktrees").glob("*/calc.py"))
+
+
+def test_the_run_tab_shows_the_last_run_even_one_from_the_cli(git_repo: Path) -> None:
+    from leviathan_local.runner import RunOptions, run
+
+    root = make_project(git_repo, task_yaml("add"))
+    paths = find_repo(root)
+    run(paths, RunOptions())  # what `leviathan run` does
+    app = LeviathanApp(paths, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None)
+        await pilot.press("3")
+        await settle(app, pilot, lambda: "Last run halted: AllDoneOrBlocked" in rendered(
+            app.query_one("#run-state", Static)))
+        strip = rendered(app.query_one("#strip", Static)).strip()
+        assert re.fullmatch(r"red ✓ \d+\.\ds → green ✓ \d+\.\ds → refactor ✓ \d+\.\ds → gates ✓ \d+\.\ds → "
+                            r"commit ✓ \d+\.\ds", strip), strip
+        output = log_text(app)
+        assert output.startswith("══ run started 2026-11-22T12:00:00Z")
+        assert "── add: succeeded" in output and "Ran 2 tests" in output and "══ halted: AllDoneOrBlocked" in output
+
+    drive(app, script)
+
+
+def test_the_latest_run_is_found_from_the_end_of_the_event_log(tmp_path: Path) -> None:
+    from leviathan_local.tui.widgets.run_view import last_run_offset
+
+    lines = [{"kind": "run.started", "data": {}}, {"kind": "run.halted", "data": {}},
+             {"kind": "run.started", "data": {}}, {"kind": "attempt.started", "data": {}},
+             {"kind": "task.blocked", "data": {"reason": "waits for run.started"}}]
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    log = tmp_path / "events.ndjson"
+    log.write_text(text)
+    second = text.index('{"kind": "run.started"', 1)
+    for block in (1, 7, 64, 1 << 16):  # lines cut across blocks, and all of it at once
+        assert last_run_offset(log, block) == second
+    log.write_text(text.split("\n", 1)[0] + "\n")
+    assert last_run_offset(log, 5) == 0
+    log.write_text(json.dumps(lines[-1]) + "\n")
+    assert last_run_offset(log) is None
+    assert last_run_offset(tmp_path / "missing.ndjson") is None
 
 
 def test_output_faster_than_a_screen_is_summarised(git_repo: Path) -> None:

@@ -1,7 +1,9 @@
 """A run driven from the app: the micro-cycle as a progress strip, live output, the halt (Run tab).
 
 The engine runs in a thread worker; the view follows it by reading the event log and the
-current attempt's log as they grow, so the UI never waits on the run.
+current attempt's log as they grow, so the UI never waits on the run. Opened, the view shows
+the latest run in the event log (one from the CLI too) the same way: its attempts' phases and
+output as they were, and how it ended.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from pathlib import Path
 
 from textual import work
 from textual.binding import Binding
@@ -18,17 +21,15 @@ from textual.widgets import RichLog, Static
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.runner import RunOptions, run
 from leviathan_local.tui.messages import RunFinished
+from leviathan_local.tui.widgets.progress_strip import Phases, ProgressStrip
 
 ATTEMPT_BOUNDARIES = ("attempt.started", "attempt.succeeded", "attempt.failed", "attempt.escalated")
+RUN_ENDS = ("run.halted", "run.failed")
 MAX_CHUNK_BYTES = 16_384  # output shown per refresh (0.2 s); more than that is summarised
-PHASES = ("red", "green", "refactor", "gates", "commit")
-STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",
-          "pending": "dim"}
 
 
 class RunView(Vertical):
     DEFAULT_CSS = """
-    RunView #strip { height: 1; padding: 0 1; }
     RunView #run-state { height: auto; padding: 0 1; color: $text-muted; }
     RunView RichLog { height: 1fr; border: round $primary; }
     """
@@ -38,19 +39,26 @@ class RunView(Vertical):
         super().__init__(**kwargs)
         self.paths = paths
         self.stop: threading.Event | None = None
-        self.phases: dict[str, tuple[str, float | None]] = {}
+        self.phases: Phases = {}
         self.attempt: str | None = None
         self._event_offset = 0
         self._log_offset = 0
 
     def compose(self):
-        yield Static(id="strip")
+        yield ProgressStrip(id="strip")
         yield Static("No run yet. Press s to start one.", id="run-state")
         yield RichLog(id="output", wrap=True, max_lines=2000)
 
     def on_mount(self) -> None:
-        self._draw_strip()
+        self.show_last_run()
         self.set_interval(0.2, self.follow)
+
+    def show_last_run(self) -> None:
+        """The latest run in the event log, from its `run.started` on (nothing: no run yet)."""
+        start = last_run_offset(self.paths.state_dir / "events.ndjson")
+        if start is not None:
+            self._event_offset = start
+            self._catch_up()
 
     def shown(self) -> None:
         """Nothing to fetch: the view follows the run on its own."""
@@ -96,8 +104,10 @@ class RunView(Vertical):
 
     def follow(self) -> None:
         """Catch up with the event log and the current attempt's output, in the order they happened."""
-        if not self.running and self.attempt is None:
-            return
+        if self.running or self.attempt is not None:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
         for event in self._new_events():
             if event.get("kind") in ATTEMPT_BOUNDARIES:
                 self._drain_attempt_log()  # the attempt's last output comes before its verdict
@@ -144,22 +154,57 @@ class RunView(Vertical):
 
     def _apply(self, event: dict) -> None:
         kind, data = event.get("kind"), event.get("data") or {}
-        if kind == "attempt.started":
+        output = self.query_one(RichLog)
+        if kind == "run.started":
+            output.write(f"══ run started {event.get('ts')}")
+            self._show_state(f"A run started {event.get('ts')} and has not halted yet (in another process, "
+                             "or it died; `leviathan run` says which).")
+        elif kind in RUN_ENDS:
+            output.write(f"══ {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')}")
+            self._show_state(f"Last run {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')} "
+                             f"({event.get('ts')}). Press s to start one.")
+        elif kind == "attempt.started":
             self.attempt, self._log_offset = data.get("attempt"), 0
             self.phases = {}
-            self.query_one(RichLog).write(f"── {event.get('task')}: {self.attempt} on {data.get('branch')}")
+            output.write(f"── {event.get('task')}: {self.attempt} on {data.get('branch')}")
         elif kind == "phase.started":
             self.phases[data.get("phase")] = ("running", None)
         elif kind == "phase.finished":
             self.phases[data.get("phase")] = (data.get("verdict"), data.get("seconds"))
         elif kind in ("attempt.succeeded", "attempt.failed", "attempt.escalated"):
-            self.query_one(RichLog).write(f"── {event.get('task')}: {kind.split('.')[1]} {data.get('reason') or ''}")
-        self._draw_strip()
+            output.write(f"── {event.get('task')}: {kind.split('.')[1]} {data.get('reason') or ''}")
+        self.query_one(ProgressStrip).show_phases(self.phases)
 
-    def _draw_strip(self) -> None:
-        parts = []
-        for phase in PHASES:
-            state, seconds = self.phases.get(phase, ("pending", None))
-            label = f"{phase} {seconds:.2f}s" if seconds is not None else phase
-            parts.append(f"[{STYLES.get(state, '')}]{label}[/]")
-        self.query_one("#strip", Static).update(" → ".join(parts))
+    def _show_state(self, text: str) -> None:
+        """The line under the strip, for a run this view did not start (its own says more when it ends)."""
+        if not self.running:
+            self.query_one("#run-state", Static).update(text.replace("[", "\\["))
+
+
+def last_run_offset(path: Path, block: int = 1 << 16) -> int | None:
+    """Where the event log's latest `run.started` line begins (None: no run yet), read backwards
+    from the end a block at a time: a long log costs only its last run."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return None
+    with handle:
+        position, data = handle.seek(0, os.SEEK_END), b""
+        while position > 0:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+            lines = data.split(b"\n")
+            for index in range(len(lines) - 1, 0 if position else -1, -1):  # lines[0] may be cut short
+                if b"run.started" in lines[index] and _kind(lines[index]) == "run.started":
+                    return position + sum(len(line) + 1 for line in lines[:index])
+            data = lines[0]
+    return None
+
+
+def _kind(line: bytes) -> str | None:
+    try:
+        return json.loads(line).get("kind")
+    except ValueError:
+        return None
