@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -35,19 +36,23 @@ class CommandResult:
 
 
 def run_shell(command: str, cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None,
-              log: IO[str] | None = None, stop: threading.Event | None = None) -> CommandResult:
+              log: IO[str] | None = None, stop: threading.Event | None = None,
+              on_start: Callable[[int], None] | None = None) -> CommandResult:
     """Run ``command`` with bash in ``cwd``; stdout and stderr are merged, kept and logged.
 
     Output reaches the log as it arrives (the app shows it live). The command is over when
     its shell has exited and its output pipe is closed: a background child still writing
     keeps it running, as it would in a terminal. Setting ``stop`` (a shutdown request) ends
-    the command like a timeout does.
+    the command like a timeout does. ``on_start`` gets the command's process group id as soon
+    as it runs (an attempt records it, so a run that dies can be cleaned up after).
     """
     started = time.monotonic()
     process = subprocess.Popen(
         ["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
+    if on_start is not None:
+        on_start(process.pid)  # its own session: the group id is the shell's pid
     if log is not None:
         log.write(f"$ {command}\n")
         log.flush()
