@@ -1,8 +1,9 @@
 """One attempt at one task: prepare → red → green → refactor → gates → commit.
 
 The agent edits; the executor verifies every phase by running the tests itself. Success
-leaves one commit on `agent/<task>-<short>` holding the changes and the task's completion
-status, and the task in `review` in the main checkout. Failure counts the attempt.
+leaves one commit on `agent/<task>-<short>`, whose parent is the base, holding the changes and
+the task's completion status, and the task in `review` in the main checkout. Failure counts
+the attempt. Either way the slot is left clean: the attempt shows only on its branch.
 """
 
 from __future__ import annotations
@@ -10,24 +11,28 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from leviathan_local import events, globs
-from leviathan_local.agents import NeedsHuman, PhaseContext, check_agent, run_phase
+from leviathan_local.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
 from leviathan_local.backlog_store import load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.gates import Violation, scope_violations, secret_findings
 from leviathan_local.git.repo import (
-    RepoPaths, added_lines, branch_head, changes_since, commit_staged, delete_branch, detach_worktree, find_repo,
+    HeadReturn, RepoPaths, bring_head_back, branch_head, commit_on_branch, delete_branch, detach_worktree, find_repo,
+    ref_targets, stage_worktree, tree_added_lines, tree_changes, unstaged_paths,
 )
 from leviathan_local.model import Status, Task, status_fields
-from leviathan_local.policy import Policy
+from leviathan_local.policy import Policy, Scope
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import CommandResult, run_shell
+from leviathan_local.runlock import AttemptRecord, attempt_record
 from leviathan_local.worktree_pool import attempt_worktree
 
 PHASES = ("red", "green", "refactor")
@@ -44,7 +49,7 @@ class PhaseFailed(Exception):
 @dataclass
 class PhaseRecord:
     name: str
-    verdict: str  # passed | failed | skipped
+    verdict: str  # passed | failed | skipped (the status report's schema knows these three)
     seconds: float
     detail: str = ""
 
@@ -65,6 +70,7 @@ class _Attempt:
     paths: RepoPaths
     policy: Policy
     task: Task
+    scope: Scope | None
     attempt_id: str
     branch: str
     worktree: Path
@@ -72,12 +78,22 @@ class _Attempt:
     log: IO[str]
     deadline: float
     stop: threading.Event | None
+    record: AttemptRecord
+    known_refs: dict[str, str]  # every reference when the attempt started: tells the agent's commits apart
     phases: list[PhaseRecord] = field(default_factory=list)
     gates_passed: list[str] = field(default_factory=list)
     last_test_output: str = ""
+    content: str | None = None  # the tree of the agent's work, taken when its last phase ended
+    head: HeadReturn = HeadReturn()
 
-    def shell(self, phase: str, command: str, env: dict[str, str] | None = None) -> CommandResult:
-        result = run_shell(command, self.worktree, env, self.remaining(phase), self.log, self.stop)
+    @property
+    def env(self) -> dict[str, str]:
+        # Every command of the attempt carries its id: recovery finds what a dead run left running by it.
+        return {"LEVIATHAN_TASK_ID": self.task.id, "LEVIATHAN_ATTEMPT_ID": self.attempt_id}
+
+    def shell(self, phase: str, command: str) -> CommandResult:
+        result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
+                           self.record.set_group)
         if result.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         return result
@@ -105,67 +121,91 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
     base = branch_head(paths, load_contract(paths).default_branch)
     log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
-                                 "branch_name": branch})
-    events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
-    with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
-        attempt = _Attempt(paths, policy, task, attempt_id, branch, worktree, base, log,
-                           time.monotonic() + policy.limits.attempt_timeout_seconds, stop)
-        try:
-            commit = _cycle(attempt)
-        except PhaseFailed as failure:
-            return _fail(attempt, failure)
-        except NeedsHuman as waiting:
-            return _escalate(attempt, str(waiting))
-        except Exception as error:
-            # The tool's own failure, not the agent's: put the task back uncounted, then report.
-            _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
-            raise
-    update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
-                                 "branch_name": branch})
-    events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,
-                        base=base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
+    # The record exists before the task is `doing`: a process that dies from here on leaves it behind.
+    with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base) as record:
+        update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
+                                     "branch_name": branch})
+        events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
+        with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
+            record.update(worktree=str(worktree))
+            scope = policy.scope_named(task.get("scope"))
+            attempt = _Attempt(paths, policy, task, scope, attempt_id, branch, worktree, base, log,
+                               time.monotonic() + policy.limits.attempt_timeout_seconds, stop, record,
+                               ref_targets(worktree))
+            try:
+                commit = _cycle(attempt)
+            except PhaseFailed as failure:
+                return _fail(attempt, failure)
+            except NeedsHuman as waiting:
+                return _escalate(attempt, str(waiting))
+            except Exception as error:
+                # The tool's own failure, not the agent's: put the task back uncounted, then report.
+                _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+                raise
+        update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
+                                     "branch_name": branch})
+        events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,
+                            base=base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
     return AttemptResult(task_id, attempt_id, branch, "succeeded", "", commit, attempt.phases)
 
 
 def _cycle(attempt: _Attempt) -> str:
-    scope = attempt.policy.scope_named(attempt.task.get("scope"))
-    tdd = scope.tdd if scope else True
+    tdd = attempt.scope.tdd if attempt.scope else True
     for phase in PHASES:
         if phase == "red" and not tdd:
-            attempt.phases.append(PhaseRecord("red", "skipped", 0.0, "scope has tdd: false"))
+            with _timed(attempt, "red") as outcome:
+                outcome.update(verdict="skipped", detail="scope has tdd: false")
             continue
         _phase(attempt, phase)
-    _gates(attempt, scope)
+    _gates(attempt)
     return _commit(attempt)
 
 
-def _phase(attempt: _Attempt, phase: str) -> None:
+@contextmanager
+def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
+    """Every phase, gates and commit included, logs `phase.started`, then `phase.finished` with
+    its verdict and seconds, however it ends. The block may set the verdict and detail."""
     started = time.monotonic()
     events.append_event(attempt.paths, "phase.started", attempt.task.id, attempt=attempt.attempt_id, phase=phase)
+    outcome = {"verdict": "passed", "detail": ""}
     try:
+        yield outcome
+    except PhaseFailed as failure:  # a shutdown too: its detail says so
+        _record(attempt, phase, "failed", started, failure.reason)
+        raise
+    except Exception as error:
+        _record(attempt, phase, "failed", started, f"{type(error).__name__}: {error}")
+        raise
+    _record(attempt, phase, outcome["verdict"], started, outcome["detail"])
+
+
+def _phase(attempt: _Attempt, phase: str) -> None:
+    require_headless(attempt.policy, attempt.task, phase)  # escalated before the phase starts
+    with _timed(attempt, phase):
+        policy = attempt.policy
         context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
                                attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
-                               attempt.last_test_output)
-        agent = run_phase(attempt.policy, context, attempt.remaining(phase), attempt.log, attempt.stop)
+                               attempt.last_test_output, tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
+                               policy.forbidden_for(attempt.scope))
+        agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop, attempt.record.set_group)
         if agent is not None and agent.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         if agent is not None and agent.timed_out:
             raise PhaseFailed(phase, f"the agent timed out (attempt_timeout_seconds "
-                                     f"{attempt.policy.limits.attempt_timeout_seconds})")
+                                     f"{policy.limits.attempt_timeout_seconds})")
         if agent is not None and not agent.passed:
             raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
+        if phase == PHASES[-1]:
+            # The agent is done: this content is what the tests and gates check and what is committed.
+            attempt.content = stage_worktree(attempt.worktree)
         _verify(attempt, phase)
-    except PhaseFailed as failure:
-        _record(attempt, phase, "failed", started, failure.reason)
-        raise
-    _record(attempt, phase, "passed", started)
 
 
 def _verify(attempt: _Attempt, phase: str) -> None:
     if phase == "red":
         globs_ = attempt.policy.tdd.test_globs
-        changed = [p for c in changes_since(attempt.worktree, attempt.base) for p in c.paths]
+        staged = stage_worktree(attempt.worktree)
+        changed = [p for c in tree_changes(attempt.worktree, attempt.base, staged) for p in c.paths]
         if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
             raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
     tests = attempt.shell(phase, attempt.policy.tdd.test_command)
@@ -178,47 +218,75 @@ def _verify(attempt: _Attempt, phase: str) -> None:
         raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})")
 
 
-def _gates(attempt: _Attempt, scope) -> None:
-    started = time.monotonic()
-    task, policy = attempt.task, attempt.policy
-    allowed = policy.paths_for(task.allowed_paths, scope)
-    problems: list[Violation] = scope_violations(changes_since(attempt.worktree, attempt.base), allowed,
-                                                 policy.forbidden_for(scope))
-    problems += secret_findings(added_lines(attempt.worktree, attempt.base))
-    for invariant in policy.invariants:
-        result = attempt.shell("gates", invariant.check)
-        if not result.passed:
-            problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
-    if problems:
-        reason = "; ".join(f"{v.path}: {v.reason}" for v in problems)
-        _record(attempt, "gates", "failed", started, reason)
-        raise PhaseFailed("gates", reason)
-    attempt.gates_passed = ["allowed paths", "forbidden patterns", "secrets",
-                            *(f"invariant {invariant.name}" for invariant in policy.invariants)]
-    _record(attempt, "gates", "passed", started, ", ".join(attempt.gates_passed))
+def _gates(attempt: _Attempt) -> None:
+    with _timed(attempt, "gates") as outcome:
+        problems = _head_violations(attempt)
+        problems += _content_violations(attempt)
+        for invariant in attempt.policy.invariants:
+            result = attempt.shell("gates", invariant.check)
+            if not result.passed:
+                problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
+        changed = unstaged_paths(attempt.worktree)
+        if changed:
+            problems.append(Violation(", ".join(changed), "changed after the agent's last phase, by the test command "
+                                      "or an invariant: the commit would hold what no check saw"))
+        if problems:
+            raise PhaseFailed("gates", "; ".join(f"{v.path}: {v.reason}" for v in problems))
+        attempt.gates_passed = ["allowed paths", "forbidden patterns", "secrets",
+                                *(f"invariant {invariant.name}" for invariant in attempt.policy.invariants)]
+        outcome["detail"] = ", ".join(attempt.gates_passed)
+
+
+def _head_violations(attempt: _Attempt) -> list[Violation]:
+    """HEAD back on the attempt's branch at the base. An agent that committed or switched to a
+    branch of its own has its work folded in; one that moved HEAD onto content it did not make
+    fails here, since nobody could tell its work from that content."""
+    attempt.head = head = bring_head_back(attempt.worktree, attempt.branch, attempt.base, attempt.known_refs)
+    if head.moved:
+        attempt.log.write(f"note: the agent left HEAD on {head.moved}; back on {attempt.branch} at the base"
+                          + (f", its commits folded in: {'; '.join(head.commits)}" if head.commits else "")
+                          + (f"; deleted its branch {head.removed_branch}" if head.removed_branch else "") + "\n")
+    return [Violation(attempt.branch, head.foreign)] if head.foreign else []
+
+
+def _content_violations(attempt: _Attempt) -> list[Violation]:
+    policy, scope, content = attempt.policy, attempt.scope, attempt.content
+    assert content is not None  # taken when the last phase ended
+    allowed = policy.paths_for(attempt.task.allowed_paths, scope)
+    found = scope_violations(tree_changes(attempt.worktree, attempt.base, content), allowed,
+                             policy.forbidden_for(scope))
+    return found + secret_findings(tree_added_lines(attempt.worktree, attempt.base, content))
 
 
 def _commit(attempt: _Attempt) -> str:
-    started = time.monotonic()
-    task = attempt.task
-    try:
-        update_task(find_repo(attempt.worktree), task.id, {
-            **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
-            "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
-        })
-    except UnknownTaskError:
-        # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
-        # added without being committed). Commit the work without the writeback, and say so.
-        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
-                          "committing without the status writeback\n")
-    message = (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
-               f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
-    commit = commit_staged(attempt.worktree, message)
-    if commit is None:
-        _record(attempt, "commit", "failed", started, "nothing to commit")
-        raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
-    _record(attempt, "commit", "passed", started)
+    with _timed(attempt, "commit"):
+        task, worktree = attempt.task, find_repo(attempt.worktree)
+        writeback: tuple[str, ...] = (worktree.backlog.relative_to(worktree.root).as_posix(),)
+        try:
+            update_task(worktree, task.id, {
+                **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+                "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
+            })
+        except UnknownTaskError:
+            # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
+            # added without being committed). Commit the work without the writeback, and say so.
+            attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
+                              "committing without the status writeback\n")
+            writeback = ()
+        assert attempt.content is not None
+        commit = commit_on_branch(attempt.worktree, attempt.branch, attempt.base, attempt.content,
+                                  _message(attempt), writeback)
+        if commit is None:
+            raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
     return commit
+
+
+def _message(attempt: _Attempt) -> str:
+    task = attempt.task
+    folded = "".join(f"- {subject}\n" for subject in attempt.head.commits)
+    return (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
+            + (f"The agent's own commits, folded into this one:\n{folded}\n" if folded else "")
+            + f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
 
 
 def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail: str = "") -> None:
@@ -230,10 +298,12 @@ def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail:
 
 def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    # Keep what the agent did on the branch for inspection; the slot is reset for the next attempt.
-    changes_since(attempt.worktree, attempt.base)
-    kept = commit_staged(attempt.worktree, f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
-                                           f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
+    # Keep what the agent did on the branch for inspection, as one commit on the base; the slot
+    # itself is cleaned when the attempt lets go of it.
+    bring_head_back(attempt.worktree, attempt.branch, attempt.base, attempt.known_refs)
+    kept = commit_on_branch(attempt.worktree, attempt.branch, attempt.base, stage_worktree(attempt.worktree),
+                            f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
+                            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
     attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
     if failure.interrupted:
         changes = {**status_fields(task, Status.READY), "attempts": attempts}

@@ -21,27 +21,33 @@ class Violation:
 
 def scope_violations(changes: list[Change], allowed: list[str], forbidden: tuple[str, ...]) -> list[Violation]:
     """Every changed, added, deleted or renamed path must be allowed and not forbidden; a
-    symlink must also point inside the repository and inside the allowed paths."""
+    symlink must also point inside the repository and inside the allowed paths. Each reason
+    says what the change did (deleted, renamed to ..., mode ...), so a human sees why at once."""
     found = []
     for change in changes:
         for path in change.paths:
-            found.extend(_path_violations(path, allowed, forbidden))
+            found.extend(Violation(path, f"{change.describe(path)}, {problem}")
+                         for problem in _path_problems(path, allowed, forbidden))
         if change.symlink_target is not None:
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(change.path), change.symlink_target))
-            if change.symlink_target.startswith("/") or target.startswith("../") or target == "..":
-                found.append(Violation(change.path, f"symlink points outside the repository ({change.symlink_target})"))
-            else:
-                found.extend(Violation(change.path, f"symlink target {target}: {v.reason}")
-                             for v in _path_violations(target, allowed, forbidden))
+            found.extend(_symlink_violations(change, allowed, forbidden))
     return found
 
 
-def _path_violations(path: str, allowed: list[str], forbidden: tuple[str, ...]) -> list[Violation]:
+def _symlink_violations(change: Change, allowed: list[str], forbidden: tuple[str, ...]) -> list[Violation]:
+    link = f"symlink to {change.symlink_target}"
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(change.path), change.symlink_target))
+    if change.symlink_target.startswith("/") or target.startswith("../") or target == "..":
+        return [Violation(change.path, f"{link} points outside the repository")]
+    return [Violation(change.path, f"{link}: its target {target} {problem}")
+            for problem in _path_problems(target, allowed, forbidden)]
+
+
+def _path_problems(path: str, allowed: list[str], forbidden: tuple[str, ...]) -> list[str]:
     hits = [pattern for pattern in forbidden if globs.matches(path, pattern)]
     if hits:
-        return [Violation(path, f"matches forbidden pattern {hits[0]}")]
+        return [f"matches forbidden pattern {hits[0]}"]
     if not any(globs.matches(path, pattern) for pattern in allowed):
-        return [Violation(path, f"outside allowed_paths ({', '.join(allowed) or 'none'})")]
+        return [f"outside allowed_paths ({', '.join(allowed) or 'none'})"]
     return []
 
 

@@ -3,8 +3,10 @@
 Creating a worktree checks out every file (0.2–0.5 s on a 3,000-file repository); resetting
 one that exists touches only what the last attempt changed (~0.03 s). Each attempt still gets
 a tree identical to its base commit, on its own new branch: the reset removes changed,
-untracked and ignored files alike. A slot is held with an flock, so parallel attempts and
-separate processes never share one.
+untracked and ignored files alike. When the attempt ends, its slot is cleaned the same way and
+left detached at the base: nothing of a finished attempt is visible in `worktrees/`, only on
+its branch. A slot is held with an flock, so parallel attempts and separate processes never
+share one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from leviathan_local.git.repo import (
-    RepoPaths, add_worktree, detach_worktree, list_worktrees, remove_worktree, reset_worktree,
+    RepoPaths, add_worktree, clean_worktree, list_worktrees, remove_worktree, reset_worktree,
 )
 
 SLOT_PREFIX = "slot-"
@@ -24,16 +26,13 @@ MAX_SLOTS = 64
 
 @contextmanager
 def attempt_worktree(paths: RepoPaths, branch: str, base: str) -> Iterator[Path]:
-    """A worktree on new branch ``branch`` at ``base``, held until the block ends."""
-    lock_dir = paths.state_dir / "slots"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    """A worktree on new branch ``branch`` at ``base``, held until the block ends, then left
+    clean at ``base`` with its HEAD detached (the branch keeps whatever was committed on it)."""
     known = {name for name, _ in list_worktrees(paths)}
     for number in range(MAX_SLOTS):
         name = f"{SLOT_PREFIX}{number}"
-        with open(lock_dir / f"{name}.lock", "a") as lock:
-            try:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with _held(paths, name) as held:
+            if not held:
                 continue  # another attempt holds this slot
             location = paths.root / "worktrees" / name
             if name in known and location.is_dir():
@@ -45,7 +44,35 @@ def attempt_worktree(paths: RepoPaths, branch: str, base: str) -> Iterator[Path]
             try:
                 yield location
             finally:
-                detach_worktree(location)
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+                clean_worktree(location, base)
             return
     raise RuntimeError(f"all {MAX_SLOTS} worktree slots are busy")
+
+
+def clean_slot(paths: RepoPaths, location: Path, commit: str) -> bool:
+    """Clean a slot a dead attempt left (see ``attempt_worktree``) if no attempt holds it now."""
+    with _held(paths, location.name) as held:
+        if held:
+            clean_worktree(location, commit)
+        return held
+
+
+def is_slot(paths: RepoPaths, location: Path) -> bool:
+    return location.parent == paths.root / "worktrees" and location.name.startswith(SLOT_PREFIX)
+
+
+@contextmanager
+def _held(paths: RepoPaths, name: str) -> Iterator[bool]:
+    """Whether this process got the slot's lock (held until the block ends)."""
+    lock_dir = paths.state_dir / "slots"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{name}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)

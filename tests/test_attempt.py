@@ -46,7 +46,7 @@ def test_a_full_cycle_commits_the_work_and_the_completion_together(git_repo: Pat
     (task_yaml("t", red=unittest_file("ok", "pass")), "red", "proves nothing"),
     (task_yaml("t", green="true"), "green", "test command failed"),
     (task_yaml("t", refactor="printf 'def add(a, b):\\n    return a - b\\n' > calc.py"), "refactor", "failed"),
-    (task_yaml("t", refactor="echo x > notes.txt"), "gates", "notes.txt: outside allowed_paths"),
+    (task_yaml("t", refactor="echo x > notes.txt"), "gates", "notes.txt: added, outside allowed_paths"),
     (task_yaml("t", refactor="echo '# hacked' >> .leviathan/backlog.yaml"), "gates", "forbidden pattern .leviathan/**"),
     (task_yaml("t", refactor="echo \"TOKEN = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'\" >> calc.py"), "gates",
      "looks like a GitHub token"),
@@ -191,3 +191,36 @@ def test_a_manual_agent_in_a_headless_run_escalates_to_a_human(git_repo: Path) -
 def test_the_recipe_agent_runs_the_tasks_own_steps(git_repo: Path) -> None:
     root = make_project(git_repo, task_yaml("add"), RECIPE_POLICY)
     assert attempt(root, "add").outcome == "succeeded"
+
+
+def phase_events(root: Path, task_id: str) -> list[tuple]:
+    """The attempt's events in order: (kind, phase, verdict) with each phase.finished's seconds checked."""
+    found = []
+    for event in events.read_events(find_repo(root), task_id=task_id):
+        if event.kind == "phase.finished":
+            assert isinstance(event.data["seconds"], float) and event.data["seconds"] >= 0
+        found.append((event.kind, event.data.get("phase"), event.data.get("verdict")))
+    return found
+
+
+def phase_pairs(*phases: tuple[str, str]) -> list[tuple]:
+    return [step for name, verdict in phases
+            for step in (("phase.started", name, None), ("phase.finished", name, verdict))]
+
+
+@pytest.mark.parametrize(("task", "phases", "end"), [
+    (task_yaml("t"), [("red", "passed"), ("green", "passed"), ("refactor", "passed"), ("gates", "passed"),
+                      ("commit", "passed")], "attempt.succeeded"),
+    (task_yaml("t", extra="    scope: docs\n", allowed="[calc.py, tests/]"),
+     [("red", "skipped"), ("green", "passed"), ("refactor", "passed"), ("gates", "passed"), ("commit", "passed")],
+     "attempt.succeeded"),
+    (task_yaml("t", green="true"), [("red", "passed"), ("green", "failed")], "attempt.failed green"),
+    (task_yaml("t", refactor="echo x > notes.txt"),
+     [("red", "passed"), ("green", "passed"), ("refactor", "passed"), ("gates", "failed")], "attempt.failed gates"),
+], ids=["success", "success-without-red", "green-fails", "gates-fail"])
+def test_every_phase_logs_its_start_and_its_finish(git_repo: Path, task: str, phases, end: str) -> None:
+    root = make_project(git_repo, task)
+    attempt(root, "t")
+    kind, _, failed_phase = end.partition(" ")  # a failure names the phase it failed in
+    assert phase_events(root, "t") == [("attempt.started", None, None), *phase_pairs(*phases),
+                                       (kind, failed_phase or None, None)]
