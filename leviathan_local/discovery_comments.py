@@ -57,6 +57,12 @@ def syntax_for(path: str) -> Syntax | None:
     return SYNTAX_BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower())
 
 
+def syntax_key(path: str) -> str:
+    """What `syntax_for` decides by: the file's name when it is known by name, else its extension."""
+    name = path.rsplit("/", 1)[-1]
+    return name if name in SYNTAX_BY_NAME or "." not in name else name.rsplit(".", 1)[-1].lower()
+
+
 @lru_cache(maxsize=32)
 def _token_pattern(syntax: Syntax) -> re.Pattern[str]:
     """One regex matching, left to right, every string literal and every comment, so that

@@ -1,7 +1,7 @@
 """Tagged comments in one file's bytes: `TODO: text`, with the comment lines that continue it.
 
-A finding does not know its path: the scan caches findings per blob (file content), so the
-same content at two paths is read once.
+A finding does not know its path: the scan caches findings per blob and comment syntax, so the
+same content at two paths of one kind is read once.
 """
 
 from __future__ import annotations

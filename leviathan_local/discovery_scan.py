@@ -2,8 +2,8 @@
 
 The files are those `git ls-files --cached --others --exclude-standard` lists (tracked, plus
 untracked but not ignored), minus `worktrees/`, `.leviathan/` and policy excludes. Findings are
-cached per blob id under `<git common dir>/leviathan/`; a file whose size, mtime and inode are
-unchanged since the last scan is not read again, and the listing itself is reused while the
+cached per blob id and comment syntax under `<git common dir>/leviathan/`; a file whose size,
+mtime and inode are unchanged since the last scan is not read again, and the listing itself is reused while the
 index, the `.gitignore` files and every listed directory are unchanged (a new or deleted file
 changes its directory's mtime). This runs on every `leviathan discover`, so it keeps to plain
 strings and light imports.
@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from leviathan_local.git.spawn import grep_result, list_files, start_grep
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 ALWAYS_SKIPPED = ("worktrees/", ".leviathan/")
 RawFinding = tuple[int, str, str, str]  # line, tag, text, text with continuation lines
 NOTHING_FOUND = ""  # the blob id of a file git grep found no tag in (it was not read)
@@ -120,7 +120,10 @@ def _read(full: str, path: str, info: os.stat_result, blobs: dict, tags: tuple[s
     result.files_read += 1
     from hashlib import sha1  # only when a file changed
 
-    blob = sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's own blob id
+    from leviathan_local.discovery_comments import syntax_key
+
+    # git's own blob id, plus the comment syntax: the same bytes in a .py and a .js differ.
+    blob = sha1(b"blob %d\0" % len(data) + data).hexdigest() + ":" + syntax_key(path)
     if blob not in blobs:
         from leviathan_local.discovery_findings import findings_in  # only when a file changed
 

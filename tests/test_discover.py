@@ -269,8 +269,6 @@ def test_the_findings_of_a_content_seen_before_serve_another_path_and_restored_c
     assert sorted(restored["restored"]) == sorted(f["id"] for f in first["findings"] if f["path"] == "src/app.py")
 
 
-@pytest.mark.xfail(strict=True, reason="discovery_scan.py caches findings by blob id alone, though they depend on "
-                                       "the path's comment syntax (fix proposed to the lead)")
 def test_the_same_content_under_another_comment_syntax_is_read_again(repo_paths: RepoPaths) -> None:
     write(repo_paths.root / "notes.py", "# TODO: a comment in Python\n")
     write(repo_paths.root / ".leviathan" / "backlog.yaml", "tasks:\n")
