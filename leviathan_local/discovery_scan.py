@@ -3,9 +3,9 @@
 The files are those `git ls-files --cached --others --exclude-standard` lists (tracked, plus
 untracked but not ignored), minus `worktrees/`, `.leviathan/` and policy excludes. Findings are
 cached per blob id and comment syntax under `<git common dir>/leviathan/`; a file whose size,
-mtime and inode are unchanged since the last scan is not read again, and the listing itself is reused while the
-index, the `.gitignore` files and every listed directory are unchanged (a new or deleted file
-changes its directory's mtime). This runs on every `leviathan discover`, so it keeps to plain
+mtime and inode are unchanged since the last scan is not read again, and the listing itself is
+reused while the index, the `.gitignore` files and every listed directory are unchanged (a new
+or deleted file changes its directory's mtime). This runs on every `leviathan discover`, so it keeps to plain
 strings and light imports.
 """
 
