@@ -19,14 +19,14 @@ from typing import IO
 
 from leviathan_local import events, globs
 from leviathan_local.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
-from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.backlog_store import edit_task_text, load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.gates import Violation, scope_violations, secret_findings
 from leviathan_local.git.repo import (
-    HeadReturn, RepoPaths, bring_head_back, branch_head, commit_on_branch, delete_branch, detach_worktree, find_repo,
-    ref_targets, stage_worktree, tree_added_lines, tree_changes, unstaged_paths,
+    HeadReturn, RepoPaths, Worktree, bring_head_back, branch_head, commit_on_branch, delete_branch, detach_worktree,
+    file_in_tree, ref_targets, stage_worktree, tree_added_lines, tree_changes, unstaged_paths,
 )
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy import Policy, Scope
@@ -74,6 +74,7 @@ class _Attempt:
     attempt_id: str
     branch: str
     worktree: Path
+    git: Worktree  # the same worktree, opened once for every git step of the attempt
     base: str
     log: IO[str]
     deadline: float
@@ -129,9 +130,10 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
         with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
             record.update(worktree=str(worktree))
             scope = policy.scope_named(task.get("scope"))
-            attempt = _Attempt(paths, policy, task, scope, attempt_id, branch, worktree, base, log,
+            git = Worktree(worktree)
+            attempt = _Attempt(paths, policy, task, scope, attempt_id, branch, worktree, git, base, log,
                                time.monotonic() + policy.limits.attempt_timeout_seconds, stop, record,
-                               ref_targets(worktree))
+                               ref_targets(git))
             try:
                 commit = _cycle(attempt)
             except PhaseFailed as failure:
@@ -197,15 +199,15 @@ def _phase(attempt: _Attempt, phase: str) -> None:
             raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
         if phase == PHASES[-1]:
             # The agent is done: this content is what the tests and gates check and what is committed.
-            attempt.content = stage_worktree(attempt.worktree)
+            attempt.content = stage_worktree(attempt.git)
         _verify(attempt, phase)
 
 
 def _verify(attempt: _Attempt, phase: str) -> None:
     if phase == "red":
         globs_ = attempt.policy.tdd.test_globs
-        staged = stage_worktree(attempt.worktree)
-        changed = [p for c in tree_changes(attempt.worktree, attempt.base, staged) for p in c.paths]
+        staged = stage_worktree(attempt.git)
+        changed = [p for c in tree_changes(attempt.git, attempt.base, staged) for p in c.paths]
         if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
             raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
     tests = attempt.shell(phase, attempt.policy.tdd.test_command)
@@ -226,7 +228,7 @@ def _gates(attempt: _Attempt) -> None:
             result = attempt.shell("gates", invariant.check)
             if not result.passed:
                 problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
-        changed = unstaged_paths(attempt.worktree)
+        changed = unstaged_paths(attempt.git)
         if changed:
             problems.append(Violation(", ".join(changed), "changed after the agent's last phase, by the test command "
                                       "or an invariant: the commit would hold what no check saw"))
@@ -241,7 +243,7 @@ def _head_violations(attempt: _Attempt) -> list[Violation]:
     """HEAD back on the attempt's branch at the base. An agent that committed or switched to a
     branch of its own has its work folded in; one that moved HEAD onto content it did not make
     fails here, since nobody could tell its work from that content."""
-    attempt.head = head = bring_head_back(attempt.worktree, attempt.branch, attempt.base, attempt.known_refs)
+    attempt.head = head = bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
     if head.moved:
         attempt.log.write(f"note: the agent left HEAD on {head.moved}; back on {attempt.branch} at the base"
                           + (f", its commits folded in: {'; '.join(head.commits)}" if head.commits else "")
@@ -253,32 +255,40 @@ def _content_violations(attempt: _Attempt) -> list[Violation]:
     policy, scope, content = attempt.policy, attempt.scope, attempt.content
     assert content is not None  # taken when the last phase ended
     allowed = policy.paths_for(attempt.task.allowed_paths, scope)
-    found = scope_violations(tree_changes(attempt.worktree, attempt.base, content), allowed,
+    found = scope_violations(tree_changes(attempt.git, attempt.base, content), allowed,
                              policy.forbidden_for(scope))
-    return found + secret_findings(tree_added_lines(attempt.worktree, attempt.base, content))
+    return found + secret_findings(tree_added_lines(attempt.git, attempt.base, content))
 
 
 def _commit(attempt: _Attempt) -> str:
     with _timed(attempt, "commit"):
-        task, worktree = attempt.task, find_repo(attempt.worktree)
-        writeback: tuple[str, ...] = (worktree.backlog.relative_to(worktree.root).as_posix(),)
-        try:
-            update_task(worktree, task.id, {
-                **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
-                "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
-            })
-        except UnknownTaskError:
-            # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
-            # added without being committed). Commit the work without the writeback, and say so.
-            attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
-                              "committing without the status writeback\n")
-            writeback = ()
-        assert attempt.content is not None
-        commit = commit_on_branch(attempt.worktree, attempt.branch, attempt.base, attempt.content,
-                                  _message(attempt), writeback)
+        assert attempt.content is not None  # taken when the last phase ended
+        commit = commit_on_branch(attempt.git, attempt.branch, attempt.base, attempt.content, _message(attempt),
+                                  _writeback(attempt, attempt.content))
         if commit is None:
             raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
     return commit
+
+
+def _writeback(attempt: _Attempt, content: str) -> dict[str, bytes]:
+    """The task's completion in the backlog the commit holds (the base's: the gates let no agent
+    change it), made in memory with the same verified line editor as every backlog write."""
+    task, relative = attempt.task, attempt.paths.backlog.relative_to(attempt.paths.root).as_posix()
+    text = file_in_tree(attempt.git, content, relative)
+    try:
+        if text is None:
+            raise UnknownTaskError(f"{relative} is not in the base commit")
+        done = edit_task_text(text.decode("utf-8"), relative, task.id, {
+            **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+            "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
+        })
+    except UnknownTaskError:
+        # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
+        # added without being committed). Commit the work without the writeback, and say so.
+        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
+                          "committing without the status writeback\n")
+        return {}
+    return {relative: done.encode("utf-8")}
 
 
 def _message(attempt: _Attempt) -> str:
@@ -300,8 +310,8 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
     # Keep what the agent did on the branch for inspection, as one commit on the base; the slot
     # itself is cleaned when the attempt lets go of it.
-    bring_head_back(attempt.worktree, attempt.branch, attempt.base, attempt.known_refs)
-    kept = commit_on_branch(attempt.worktree, attempt.branch, attempt.base, stage_worktree(attempt.worktree),
+    bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
+    kept = commit_on_branch(attempt.git, attempt.branch, attempt.base, stage_worktree(attempt.git),
                             f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
                             f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
     attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)

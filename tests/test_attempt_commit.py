@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml
+from engine_fixtures import GREEN, POLICY, RECIPE_POLICY, RED, make_project, task_yaml
 from leviathan_local.attempt import run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.git.repo import find_repo
@@ -123,3 +123,15 @@ def test_a_finished_attempt_leaves_its_slot_clean_at_the_base(git_repo: Path, ou
     assert git(slot, "rev-parse", "HEAD").strip() == base_of(root)
     assert git(slot, "branch", "--show-current") == ""  # detached: the branch is free to merge or delete
     assert "tests/stray.txt" in files_of(root, result.commit)  # the work is on the branch
+
+
+def test_a_task_the_base_commit_lacks_is_committed_without_the_writeback(git_repo: Path) -> None:
+    """Seed 000, edge case 3: the task was added to the backlog without being committed."""
+    root = make_project(git_repo, task_yaml("other"), RECIPE_POLICY)  # recipe: steps from the main checkout
+    paths = find_repo(root)
+    paths.backlog.write_text(paths.backlog.read_text() + task_yaml("t"))
+    result = attempt(root)
+    assert result.outcome == "succeeded", result.reason
+    assert files_of(root, result.commit) == ["calc.py", "tests/test_add.py"]
+    log = (paths.state_dir / "attempts" / f"{result.attempt_id}.log").read_text()
+    assert "warning: task t not found in the base commit's backlog; committing without the status writeback" in log

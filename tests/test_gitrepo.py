@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import git, write
 from leviathan_local.git.repo import (
-    add_worktree, branch_head, commit_file, commit_on_branch, file_is_dirty, find_repo, remove_worktree, stage_worktree,
-    tree_added_lines, tree_changes,
+    Worktree, add_worktree, branch_head, commit_file, commit_on_branch, file_is_dirty, find_repo, remove_worktree,
+    stage_worktree, tree_added_lines, tree_changes,
 )
 
 
@@ -24,17 +24,18 @@ def test_worktree_lifecycle_changes_and_commit(git_repo: Path) -> None:
     (location / "README.md").rename(location / "READ.md")
     write(location / "src" / "new.py", "TOKEN = 1\n")
     os.symlink("../.leviathan/backlog.yaml", location / "src" / "link")
-    tree = stage_worktree(location)
-    changes = {change.path: change for change in tree_changes(location, base, tree)}
+    worktree = Worktree(location)
+    tree = stage_worktree(worktree)
+    changes = {change.path: change for change in tree_changes(worktree, base, tree)}
     assert changes["READ.md"].kind == "R" and changes["READ.md"].paths == ("README.md", "READ.md")
     assert changes["src/new.py"].kind == "A"
     assert changes["src/link"].symlink_target == "../.leviathan/backlog.yaml"
-    assert tree_added_lines(location, base, tree)["src/new.py"] == ["TOKEN = 1"]
-    commit = commit_on_branch(location, "agent/t-1-abc", base, tree, "Do t-1\n\nLeviathan-Task: t-1\n")
+    assert tree_added_lines(worktree, base, tree)["src/new.py"] == ["TOKEN = 1"]
+    commit = commit_on_branch(worktree, "agent/t-1-abc", base, tree, "Do t-1\n\nLeviathan-Task: t-1\n")
     assert commit is not None and branch_head(paths, "agent/t-1-abc") == commit
     assert git(git_repo, "rev-parse", f"{commit}^") == base + "\n"  # one commit, on the base
     base_tree = git(git_repo, "rev-parse", f"{base}^{{tree}}").strip()
-    assert commit_on_branch(location, "agent/t-1-abc", base, base_tree, "nothing") is None  # never an empty commit
+    assert commit_on_branch(worktree, "agent/t-1-abc", base, base_tree, "nothing") is None  # never an empty commit
     assert branch_head(paths, "agent/t-1-abc") == commit
     assert git(git_repo, "status", "--porcelain") == ""  # the main checkout was never touched
     remove_worktree(paths, "t-1", location)
