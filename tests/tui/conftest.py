@@ -1,12 +1,15 @@
-"""A small fixed backlog for the app's tests (fixed clock from the top-level conftest)."""
+"""A small fixed backlog for the app's tests (fixed clock from the top-level conftest), and the
+same repository after a run, recorded with fixed ids and times."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.worker import WorkerCancelled
 
 from conftest import git, write
@@ -58,6 +61,111 @@ def app_repo(git_repo: Path) -> RepoPaths:
     return find_repo(git_repo)
 
 
+# What a run of two attempts leaves behind: docs-install failed in green, api-logging passed and
+# waits for review on its branch. The run's random attempt ids and measured times are replaced by
+# fixed ones; everything is written by the engine's own writers (events, backlog, reports, git).
+RUN_ATTEMPTS = {
+    "docs-install": ("attempt-docs-install-5e6f7a", (("red", "passed", 0.41), ("green", "failed", 1.27))),
+    "api-logging": ("attempt-api-logging-0a1b2c", (("red", "passed", 0.52), ("green", "passed", 1.93),
+                                                  ("refactor", "passed", 0.88), ("gates", "passed", 0.06),
+                                                  ("commit", "passed", 0.11))),
+}
+TEST_COMMAND = "python -m pytest -q"  # the default policy's
+ATTEMPT_LOGS = {
+    "docs-install": f"""$ {TEST_COMMAND}
+F                                                                        [100%]
+FAILED tests/test_readme.py::test_install_section - AssertionError: no install section
+1 failed in 0.04s
+[exit 1 after 0.41s]
+$ claude -p "$(cat $LEVIATHAN_PROMPT_FILE)"
+Added an install section to README.md.
+[exit 0 after 0.80s]
+$ {TEST_COMMAND}
+F                                                                        [100%]
+FAILED tests/test_readme.py::test_install_section - AssertionError: 'pip install' not in README
+1 failed in 0.04s
+[exit 1 after 0.47s]
+""",
+    "api-logging": f"""$ {TEST_COMMAND}
+F                                                                        [100%]
+FAILED tests/test_server.py::test_logs_method_and_path - AssertionError: [] == ['GET /items']
+1 failed in 0.05s
+[exit 1 after 0.52s]
+$ claude -p "$(cat $LEVIATHAN_PROMPT_FILE)"
+serve() now logs every request's method and path.
+[exit 0 after 1.42s]
+$ {TEST_COMMAND}
+..                                                                       [100%]
+2 passed in 0.05s
+[exit 0 after 0.51s]
+""",
+}
+SERVER_LOGGING = """import logging
+
+log = logging.getLogger("api")
+
+
+def serve(method="GET", path="/"):
+    log.info("%s %s", method, path)  # TODO: log the request id
+"""
+SERVER_TEST = """import logging
+
+from src.api.server import serve
+
+
+def test_logs_method_and_path(caplog):
+    with caplog.at_level(logging.INFO):
+        serve("GET", "/items")
+    assert [record.getMessage() for record in caplog.records] == ["GET /items"]
+"""
+
+
+@pytest.fixture
+def after_run_repo(app_repo: RepoPaths, monkeypatch: pytest.MonkeyPatch) -> RepoPaths:
+    from leviathan_local import events
+    from leviathan_local.backlog_store import update_task
+    from leviathan_local.reports import make_report, write_report
+
+    root = app_repo.root
+    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(name, "2026-11-22T12:00:00Z")
+    base = git(root, "rev-parse", "HEAD").strip()
+    attempt_id, _ = RUN_ATTEMPTS["api-logging"]
+    branch = "agent/api-logging-0a1b2c"
+    git(root, "switch", "-qc", branch)
+    write(root / "src" / "api" / "server.py", SERVER_LOGGING)
+    write(root / "tests" / "test_server.py", SERVER_TEST)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", f"Log every API request\n\nLeviathan-Task: api-logging\nLeviathan-Attempt: {attempt_id}")
+    head = git(root, "rev-parse", "HEAD").strip()
+    git(root, "switch", "-q", "main")
+
+    events.append_event(app_repo, "run.started", None, max_tasks=2, targets=[])
+    for task_id, (attempt_id, phases) in RUN_ATTEMPTS.items():
+        task_branch = f"agent/{task_id}-{attempt_id.rsplit('-', 1)[1]}"
+        events.append_event(app_repo, "attempt.started", task_id, attempt=attempt_id, branch=task_branch, base=base)
+        log = app_repo.state_dir / "attempts" / f"{attempt_id}.log"
+        write(log, ATTEMPT_LOGS[task_id])
+        for phase, verdict, seconds in phases:
+            events.append_event(app_repo, "phase.started", task_id, attempt=attempt_id, phase=phase)
+            events.append_event(app_repo, "phase.finished", task_id, attempt=attempt_id, phase=phase, verdict=verdict,
+                                seconds=seconds, detail="" if verdict == "passed" else "tests fail")
+        if task_id == "docs-install":
+            update_task(app_repo, task_id, {"attempts": 1})
+            events.append_event(app_repo, "attempt.failed", task_id, attempt=attempt_id, phase="green",
+                                reason="tests fail", attempts=1, branch_commit=None, outcome="failed")
+        else:
+            update_task(app_repo, task_id, {"status": "review", "last_attempt_id": attempt_id,
+                                            "branch_name": task_branch})
+            events.append_event(app_repo, "attempt.succeeded", task_id, attempt=attempt_id, branch=task_branch,
+                                commit=head, base=base,
+                                phases=[{"name": p, "verdict": v, "seconds": s, "detail": ""} for p, v, s in phases],
+                                gates=["allowed paths", "forbidden patterns", "secrets"])
+    write_report(app_repo, make_report(app_repo, "CapReached", run_window=True))
+    events.append_event(app_repo, "run.halted", None, reason="CapReached", commit=None)
+    return app_repo
+
+
 def still_app(paths: RepoPaths, watch_files: bool = False):
     """The app without animations (a tab underline caught mid-slide would make snapshots flaky)."""
     from leviathan_local.tui.app import LeviathanApp
@@ -82,6 +190,13 @@ async def settle(app, pilot, condition: Callable[[], bool] = lambda: True, timeo
             return
         assert loop.time() < deadline, "the app never reached the expected state"
         await asyncio.sleep(0.02)
+
+
+def rendered(widget) -> str:
+    """A Static's content as plain text (rich renderables included, such as the diff)."""
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
 
 
 def table_ids(app) -> list[str]:

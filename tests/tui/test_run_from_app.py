@@ -4,12 +4,10 @@ while a run is going on stops it cleanly (ShutdownRequested, halt commit)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import re
 from pathlib import Path
 
-from rich.console import Console
 from textual.widgets import DataTable, RichLog, Static
 
 from conftest import git
@@ -20,17 +18,10 @@ from leviathan_local.git.repo import find_repo
 from leviathan_local.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.run_view import RunView
-from tui.conftest import drive, settle
+from tui.conftest import drive, rendered, settle
 
 MUL_RED = unittest_file("mul", "self.assertEqual(mul(2, 3), 6)", "from mul import mul")
 MUL_GREEN = "printf 'def mul(a, b):\\n    return a * b\\n' > mul.py"
-
-
-def rendered(widget: Static) -> str:
-    """The widget's content as plain text (rich renderables included, such as the diff)."""
-    console = Console(width=120, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
 
 
 def log_text(app: LeviathanApp) -> str:

@@ -1,4 +1,6 @@
-"""What every view looks like, at 80x24 and 120x40 (fixed data, fixed clock, no file watcher)."""
+"""What every view looks like, at 80x24 and 120x40 (fixed data, fixed clock, no file watcher):
+empty, and after a run (`after_run_repo`: a branch waiting with its diff, the run's strip, output
+and halt, its report); an invalid file's problems, the modal screens, the light theme."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from textual.widgets import TabbedContent
 
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.tui.app import TABS
-from tui.conftest import still_app
+from tui.conftest import rendered, still_app
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -58,3 +60,59 @@ def test_help_screen(snap_compare, app_repo: RepoPaths, size: str) -> None:
         await until(pilot, lambda: pilot.app.screen.__class__.__name__ == "HelpScreen")
 
     assert snap_compare(still_app(app_repo), terminal_size=SIZES[size], run_before=help_shown)
+
+
+def _rendered(app, selector: str) -> str:
+    return rendered(app.query_one(selector))
+
+
+AFTER_A_RUN = {  # what each tab shows once the run's data is there
+    "backlog": lambda app: "Last test output" in _rendered(app, "#detail-body"),
+    "run": lambda app: "Last run halted: CapReached" in _rendered(app, "#run-state"),
+    "review": lambda app: "def serve" in _rendered(app, "#diff"),
+    "status": lambda app: "CapReached" in app.query_one("#report").source and app.query_one("#report").children,
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", AFTER_A_RUN)
+def test_after_a_run(snap_compare, after_run_repo: RepoPaths, tab: str, size: str) -> None:
+    """The failed and the passed attempt: their history and last test output (backlog), the strip
+    with times, the output and the halt (run), the branch's diff (review), the report (status)."""
+    async def run_before(pilot) -> None:
+        await showing(tab)(pilot)
+        await until(pilot, lambda: AFTER_A_RUN[tab](pilot.app))
+
+    assert snap_compare(still_app(after_run_repo), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_invalid_file_shows_its_problems(snap_compare, app_repo: RepoPaths, size: str) -> None:
+    async def broken(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        app_repo.backlog.write_text("tasks:\n  - id: [broken\n")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: pilot.app.query_one("#problems").has_class("-visible"))
+
+    assert snap_compare(still_app(app_repo), terminal_size=SIZES[size], run_before=broken)
+
+
+@pytest.mark.parametrize("key, screen", [("b", "ReasonScreen"), ("w", "WsjfScreen")])
+def test_modal_screens(snap_compare, app_repo: RepoPaths, key: str, screen: str) -> None:
+    async def asked(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        await pilot.press(key)
+        await until(pilot, lambda: pilot.app.screen.__class__.__name__ == screen)
+        if screen == "ReasonScreen":
+            await pilot.press(*"waits for the log format")
+
+    assert snap_compare(still_app(app_repo), terminal_size=(80, 24), run_before=asked)
+
+
+def test_light_theme(snap_compare, after_run_repo: RepoPaths) -> None:
+    async def light(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        await pilot.press("t")
+        await until(pilot, lambda: pilot.app.theme == "textual-light")
+
+    assert snap_compare(still_app(after_run_repo), terminal_size=(120, 40), run_before=light)

@@ -81,7 +81,8 @@ class ReviewView(Horizontal):
         header = (f"{item.task_id}: {item.title}\nbranch {item.branch}, attempt {item.attempt_id}\n"
                   + "".join(f"{p['name']} {p['verdict']} {float(p['seconds'] or 0):.2f}s\n" for p in item.phases)
                   + (f"checked: {', '.join(item.gates)}\n" if item.gates else ""))
-        diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme="ansi_dark", word_wrap=True)
+        theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
+        diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme=theme, word_wrap=True)
         self.app.call_from_thread(self.query_one("#diff", Static).update, Group(Text(header), diff))
 
     def action_approve(self) -> None:

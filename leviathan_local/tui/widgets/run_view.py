@@ -50,12 +50,12 @@ class RunView(Vertical):
         yield RichLog(id="output", wrap=True, max_lines=2000)
 
     def on_mount(self) -> None:
-        self.show_last_run()
+        self.call_after_refresh(self.show_last_run)  # once the log knows its width, to wrap lines to it
         self.set_interval(0.2, self.follow)
 
     def show_last_run(self) -> None:
         """The latest run in the event log, from its `run.started` on (nothing: no run yet)."""
-        start = last_run_offset(self.paths.state_dir / "events.ndjson")
+        start = None if self.running else last_run_offset(self.paths.state_dir / "events.ndjson")
         if start is not None:
             self._event_offset = start
             self._catch_up()
