@@ -37,5 +37,6 @@ def focus_target(tab: str) -> str:
 
 
 def view_bindings() -> dict[str, list[Binding]]:
-    """Each tab's own keys (for the help screen)."""
-    return {tab: [b for b in view_class(tab).BINDINGS if isinstance(b, Binding)] for tab in VIEWS}
+    """Each tab's own keys (for the help screen): those its view defines, not the scrolling keys
+    it inherits."""
+    return {tab: [b for b in vars(view_class(tab)).get("BINDINGS", []) if isinstance(b, Binding)] for tab in VIEWS}

@@ -145,6 +145,7 @@ def test_help_lists_every_tab_and_key_and_closes(app_repo: RepoPaths) -> None:
         for words in ("discover", "Promote to ready", "Approve", "Reject", "New report", "Start/stop run", "Sort",
                       "Reload", "Theme", "`status:ready,doing`", "`flag:escalated`", "`skip:scope`"):
             assert words in text
+        assert "Scroll Up" not in text  # a view's inherited scrolling keys are not its own
         await pilot.press("escape")
         await settle(app, pilot, lambda: not isinstance(app.screen, HelpScreen))
 
