@@ -139,3 +139,59 @@ def _group_gone(group: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def kill_marked(name: str, value: str, group: int | None = None, seconds: float = 10.0) -> list[int] | None:
+    """SIGKILL every process whose environment holds ``name=value`` (what a dead attempt left
+    running: all its commands carry its id), and the process group ``group`` when one of them
+    is in it (a member that scrubbed its environment goes too). A recorded group id alone is
+    never trusted: by now it may be someone else's. The pids killed; None where the system
+    cannot tell (no /proc)."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    killed: list[int] = []
+    deadline = time.monotonic() + seconds
+    while (found := _marked(f"{name}={value}".encode())) and time.monotonic() < deadline:
+        if group is not None and any(_group_of(pid) == group for pid in found):
+            _signal_group(group, signal.SIGKILL)
+        for pid in found:
+            _signal(pid, signal.SIGKILL)
+        killed.extend(pid for pid in found if pid not in killed)
+        time.sleep(0.01)  # the kernel takes the killed off its list (reaped or zombies) within moments
+    return killed
+
+
+def _marked(entry: bytes) -> list[int]:
+    """Live processes (zombies have no environment left) whose environment holds ``entry``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as environ:
+                if entry in environ.read().split(b"\0"):
+                    found.append(int(name))
+        except OSError:
+            continue  # gone meanwhile, or another user's
+    return found
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _signal(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def _signal_group(group: int, number: int) -> None:
+    try:
+        os.killpg(group, number)
+    except ProcessLookupError:
+        pass

@@ -1,39 +1,127 @@
-"""After a run died (its lock was left behind): put its `doing` tasks back and clear worktrees."""
+"""After a death: a run's (its lock was left behind) or an attempt's (its record was left behind).
+
+Every run starts here, holding the run lock. A dead attempt's record says what it worked on:
+the processes it left running are killed (its commands' environment carries its id; the
+recorded process group goes with them), what it changed is kept on its branch as one commit on
+the base, its slot is cleaned, and its task, still `doing`, has the attempt counted (back to
+ready, or blocked at the limit). A `doing` task without a record, left by a run that died, is
+counted all the same; an attempt still running (a parallel run's child outlives its parent)
+is left to finish.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 
 from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.git.repo import RepoPaths, list_worktrees, remove_worktree, worktree_branch
-from leviathan_local.model import Status, status_fields
+from leviathan_local.git.repo import (
+    RepoPaths, Worktree, bring_head_back, clean_worktree, commit_on_branch, head_commit, head_message, list_worktrees,
+    remove_worktree, stage_worktree, worktree_branch,
+)
+from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy_load import load_policy
+from leviathan_local.process import kill_marked
+from leviathan_local.runlock import attempt_records
+from leviathan_local.worktree_pool import held_slot, is_slot
 
 
-def recover_stale_run(paths: RepoPaths, stale: dict) -> list[str]:
-    notes = [f"recovered from a run that died (pid {stale.get('pid', '?')}, started {stale.get('started', '?')})"]
+def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:
+    """Recover what dead attempts and a dead run (``stale_run``: its lock's record) left; notes."""
+    live, dead = attempt_records(paths)
+    if not dead and not stale_run:
+        return []
+    notes = [f"recovered from a run that died (pid {stale_run.get('pid', '?')}, started "
+             f"{stale_run.get('started', '?')})"] if stale_run else []
     limit = load_policy(paths).limits.max_attempts_per_task
-    for task in load_backlog(paths).tasks:
-        if task.status is not Status.DOING:
-            continue
-        attempts = task.attempts + 1  # the interrupted attempt counts
-        if attempts >= limit:
-            changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts,
-                       "blocked_type": "attempts_exhausted", "blocked_from": Status.READY.value,
-                       "blocked_reason": "the run died during its last attempt"}
-        else:
-            changes = {**status_fields(task, Status.READY), "attempts": attempts}
-        update_task(paths, task.id, changes)
-        events.append_event(paths, "attempt.recovered", task.id, attempts=attempts, stale_pid=stale.get("pid"))
-        notes.append(f"{task.id}: doing -> {'blocked' if attempts >= limit else 'ready'} (attempt counted)")
-        notes.extend(_remove_worktree_of(paths, str(task.get("branch_name") or "")))
+    handled = {str(record.get("task")) for record in live}
+    for found in dead:
+        try:
+            notes.extend(_recover_attempt(paths, found.data, limit))
+        finally:
+            found.forget()
+        handled.add(str(found.data.get("task")))
+    if stale_run:
+        for task in load_backlog(paths).tasks:
+            if task.status is Status.DOING and task.id not in handled:  # no record: an older run's, say
+                notes.extend(_count(paths, task, limit, stale_run.get("pid")))
+                notes.extend(_release_worktree_of(paths, str(task.get("branch_name") or "")))
     return notes
 
 
-def _remove_worktree_of(paths: RepoPaths, branch: str) -> list[str]:
-    """The worktree the dead attempt left on its branch goes (a pool slot is simply re-created)."""
+def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int) -> list[str]:
+    task_id, attempt_id = str(record.get("task")), str(record.get("attempt"))
+    notes = [f"{task_id}: attempt {attempt_id} died (pid {record.get('pid', '?')})"]
+    killed = kill_marked("LEVIATHAN_ATTEMPT_ID", attempt_id, record.get("pgid"))
+    if killed is None:
+        notes.append(f"{task_id}: no /proc here to find what {attempt_id} left running; check for its processes")
+    elif killed:
+        notes.append(f"{task_id}: killed {len(killed)} process(es) {attempt_id} left running")
+    if record.get("worktree"):
+        notes.extend(_keep_and_clean(paths, Path(record["worktree"]), record))
+    task = load_backlog(paths).by_id.get(task_id)
+    if task is not None and task.status is Status.DOING and task.get("last_attempt_id") == attempt_id:
+        notes.extend(_count(paths, task, limit, record.get("pid")))
+    return notes
+
+
+def _keep_and_clean(paths: RepoPaths, location: Path, record: dict[str, Any]) -> list[str]:
+    """The dead attempt's work goes on its branch as one commit (for inspection, as a failed
+    attempt's does); its slot is left clean at the base, ready for the next attempt."""
+    if not location.is_dir():
+        return []
+    with held_slot(paths, location) as held:
+        if not held:
+            return [f"{location.relative_to(paths.root)}: another attempt holds it now; left alone"]
+        kept = _keep_work(location, record)
+        clean_worktree(location, str(record["base"]))
+    shown = location.relative_to(paths.root)
+    if kept is None:
+        return [f"cleaned {shown}"]
+    return [f"cleaned {shown}; what the attempt changed is on {record['branch']} ({kept[:12]})"]
+
+
+def _keep_work(location: Path, record: dict[str, Any]) -> str | None:
+    branch, base, attempt_id = str(record["branch"]), str(record["base"]), str(record["attempt"])
+    if worktree_branch(location) != branch:
+        return None  # the slot had been cleaned already, or the agent left the branch: nothing to tell apart
+    git = Worktree(location)
+    if f"Leviathan-Attempt: {attempt_id}" in head_message(git):
+        return None  # the executor had committed it already: the branch is as the attempt left it
+    bring_head_back(git, branch, base, {})  # the agent's own commits fold into the one kept
+    return commit_on_branch(git, branch, base, stage_worktree(git),
+                            f"[leviathan] Interrupted attempt {attempt_id}: its process died\n\n"
+                            f"Leviathan-Task: {record.get('task')}\nLeviathan-Attempt: {attempt_id}\n")
+
+
+def _count(paths: RepoPaths, task: Task, limit: int, pid: object) -> list[str]:
+    attempts = task.attempts + 1  # the interrupted attempt counts
+    if attempts >= limit:
+        changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts,
+                   "blocked_type": "attempts_exhausted", "blocked_from": Status.READY.value,
+                   "blocked_reason": "the run died during its last attempt"}
+    else:
+        changes = {**status_fields(task, Status.READY), "attempts": attempts}
+    update_task(paths, task.id, changes)
+    events.append_event(paths, "attempt.recovered", task.id, attempt=task.get("last_attempt_id"),
+                        attempts=attempts, stale_pid=pid)
+    return [f"{task.id}: doing -> {'blocked' if attempts >= limit else 'ready'} (attempt counted)"]
+
+
+def _release_worktree_of(paths: RepoPaths, branch: str) -> list[str]:
+    """The worktree a dead attempt without a record left on its branch: a pool slot is cleaned
+    where it stands (detached, ready for reuse), any other worktree is removed (the branch stays)."""
     for name, location in list_worktrees(paths):
-        if branch and worktree_branch(location) == branch:
-            remove_worktree(paths, name, location)
-            return [f"removed orphan worktree {location.relative_to(paths.root)} (branch {branch} kept)"]
+        if not branch or worktree_branch(location) != branch:
+            continue
+        shown = location.relative_to(paths.root)
+        if is_slot(paths, location):
+            commit = head_commit(Worktree(location))  # its base is not known: cleaned where it stands
+            with held_slot(paths, location) as held:
+                if held and commit:
+                    clean_worktree(location, commit)
+            return [f"cleaned {shown} (branch {branch} kept)"]
+        remove_worktree(paths, name, location)
+        return [f"removed orphan worktree {shown} (branch {branch} kept)"]
     return []

@@ -29,7 +29,7 @@ from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.model import Status, Task
 from leviathan_local.policy import Policy
 from leviathan_local.policy_load import load_policy
-from leviathan_local.recovery import recover_stale_run
+from leviathan_local.recovery import recover
 from leviathan_local.reports import make_report, write_report
 from leviathan_local.runlock import run_lock
 from leviathan_local.selection import select
@@ -81,8 +81,7 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     stop = stop or threading.Event()
     report = RunReport()
     with run_lock(paths) as stale:
-        if stale:
-            report.notes.extend(recover_stale_run(paths, stale))
+        report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         _check_targets(paths, options)
         require_agent(load_policy(paths))  # before anything is written or logged
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))

@@ -49,12 +49,12 @@ def attempt_worktree(paths: RepoPaths, branch: str, base: str) -> Iterator[Path]
     raise RuntimeError(f"all {MAX_SLOTS} worktree slots are busy")
 
 
-def clean_slot(paths: RepoPaths, location: Path, commit: str) -> bool:
-    """Clean a slot a dead attempt left (see ``attempt_worktree``) if no attempt holds it now."""
+@contextmanager
+def held_slot(paths: RepoPaths, location: Path) -> Iterator[bool]:
+    """Whether this process got the slot at ``location`` (a dead attempt's, to clean it): held
+    until the block ends, so no new attempt takes it meanwhile."""
     with _held(paths, location.name) as held:
-        if held:
-            clean_worktree(location, commit)
-        return held
+        yield held
 
 
 def is_slot(paths: RepoPaths, location: Path) -> bool:

@@ -198,6 +198,16 @@ def ref_targets(worktree: Worktree) -> dict[str, str]:
     return found
 
 
+def head_commit(worktree: Worktree) -> str | None:
+    """The commit the worktree's HEAD is at (None on an unborn branch)."""
+    return None if worktree.repo.head_is_unborn else str(worktree.repo.head.target)
+
+
+def head_message(worktree: Worktree) -> str:
+    """The message of the commit the worktree's HEAD is at ("" on an unborn branch)."""
+    return "" if worktree.repo.head_is_unborn else worktree.repo.head.peel(pygit2.Commit).message
+
+
 @dataclass(frozen=True)
 class HeadReturn:
     """Where an agent had taken the worktree's HEAD, now back on the attempt's branch at its base."""
