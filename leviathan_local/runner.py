@@ -155,7 +155,10 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
         if options.max_tasks is not None:
             slots = min(slots, options.max_tasks - len(report.attempts))
         slots = min(slots, policy.limits.max_open_reviews - open_reviews)
-        results = _run_batch(paths, disjoint_batch(pool, policy, slots), stop)
+        batch = disjoint_batch(pool, policy, slots)
+        if not batch:  # the checks above leave a slot; without one the loop would spin forever
+            raise RuntimeError(f"internal error: no attempt can start ({slots} slot(s) for {len(pool)} task(s))")
+        results = _run_batch(paths, batch, stop)
         report.attempts.extend(results)
         for result in results:
             consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0

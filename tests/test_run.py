@@ -19,6 +19,7 @@ from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.run import run_headless
 from leviathan_local.git.repo import add_worktree, branch_head, find_repo
 from leviathan_local.model import Status
+from leviathan_local.runner import RunReport, commit_backlog_on_halt
 from leviathan_local.runlock import RunInProgressError, run_lock
 
 HALT_MESSAGE = "[leviathan] Save backlog state on halt ({})"
@@ -36,59 +37,70 @@ def last_commit(root: Path) -> tuple[str, list[str]]:
     return subject.strip(), files
 
 
-def test_all_done_or_blocked_commits_only_the_backlog(git_repo: Path) -> None:
-    root = make_project(git_repo, task_yaml("a"))
-    write(root / "README.md", "# human work in progress\n")
-    code, out = run(root)
-    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n")
-    assert last_commit(root) == (HALT_MESSAGE.format("AllDoneOrBlocked"), [".leviathan/backlog.yaml"])
-    assert load_backlog(find_repo(root)).task("a").status is Status.REVIEW
-    # the human's edit is untouched; the run's status report is new (reports.commit is false)
-    assert git(root, "status", "--porcelain") == " M README.md\n?? DOCS/\n"
-
-
-def test_no_empty_commit_when_the_backlog_is_clean(git_repo: Path) -> None:
-    root = make_project(git_repo, task_yaml("a").replace("status: ready", "status: new"))
-    before = git(root, "rev-parse", "HEAD")
-    code, out = run(root)
-    assert code == 0 and "Halted: AllDoneOrBlocked" in out
-    assert git(root, "rev-parse", "HEAD") == before
-
-
 def policy_with(**limits) -> str:
     values = {"max_attempts_per_task": 2, "attempt_timeout_seconds": 30, "max_open_reviews": 5, **limits}
     body = ", ".join(f"{key}: {value}" for key, value in values.items())
     return POLICY.replace("limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}", f"limits: {{{body}}}")
 
 
-@pytest.mark.parametrize(("tasks", "limits", "options", "reason", "code"), [
-    (task_yaml("a") + task_yaml("b"), {}, {"max_tasks": 1}, "CapReached", 0),
-    (task_yaml("a", green="true") + task_yaml("b", green="true"), {"circuit_breaker_failures": 2}, {},
-     "CircuitBreakerTripped", 1),
-    (task_yaml("a") + task_yaml("b"), {}, {"targets": ("b",)}, "TargetCompleted", 0),
-    (task_yaml("a", green="true"), {"max_attempts_per_task": 1}, {"targets": ("a",)}, "TargetBlocked", 1),
-    (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)}, "FilterExhausted", 0),
-    (task_yaml("a"), {}, {"only": ("type=security",)}, "NoMatchingItems", 0),
-    (task_yaml("a"), {"max_open_reviews": 1}, {}, "AllDoneOrBlocked", 0),
-], ids=["CapReached", "CircuitBreakerTripped", "TargetCompleted", "TargetBlocked", "FilterExhausted",
-        "NoMatchingItems", "AllDoneOrBlocked-open-reviews"])
-def test_halt_reasons(git_repo: Path, tasks, limits, options, reason, code) -> None:
+def stopped() -> threading.Event:
+    stop = threading.Event()
+    stop.set()
+    return stop
+
+
+# Each reason: the tasks, the policy's limits, the first run's options (its backlog has a human's
+# note besides whatever the run changes) and a second run's that halts for the same reason
+# without changing anything (None: no such run exists, as the breaker trips on counted failures).
+HALTS = {
+    "AllDoneOrBlocked": (task_yaml("a"), {}, {}, {}),
+    "CapReached": (task_yaml("a") + task_yaml("b"), {}, {"max_tasks": 1}, {"max_tasks": 0}),  # 0: the API's, not the CLI's
+    "CircuitBreakerTripped": (task_yaml("a", green="true") + task_yaml("b", green="true"),
+                              {"circuit_breaker_failures": 2}, {}, None),
+    "ShutdownRequested": (task_yaml("a"), {}, {"stop": stopped}, {"stop": stopped}),
+    "TargetCompleted": (task_yaml("a") + task_yaml("b"), {}, {"targets": ("b",)}, {"targets": ("b",)}),
+    "TargetBlocked": (task_yaml("a", green="true"), {"max_attempts_per_task": 1}, {"targets": ("a",)},
+                      {"targets": ("a",)}),
+    "FilterExhausted": (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)},
+                        {"only": ("type=bug,docs",)}),
+    "NoMatchingItems": (task_yaml("a"), {}, {"only": ("type=security",)}, {"only": ("type=security",)}),
+}
+EXIT = {"CircuitBreakerTripped": 1, "TargetBlocked": 1, "ShutdownRequested": 130}
+
+
+def options_for(options: dict) -> dict:
+    return {key: value() if callable(value) else value for key, value in options.items()}
+
+
+@pytest.mark.parametrize("reason", list(HALTS))
+def test_every_halt_reason_commits_the_backlog_alone_and_never_an_empty_commit(git_repo: Path, reason: str) -> None:
+    tasks, limits, first, again = HALTS[reason]
     root = make_project(git_repo, tasks, policy_with(**limits))
     with open(root / ".leviathan" / "backlog.yaml", "a") as backlog:
         backlog.write("# a human's note, not committed yet\n")  # so every halt has something to commit
-    exit_code, out = run(root, **options)
-    assert out.endswith(f"Halted: {reason}\n"), out
-    assert exit_code == code
-    assert last_commit(root)[0] == HALT_MESSAGE.format(reason)
+    write(root / "README.md", "# the human's work in progress\n")
+    write(root / "notes.txt", "staged by the human\n")
+    git(root, "add", "notes.txt")
+    code, out = run(root, **options_for(first))
+    assert out.endswith(f"Halted: {reason}\n") and code == EXIT.get(reason, 0), out
+    assert last_commit(root) == (HALT_MESSAGE.format(reason), [".leviathan/backlog.yaml"])
+    assert git(root, "status", "--porcelain") == " M README.md\nA  notes.txt\n?? DOCS/\n"  # the rest as it was
+    head = git(root, "rev-parse", "HEAD")
+    assert commit_backlog_on_halt(find_repo(root), reason, RunReport()) is None  # clean now: nothing to commit
+    if again is not None:
+        code, out = run(root, **options_for(again))
+        assert out.endswith(f"Halted: {reason}\n"), out
+    assert git(root, "rev-parse", "HEAD") == head
 
 
-def test_shutdown_requested_before_work_starts(git_repo: Path) -> None:
-    root = make_project(git_repo, task_yaml("a"))
-    stop = threading.Event()
-    stop.set()
-    code, out = run(root, stop=stop)
-    assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
-    assert git(root, "log", "-1", "--format=%s").strip() == "project"  # nothing changed: no empty commit
+def test_max_open_reviews_stops_selection(git_repo: Path) -> None:
+    """Two tasks could run; with one branch waiting for review (the limit), the second waits."""
+    root = make_project(git_repo, task_yaml("a") + task_yaml("b"), policy_with(max_open_reviews=1))
+    code, out = run(root)
+    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n"), out
+    assert "note: 1 branch(es) wait for review (max_open_reviews 1): `leviathan review`" in out
+    tasks = load_backlog(find_repo(root)).by_id
+    assert (tasks["a"].status, tasks["b"].status, tasks["b"].attempts) == (Status.REVIEW, Status.READY, 0)
 
 
 def test_sigterm_mid_attempt_stops_cleanly_and_commits(git_repo: Path) -> None:
