@@ -79,3 +79,15 @@ def test_commit_files_never_makes_an_empty_commit(git_repo: Path) -> None:
     assert commit_file(paths, ".leviathan/backlog.yaml", "[leviathan] Save backlog state on halt (CapReached)") is None
     assert git(git_repo, "rev-parse", "HEAD") == before
     assert git(git_repo, "status", "--porcelain") == "MM .leviathan/backlog.yaml\n"  # left as the human staged it
+
+
+def test_a_first_commit_of_nothing_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from leviathan_local.git.repo import init_with_commit
+
+    with pytest.raises(ValueError, match="no file to commit"):
+        init_with_commit(tmp_path, "empty")
+    write(tmp_path / "a.txt", "a\n")
+    paths = init_with_commit(tmp_path, "first")
+    assert git(paths.root, "show", "--name-only", "--format=%s", "HEAD").split() == ["first", "a.txt"]

@@ -374,6 +374,8 @@ def init_with_commit(root: Path, message: str, branch: str = "main") -> RepoPath
     repo = pygit2.init_repository(str(root), initial_head=branch)
     index = repo.index
     index.add_all()
+    if len(index) == 0:
+        raise ValueError(f"{root} holds no file to commit")  # never an empty commit, a first one included
     index.write()
     signature = signature_for(repo)
     repo.create_commit("HEAD", signature, signature, message, index.write_tree(), [])
