@@ -129,26 +129,38 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
         events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
         with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
             record.update(worktree=str(worktree))
-            scope = policy.scope_named(task.get("scope"))
             git = Worktree(worktree)
-            attempt = _Attempt(paths, policy, task, scope, attempt_id, branch, worktree, git, base, log,
-                               time.monotonic() + policy.limits.attempt_timeout_seconds, stop, record,
-                               ref_targets(git))
-            try:
-                commit = _cycle(attempt)
-            except PhaseFailed as failure:
-                return _fail(attempt, failure)
-            except NeedsHuman as waiting:
-                return _escalate(attempt, str(waiting))
-            except Exception as error:
-                # The tool's own failure, not the agent's: put the task back uncounted, then report.
-                _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
-                raise
-        update_task(paths, task_id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
-                                     "branch_name": branch})
-        events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id, branch=branch, commit=commit,
-                            base=base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
-    return AttemptResult(task_id, attempt_id, branch, "succeeded", "", commit, attempt.phases)
+            attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
+                               worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
+                               stop, record, ref_targets(git))
+            result = _outcome(attempt)
+        if result.outcome == "succeeded":
+            _succeeded(attempt, result)
+    return result
+
+
+def _outcome(attempt: _Attempt) -> AttemptResult:
+    """The cycle's result: committed, failed (counted), interrupted, or waiting for a human."""
+    try:
+        commit = _cycle(attempt)
+    except PhaseFailed as failure:
+        return _fail(attempt, failure)
+    except NeedsHuman as waiting:
+        return _escalate(attempt, str(waiting))
+    except Exception as error:
+        # The tool's own failure, not the agent's: put the task back uncounted, then report.
+        _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+        raise
+    return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
+
+
+def _succeeded(attempt: _Attempt, result: AttemptResult) -> None:
+    paths, task = attempt.paths, attempt.task
+    update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
+                                 "branch_name": attempt.branch})
+    events.append_event(paths, "attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
+                        commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
+                        gates=attempt.gates_passed)
 
 
 def _cycle(attempt: _Attempt) -> str:
@@ -187,9 +199,11 @@ def _phase(attempt: _Attempt, phase: str) -> None:
         policy = attempt.policy
         context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
                                attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
-                               attempt.last_test_output, tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
+                               attempt.last_test_output,
+                               tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
                                policy.forbidden_for(attempt.scope))
-        agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop, attempt.record.set_group)
+        agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
+                          attempt.record.set_group)
         if agent is not None and agent.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         if agent is not None and agent.timed_out:

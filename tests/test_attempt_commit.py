@@ -89,7 +89,8 @@ def test_an_agent_that_moved_head_onto_content_it_did_not_make_fails_the_gates(g
     another commit may not hold. (A soft reset keeps the files, but nothing tells it from a hard one.)"""
     root = make_project(git_repo, task_yaml("t", refactor=refactor))
     setup(root)
-    refs = {name: git(root, "rev-parse", name).strip() for name in git(root, "branch", "--format=%(refname:short)").split()}
+    names = git(root, "branch", "--format=%(refname:short)").split()
+    refs = {name: git(root, "rev-parse", name).strip() for name in names}
     result = attempt(root)
     names = {"branch": result.branch, "main~1": git(root, "rev-parse", "main~1").strip()[:12],
              **{name: commit[:12] for name, commit in refs.items()}}

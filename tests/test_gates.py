@@ -77,7 +77,8 @@ def test_ordinary_code_is_not_a_secret(line: str) -> None:
     ("ln -s ../../../outside tests/up", "tests/up: symlink to ../../../outside points outside the repository"),
     ("ln -s ../README.md tests/readme",
      "tests/readme: symlink to ../README.md: its target README.md outside allowed_paths (calc.py, tests/)"),
-    ("chmod +x README.md", "README.md: mode 100644 -> 100755 (content unchanged), outside allowed_paths (calc.py, tests/)"),
+    ("chmod +x README.md",
+     "README.md: mode 100644 -> 100755 (content unchanged), outside allowed_paths (calc.py, tests/)"),
 ], ids=["delete", "rename-in", "symlink-etc-passwd", "symlink-up", "symlink-in-repo", "mode-change"])
 def test_an_attempt_that_reaches_outside_its_paths_fails_the_gates(git_repo: Path, refactor: str, reason: str) -> None:
     root = make_project(git_repo, task_yaml("t", refactor=refactor))

@@ -68,7 +68,8 @@ def test_a_prompt_without_feedback_or_description_leaves_those_out(git_repo: Pat
     prompts = git_repo.parent / "prompts"
     prompts.mkdir()
     agent = write(git_repo.parent / "agent.sh", AGENT)
-    task = TASK.replace("    description: Make it work.\n", "").replace("    review_feedback: Handle negative numbers too\n", "")
+    task = TASK.replace("    description: Make it work.\n", "")
+    task = task.replace("    review_feedback: Handle negative numbers too\n", "")
     task = task.replace("    scope: web\n", "    allowed_paths: [src/impl.py, tests/test_impl.py]\n")
     root = make_project(git_repo, task, POLICY.replace("PROMPT_DIR", str(prompts)).replace("AGENT_FILE", str(agent)))
     assert run_attempt(find_repo(root), "p").outcome == "succeeded"

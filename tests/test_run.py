@@ -54,7 +54,8 @@ def stopped() -> threading.Event:
 # without changing anything (None: no such run exists, as the breaker trips on counted failures).
 HALTS = {
     "AllDoneOrBlocked": (task_yaml("a"), {}, {}, {}),
-    "CapReached": (task_yaml("a") + task_yaml("b"), {}, {"max_tasks": 1}, {"max_tasks": 0}),  # 0: the API's, not the CLI's
+    # max_tasks 0 is the API's only (the CLI asks for 1 or more): the one clean way to reach the cap
+    "CapReached": (task_yaml("a") + task_yaml("b"), {}, {"max_tasks": 1}, {"max_tasks": 0}),
     "CircuitBreakerTripped": (task_yaml("a", green="true") + task_yaml("b", green="true"),
                               {"circuit_breaker_failures": 2}, {}, None),
     "ShutdownRequested": (task_yaml("a"), {}, {"stop": stopped}, {"stop": stopped}),
