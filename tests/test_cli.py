@@ -60,6 +60,7 @@ def test_repo_option_works_from_any_directory(git_repo: Path, tmp_path: Path) ->
 
 def test_this_repository_carries_a_valid_leviathan_setup() -> None:
     paths = find_repo(PROJECT_ROOT)
-    assert load_backlog(paths).tasks, "the project's own backlog lists its next tasks"
+    tasks = load_backlog(paths).tasks
+    assert any(task.status.value != "done" for task in tasks), "the project's own backlog lists its next tasks"
     assert load_policy(paths).invariants
     assert load_contract(paths).target_id == "leviathan-local"
