@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from leviathan_local import globs
-from leviathan_local.git.repo import Change
+from leviathan_local.git.attempt_tree import Change
 
 
 @dataclass(frozen=True)

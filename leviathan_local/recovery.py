@@ -16,10 +16,10 @@ from typing import Any
 
 from leviathan_local import events
 from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.git.repo import (
-    RepoPaths, Worktree, bring_head_back, clean_worktree, commit_on_branch, head_commit, head_message, list_worktrees,
-    remove_worktree, stage_worktree, worktree_branch,
+from leviathan_local.git.attempt_tree import (
+    Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
 )
+from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, remove_worktree, worktree_branch
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import kill_marked

@@ -7,7 +7,8 @@ import pytest
 from engine_fixtures import make_project, task_yaml
 from leviathan_local.attempt import run_attempt
 from leviathan_local.gates import scope_violations, secret_findings
-from leviathan_local.git.repo import Change, find_repo
+from leviathan_local.git.attempt_tree import Change
+from leviathan_local.git.repo import find_repo
 from leviathan_local.policy import ALWAYS_FORBIDDEN
 
 FORBIDDEN = (".github/**", "**/*.pem", *ALWAYS_FORBIDDEN)
