@@ -25,7 +25,8 @@ from leviathan_local.contract import load_contract
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.gates import Violation, scope_violations, secret_findings
 from leviathan_local.git.attempt_tree import (
-    HeadReturn, Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree, tree_added_lines, tree_changes, unstaged_paths,
+    HeadReturn, Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree,
+    tree_added_lines, tree_changes, unstaged_paths,
 )
 from leviathan_local.git.repo import RepoPaths, branch_head, delete_branch, detach_worktree
 from leviathan_local.model import Status, Task, status_fields
