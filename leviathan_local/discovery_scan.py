@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import marshal
 import os
-import threading
 import time
+from _thread import get_ident
 from collections.abc import Callable
 
 from leviathan_local.git.spawn import grep_result, list_files, start_grep
@@ -105,7 +105,7 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
         if relist:
             cache.update(listing=listing, dirs=_directory_mtimes(base, everything, started),
                          ignores={p: _stat_key(base + p) for p in everything if p.rsplit("/", 1)[-1] == ".gitignore"})
-        _save(cache_path, cache)
+        save_scratch(cache_path, cache)
     return result
 
 
@@ -165,10 +165,12 @@ def _load(path: str, config: str) -> dict:
     return cache
 
 
-def _save(path: str, cache: dict) -> None:
+def save_scratch(path: str, value: object) -> None:
+    """Write one of discovery's disposable caches (marshal): replaced whole, never fsynced."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     # Unique per thread as well: the app may run two scans at once (a rescan while one finishes).
-    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    # `_thread`, not `threading`: importing that costs a warm `discover` 4 ms of its ~25.
+    temporary = f"{path}.{os.getpid()}.{get_ident()}.tmp"
     with open(temporary, "wb") as handle:
-        handle.write(marshal.dumps(cache))
-    os.replace(temporary, path)  # a disposable cache: no fsync
+        handle.write(marshal.dumps(value))
+    os.replace(temporary, path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import marshal
 import os
-import threading
+
+from leviathan_local.discovery_scan import save_scratch
 
 MEMO_NAME = "discover-policy"
 
@@ -35,12 +36,7 @@ def discovery_settings(located: tuple[str, str, str]) -> Settings:
     except (OSError, EOFError, ValueError, TypeError, IndexError):
         pass
     settings = _parsed(located, raw)
-    os.makedirs(state_dir, exist_ok=True)
-    # Unique per thread too: the app may run two scans at once.
-    temporary = f"{memo_path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(marshal.dumps((raw, settings.tags, settings.exclude, settings.on_run)))
-    os.replace(temporary, memo_path)
+    save_scratch(memo_path, (raw, settings.tags, settings.exclude, settings.on_run))
     return settings
 
 

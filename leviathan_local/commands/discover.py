@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import marshal
 import os
-import threading
 import sys
 
 from leviathan_local.discovery_collect import collect
-from leviathan_local.discovery_scan import ScanResult
+from leviathan_local.discovery_scan import ScanResult, save_scratch
 from leviathan_local.discovery_settings import discovery_settings
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.git.locate import locate_strings
@@ -77,12 +76,7 @@ def _recall(state_dir: str, key: tuple) -> str | None:
 def _remember(state_dir: str, key: tuple, body: str) -> None:
     import time
 
-    path = os.path.join(state_dir, REPORT_MEMO)
-    # Unique per thread too: the app may run two scans at once.
-    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(marshal.dumps((time.time_ns(), key, body)))
-    os.replace(temporary, path)
+    save_scratch(os.path.join(state_dir, REPORT_MEMO), (time.time_ns(), key, body))
 
 
 def _with_counts(body: str, scanned: ScanResult, as_json: bool) -> str:
