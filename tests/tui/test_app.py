@@ -183,13 +183,14 @@ def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths)
     drive(app, script)
 
 
-def test_prepare_app_finds_the_repository_and_forks_the_prefetch(app_repo: RepoPaths, tmp_path) -> None:
+def test_prepare_app_finds_the_repository_and_forks_the_prefetch_for_a_large_backlog(app_repo: RepoPaths, tmp_path) -> None:
     import pytest
 
     from leviathan_local.app_start import prepare_app
     from leviathan_local.errors import LeviathanError
 
-    paths, prefetch = prepare_app(app_repo.root / "src")
+    assert prepare_app(app_repo.root / "src") == (app_repo, None)  # small: the app loads it faster itself
+    paths, prefetch = prepare_app(app_repo.root / "src", prefetch_from_bytes=0)
     assert paths == app_repo and prefetch is not None
     board = prefetch.board()
     assert board is not None and [row.task.id for row in board.rows][:2] == ["docs-install", "api-logging"]
