@@ -13,6 +13,8 @@ from leviathan_local.events import Event
 from leviathan_local.repo_paths import RepoPaths
 
 OUTCOME_KINDS = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
+CYCLE_PHASES = ("red", "green", "refactor", "gates", "commit")  # in the order an attempt runs them
+VERDICT_MARKS = {"passed": "✓", "failed": "✗", "skipped": "–"}  # what the colour says, readable without it
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,7 @@ class AttemptSummary:
 
     def line(self) -> str:
         """`a1b2c3 failed (green: tests fail)  red ✓ 0.4s · green ✗ 1.2s`"""
-        marks = {"passed": "✓", "failed": "✗", "skipped": "–"}
-        phases = " · ".join(f"{p.phase} {marks.get(p.verdict, p.verdict)}"
+        phases = " · ".join(f"{p.phase} {VERDICT_MARKS.get(p.verdict, p.verdict)}"
                             + (f" {p.seconds:.1f}s" if p.seconds is not None else "") for p in self.phases)
         reason = f" ({self.reason})" if self.reason else ""
         return f"{self.attempt_id} {self.started_at[:16]} {self.outcome}{reason}" + (f"\n  {phases}" if phases else "")

@@ -24,16 +24,19 @@ def main(argv: list[str] | None = None) -> None:
     from leviathan_local.errors import LeviathanError, file_error
 
     try:
-        try:
-            code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
-        except OSError as os_error:  # last resort, as in cli.main
-            raise file_error(os_error) from None
+        code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
+    except OSError as os_error:  # last resort, as in cli.main
+        code = _report(file_error(os_error))
     except LeviathanError as error:
-        sys.stderr.write(f"error: {error.message}\n" + (f"hint: {error.hint}\n" if error.hint else ""))
-        code = error.exit_code
+        code = _report(error)
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+def _report(error) -> int:  # a LeviathanError; not imported at module level, to keep the start light
+    sys.stderr.write(f"error: {error.message}\n" + (f"hint: {error.hint}\n" if error.hint else ""))
+    return error.exit_code
 
 
 def _fast_discover(args: list[str]) -> tuple[str, bool, bool] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PHASES = ("red", "green", "refactor", "gates", "commit")
+from leviathan_local.attempt_history import CYCLE_PHASES as PHASES
 
 
 def render_markdown(report: dict[str, Any], chart: str | None) -> str:

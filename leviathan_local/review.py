@@ -64,7 +64,7 @@ def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, event
     if event is not None:
         item.phases = list(event.data.get("phases") or [])
         item.gates = list(event.data.get("gates") or [])
-    if not branch or not branch_exists(paths, branch):
+    if not review_branch_exists(paths, task):
         item.problem = (f"branch {branch or '(none)'} does not exist (deleted by hand?): there is nothing "
                         f"to merge; reject it so it runs again")
         return item

@@ -7,8 +7,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-PHASES = ("red", "green", "refactor", "gates", "commit")
-MARKS = {"running": "…", "passed": "✓", "failed": "✗", "skipped": "–"}  # the attempt history's marks
+from leviathan_local.attempt_history import CYCLE_PHASES as PHASES
+from leviathan_local.attempt_history import VERDICT_MARKS
+
+MARKS = {"running": "…", **VERDICT_MARKS}
 STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",
           "pending": "dim"}
 
