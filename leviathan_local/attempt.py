@@ -135,8 +135,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git))
             result = _outcome(attempt)
-        if result.outcome == "succeeded":
-            _succeeded(attempt, result)
+            if result.outcome == "succeeded":  # before the slot is cleaned: a death after it is no failure
+                _succeeded(attempt, result)
     return result
 
 

@@ -63,7 +63,12 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
     # only those are read; the rest are recorded by their stat as holding none.
     candidates = start_grep(root, tags) if not cache["files"] else None
     if relist:
-        everything = list_files(root)
+        try:
+            everything = list_files(root)
+        except BaseException:
+            if candidates is not None:
+                candidates.finish()  # reaped: no zombie, no open pipe left behind
+            raise
         listing = [p for p in everything if not p.startswith(ALWAYS_SKIPPED) and not (excluded and excluded(p))]
     else:
         listing = cache["listing"]

@@ -36,12 +36,14 @@ def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:
              f"{stale_run.get('started', '?')})"] if stale_run else []
     limit = load_policy(paths).limits.max_attempts_per_task
     handled = {str(record.get("task")) for record in live}
-    for found in dead:
-        try:
+    try:
+        for found in dead:
             notes.extend(_recover_attempt(paths, found.data, limit))
-        finally:
-            found.forget()
-        handled.add(str(found.data.get("task")))
+            found.forget()  # only once recovered: a recovery that fails is tried again by the next run
+            handled.add(str(found.data.get("task")))
+    finally:
+        for found in dead:
+            found.release()
     if stale_run:
         for task in load_backlog(paths).tasks:
             if task.status is Status.DOING and task.id not in handled:  # no record: an older run's, say

@@ -103,10 +103,8 @@ def attempt_record(paths: RepoPaths, **data: Any) -> Iterator[AttemptRecord]:
         record = AttemptRecord(handle, {"pid": os.getpid(), "started": format_timestamp(now()), **data})
         record.update()
         os.replace(temporary, final)  # it appears already held: no reader takes it for a dead attempt's
-        try:
-            yield record
-        finally:
-            final.unlink(missing_ok=True)
+        yield record  # an exception leaves the record behind: the next run recovers the attempt
+        final.unlink(missing_ok=True)
 
 
 @dataclass
@@ -118,8 +116,14 @@ class DeadAttempt:
     handle: IO[str]
 
     def forget(self) -> None:
+        """Recovered: the record goes."""
         self.path.unlink(missing_ok=True)
         self.handle.close()
+
+    def release(self) -> None:
+        """Not recovered (recovery failed or never got to it): the record stays for the next run."""
+        if not self.handle.closed:
+            self.handle.close()
 
 
 def attempt_records(paths: RepoPaths) -> tuple[list[dict[str, Any]], list[DeadAttempt]]:

@@ -95,3 +95,26 @@ def check_recovery(paths, dead_pid: int, run_died: bool, attempt_id: str, agent:
         assert task.get("blocked_type") == "attempts_exhausted" and text.endswith("Halted: AllDoneOrBlocked\n")
     assert list((paths.state_dir / "running").iterdir()) == []
     assert (paths.state_dir / "run.lock").read_text() == ""
+
+
+def test_an_internal_error_after_the_commit_leaves_the_attempt_for_the_next_run(git_repo: Path, monkeypatch) -> None:
+    """The tool's own failure outside the cycle (here: writing the outcome down) keeps the attempt's
+    record, so the next run recovers the task instead of leaving it `doing` for good."""
+    from leviathan_local import attempt as attempt_module
+    from leviathan_local.recovery import recover
+
+    root = make_project(git_repo, task_yaml("a"))
+    paths = find_repo(root)
+
+    def bookkeeping_fails(*_arguments) -> None:
+        raise OSError("disk full")  # injected: the one step no real fixture can make fail on demand
+
+    monkeypatch.setattr(attempt_module, "_succeeded", bookkeeping_fails)
+    with pytest.raises(OSError, match="disk full"):
+        attempt_module.run_attempt(paths, "a")
+    assert load_backlog(paths).task("a").status is Status.DOING
+    assert list((paths.state_dir / "running").glob("*.json")), "the record stays for the next run"
+    notes = recover(paths, None)
+    task = load_backlog(paths).task("a")
+    assert task.status is Status.READY and task.attempts == 1, notes
+    assert not list((paths.state_dir / "running").glob("*.json"))

@@ -1,4 +1,4 @@
-"""Git access for reviewing and approving agent branches (with `repo`, the only git code).
+"""Git access for reviewing and approving agent branches (pygit2).
 
 Approving merges in the main checkout, where the human works: every step checks first and
 changes nothing when something is in the way, the way `git merge` refuses to overwrite

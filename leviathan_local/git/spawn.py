@@ -39,6 +39,9 @@ class SpawnedGit:
             self.pid = os.posix_spawnp("git", ["git", "-C", root, "-c", "grep.fallbackToNoIndex=false", *arguments],
                                        os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, writer, 1),
                                                                  (os.POSIX_SPAWN_DUP2, devnull, 2)])
+        except BaseException:
+            os.close(reader)
+            raise
         finally:
             os.close(writer)
             os.close(devnull)
