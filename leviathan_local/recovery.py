@@ -124,7 +124,7 @@ def _release_worktree_of(paths: RepoPaths, branch: str) -> list[str]:
                 if held and commit:
                     clean_worktree(location, commit)
             if not (held and commit):
-                return [f"left {shown} alone: another attempt holds it (branch {branch} kept)"]
+                return [f"left {shown} as it is: another attempt holds it, or it has no commit (branch {branch} kept)"]
             return [f"cleaned {shown} (branch {branch} kept)"]
         remove_worktree(paths, name, location)
         return [f"removed orphan worktree {shown} (branch {branch} kept)"]
