@@ -4,6 +4,11 @@ The engine runs in a thread worker; the view follows it by reading the event log
 current attempt's log as they grow, so the UI never waits on the run. Opened, the view shows
 the latest run in the event log (one from the CLI too) the same way: its attempts' phases and
 output as they were, and how it ended.
+
+When it polls (every 0.2 s): while its own run is going, and while the last `run.started` it
+has read has no `run.halted`/`run.failed` after it (a run in progress in another process, or
+one that died). Otherwise it reads nothing until the tab is shown again, which then shows a run
+started since (from the CLI or the app) and follows it if it is still going.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
+from leviathan_local.events import log_path
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.runner import RunOptions, run
 from leviathan_local.tui.messages import RunFinished
@@ -41,6 +47,7 @@ class RunView(Vertical):
         self.stop: threading.Event | None = None
         self.phases: Phases = {}
         self.attempt: str | None = None
+        self.run_open = False  # the last `run.started` read has no run end after it yet
         self._event_offset = 0
         self._log_offset = 0
 
@@ -54,18 +61,27 @@ class RunView(Vertical):
         self.set_interval(0.2, self.follow)
 
     def show_last_run(self) -> None:
-        """The latest run in the event log, from its `run.started` on (nothing: no run yet)."""
-        start = None if self.running else last_run_offset(self.paths.state_dir / "events.ndjson")
-        if start is not None:
+        """The latest run in the event log, from its `run.started` on, unless it is already read
+        (nothing: no run yet). Polling follows it from there if it is still going."""
+        if self.polling:
+            return
+        start = last_run_offset(log_path(self.paths))
+        if start is not None and start >= self._event_offset:
             self._event_offset = start
             self._catch_up()
 
     def shown(self) -> None:
-        """Nothing to fetch: the view follows the run on its own."""
+        """A run started since the last look (from the CLI or the app), unless polling follows one."""
+        self.call_after_refresh(self.show_last_run)
 
     @property
     def running(self) -> bool:
         return self.stop is not None
+
+    @property
+    def polling(self) -> bool:
+        """Whether `follow` reads the logs: while a run is going, this view's own or another's."""
+        return self.running or self.run_open
 
     def action_toggle_run(self) -> None:
         if self.running:
@@ -76,7 +92,7 @@ class RunView(Vertical):
     def start(self) -> None:
         if self.running:
             return
-        events_file = self.paths.state_dir / "events.ndjson"
+        events_file = log_path(self.paths)
         self._event_offset = events_file.stat().st_size if events_file.exists() else 0
         self.stop = threading.Event()
         self.query_one("#run-state", Static).update("Running... (s stops it cleanly)")
@@ -103,8 +119,9 @@ class RunView(Vertical):
         self.post_message(RunFinished(outcome))
 
     def follow(self) -> None:
-        """Catch up with the event log and the current attempt's output, in the order they happened."""
-        if self.running or self.attempt is not None:
+        """Catch up with the event log and the current attempt's output, in the order they happened
+        (while polling: see the module's docstring)."""
+        if self.polling:
             self._catch_up()
 
     def _catch_up(self) -> None:
@@ -142,7 +159,7 @@ class RunView(Vertical):
             output.write(chunk.decode("utf-8", errors="replace").rstrip("\n"))
 
     def _new_events(self) -> list[dict]:
-        path = self.paths.state_dir / "events.ndjson"
+        path = log_path(self.paths)
         if not path.exists():
             return []
         with open(path, "rb") as handle:
@@ -150,16 +167,19 @@ class RunView(Vertical):
             data = handle.read()
         complete = data[:data.rfind(b"\n") + 1]
         self._event_offset += len(complete)
-        return [json.loads(line) for line in complete.splitlines() if line.strip()]
+        # A torn line (a run killed mid-write) is skipped: `leviathan events verify` reports it.
+        return [event for event in map(_decode, complete.splitlines()) if event is not None]
 
     def _apply(self, event: dict) -> None:
         kind, data = event.get("kind"), event.get("data") or {}
         output = self.query_one(RichLog)
         if kind == "run.started":
+            self.run_open = True
             output.write(f"══ run started {event.get('ts')}")
             self._show_state(f"A run started {event.get('ts')} and has not halted yet (in another process, "
                              "or it died; `leviathan run` says which).")
         elif kind in RUN_ENDS:
+            self.run_open = False
             output.write(f"══ {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')}")
             self._show_state(f"Last run {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')} "
                              f"({event.get('ts')}). Press s to start one.")
@@ -204,7 +224,14 @@ def last_run_offset(path: Path, block: int = 1 << 16) -> int | None:
 
 
 def _kind(line: bytes) -> str | None:
+    event = _decode(line)
+    return None if event is None else event.get("kind")
+
+
+def _decode(line: bytes) -> dict | None:
+    """The event on an event log line (None: blank, torn or not an event)."""
     try:
-        return json.loads(line).get("kind")
-    except ValueError:
+        event = json.loads(line)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError (a character cut in two)
         return None
+    return event if isinstance(event, dict) else None
