@@ -5,20 +5,24 @@ changed on both sides is merged field by field: a `done` writeback from an agent
 the fields the tool owns over `review`/`doing`, `attempts` takes the larger count, and the
 same human field changed two ways is a real conflict, written with git's markers around
 both versions of the task so nothing is lost; its comments, blank lines and field order must
-keep both sides' changes (deletions and moves too), or it conflicts. The order of the tasks
+keep both sides' changes (deletions and moves too), and each line a side rewrote (a requoted
+title, a flow list made a block list) must stay unless the field merge overruled that field,
+or it conflicts. The order of the tasks
 is merged too: a move made on either side holds. Text outside the tasks merges line by line.
 Files this cannot read as a task list are merged line by line, like any other file.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cmp_to_key
 from typing import Any
 
 from leviathan_local import yamlio
-from leviathan_local.backlog_edit import edit_fields
+from leviathan_local.backlog_edit import _content_end, edit_fields
 from leviathan_local.backlog_layout import split_items
 from leviathan_local.backlog_parse import parse_chunk, parse_items
 from leviathan_local.errors import BacklogError, LeviathanError
@@ -98,6 +102,14 @@ def _holds_no_tasks(text: str) -> bool:
     return isinstance(value, dict) and "tasks" in value and value["tasks"] in (None, [])
 
 
+_EMPTY_LIST = re.compile(r"(?m)^(tasks:)[ \t]*\[[ \t]*\](?=[ \t]*(?:#[^\r\n]*)?\r?$)")
+
+
+def _opened(text: str) -> str:
+    """``text`` with a `tasks: []` line made `tasks:`, a comment on it kept."""
+    return _EMPTY_LIST.sub(r"\1", text)
+
+
 def _reads_back(text: str) -> bool:
     try:
         parse_items(text, "merged backlog", {})
@@ -108,11 +120,15 @@ def _reads_back(text: str) -> bool:
 
 def _merge_sides(base: _Side, ours: _Side, theirs: _Side, labels: Labels) -> BacklogMerge:
     conflicts: list[str] = []
-    prefix = merge_texts(base.prefix, ours.prefix, theirs.prefix, labels)
+    task_conflicts: list[str] = []
+    texts = _merged_tasks(base, ours, theirs, labels, task_conflicts)
+    # A side that holds no tasks may say so with `tasks: []`; tasks follow, so it says `tasks:`.
+    prefixes = [_opened(side.prefix) if texts and not side.tasks else side.prefix for side in (base, ours, theirs)]
+    prefix = merge_texts(*prefixes, labels)
     suffix = merge_texts(base.suffix, ours.suffix, theirs.suffix, labels)
     conflicts += ["the text before the tasks"] * min(prefix.conflicts, 1)
     conflicts += ["the text after the tasks"] * min(suffix.conflicts, 1)
-    texts = _merged_tasks(base, ours, theirs, labels, conflicts)
+    conflicts += task_conflicts
     order = merged_order(list(base.tasks), list(ours.tasks), list(theirs.tasks), set(texts))
     if order is not None:
         body = _body(texts, order)
@@ -253,16 +269,48 @@ def _merge_task(task_id: str, base: _Task | None, ours: _Task, theirs: _Task | N
     if by_lines.conflicts == 0 and _value_of(by_lines.text) == fields.expected:
         return by_lines.text, None  # a clean three-way line merge applies both sides' changes
     shape = _merged_shape(base, ours, theirs, fields.expected)
+    required = [_changed_lines(original, side, fields.expected) for side in (ours, theirs)]
     # The side that needs the fewest field edits keeps the most of its own layout; an edited side
-    # is taken only when it also holds every comment, blank line and field move of both sides.
+    # is taken only when it also holds every comment, blank line and field move of both sides,
+    # and every line either side changed (its style too: quotes, a flow list made a block list)
+    # outside the fields whose value the field merge did not take from that side.
     for side in sorted((ours, theirs), key=lambda side: _distance(side.value, fields.expected)):
         candidate = _edited(side, fields.expected) if shape is not None else None
         if candidate is not None and _value_of(candidate) == fields.expected \
-                and _shape(candidate, base.value if base else {}) == shape:
+                and _shape(candidate, base.value if base else {}) == shape \
+                and all(lines is not None and _holds_lines(candidate, lines) for lines in required):
             return candidate, None
     # No way to keep every comment and every field: show both versions rather than drop either.
     block = conflict_block(ours.chunk.splitlines(keepends=True), theirs.chunk.splitlines(keepends=True), labels)
     return "".join(block), f"task {task_id}: both sides rewrote it in ways that cannot be merged line by line"
+
+
+def _changed_lines(original: str, side: _Task, expected: dict[str, Any]) -> Counter[str] | None:
+    """The lines ``side`` wrote that ``original`` lacks (each as often as written), but for
+    comment-only and blank lines (the shape keeps those) and the lines of fields whose merged
+    value is not this side's; None if the side's fields cannot be located."""
+    try:
+        mapping = _first_item(side.chunk)
+    except LeviathanError:
+        return None
+    overruled: set[int] = set()
+    for name, key, value in yamlio.mapping_pairs(mapping):
+        if side.value.get(name, _MISSING) != expected.get(name, _MISSING):
+            overruled.update(range(key.start_mark.line, side.chunk.count("\n", 0, _content_end(side.chunk, value)) + 1))
+    lines = side.chunk.splitlines()
+    matcher = SequenceMatcher(None, original.splitlines(), lines, autojunk=False)
+    written: Counter[str] = Counter()
+    for tag, _, _, start, end in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            written.update(lines[number] for number in range(start, end)
+                           if number not in overruled and lines[number].strip()
+                           and not lines[number].lstrip().startswith("#"))
+    return written
+
+
+def _holds_lines(candidate: str, lines: Counter[str]) -> bool:
+    held = Counter(candidate.splitlines())
+    return all(held[line] >= count for line, count in lines.items())
 
 
 def _distance(value: dict[str, Any], expected: dict[str, Any]) -> int:

@@ -185,7 +185,8 @@ def document(blocks: list[list[str]]) -> str:
 
 
 HUMAN_EDITS = st.sampled_from(["retitle", "drop note", "drop trailing comment", "drop field", "drop blank",
-                               "add note", "move note", "move field", "delete", "move", "add"])
+                               "add note", "move note", "move field", "delete", "move", "add", "requote",
+                               "reflow"])
 
 
 def human_edit(blocks: list[list[str]], number: int, kind: str, pick: int, where: int) -> None:
@@ -208,6 +209,11 @@ def human_edit(blocks: list[list[str]], number: int, kind: str, pick: int, where
                 block.insert(1 + where % len(block), line)
     elif kind == "drop trailing comment" and "title" in lines:
         block[lines["title"]] = block[lines["title"]].split("  #")[0].rstrip("\n") + "\n"
+    elif kind == "requote" and "title" in lines:  # the same title, in double quotes (or back)
+        line = block[lines["title"]]
+        block[lines["title"]] = line.replace("'", '"') if "'" in line else line.replace('"', "'")
+    elif kind == "reflow" and "acceptance_criteria" in lines and block[lines["acceptance_criteria"]].endswith("[ok]\n"):
+        block[lines["acceptance_criteria"]:lines["acceptance_criteria"] + 1] = ["    acceptance_criteria:\n", "      - ok\n"]
     elif kind == "drop field" and "effort" in lines:
         del block[lines["effort"]]
     elif kind == "move field" and "effort" in lines:
@@ -262,6 +268,69 @@ def test_a_comment_deleted_next_to_a_field_the_branch_changes_stays_deleted() ->
         merged = merge_backlogs(base, ours, theirs)
         assert merged.conflicts == [] and "waiting for a slot" not in merged.text
         assert tasks_of(merged.text)["alpha"]["status"] == "done"
+
+
+STYLE_BASE = BASE.replace("title: Alpha", "title: Fix it")
+
+
+def style_edits() -> list[tuple[str, str]]:
+    """(human, tool) pairs on STYLE_BASE whose line merge conflicts: a value-preserving human
+    edit right next to the lines a writeback changes."""
+    requoted = STYLE_BASE.replace("title: Fix it", "title: 'Fix it'")
+    reflowed = STYLE_BASE.replace("    effort: 5\n    acceptance_criteria: [works]\n",
+                                  "    effort: 5\n    acceptance_criteria:\n      - works\n")
+    return [(requoted, with_writeback(STYLE_BASE, "alpha", WRITEBACK)),
+            (reflowed, with_writeback(STYLE_BASE, "beta", {"attempts": "1"}))]
+
+
+def test_a_human_style_edit_next_to_a_writeback_survives_it() -> None:
+    for human, tool in style_edits():
+        for ours, theirs in ((human, tool), (tool, human)):
+            merged = merge_backlogs(STYLE_BASE, ours, theirs)
+            assert merged.conflicts == [] and merged.by_task
+            assert without_tool_writes(merged.text) == human  # the quotes, the block list: all kept
+            assert tasks_of(merged.text) == tasks_of(tool)  # a style edit changes no value
+    merged = merge_backlogs(STYLE_BASE, *style_edits()[0])
+    assert tasks_of(merged.text)["alpha"]["status"] == "done"
+    merged = merge_backlogs(STYLE_BASE, *style_edits()[1])
+    assert tasks_of(merged.text)["beta"]["attempts"] == 1
+
+
+def test_the_driver_keeps_a_human_style_edit_next_to_a_writeback(tmp_path) -> None:
+    for human, tool in style_edits():
+        for ours, theirs in ((human, tool), (tool, human)):
+            files = [tmp_path / name for name in ("base", "ours", "theirs")]
+            for file, text in zip(files, (STYLE_BASE, ours, theirs)):
+                file.write_text(text)
+            err = io.StringIO()
+            assert run_driver(*files, err=err) == 0 and err.getvalue() == ""
+            merged = files[1].read_text()
+            assert without_tool_writes(merged) == human and tasks_of(merged) == tasks_of(merge_backlogs(
+                STYLE_BASE, ours, theirs).text)
+
+
+def test_the_same_line_restyled_two_ways_next_to_a_writeback_conflicts() -> None:
+    single = STYLE_BASE.replace("title: Fix it", "title: 'Fix it'")
+    double = with_writeback(STYLE_BASE.replace("title: Fix it", 'title: "Fix it"'), "alpha", WRITEBACK)
+    merged = merge_backlogs(STYLE_BASE, single, double)
+    assert len(merged.conflicts) == 1 and "alpha" in merged.conflicts[0]
+    assert "title: 'Fix it'" in merged.text and 'title: "Fix it"' in merged.text and "<<<<<<< ours\n" in merged.text
+
+
+def test_tasks_added_to_a_side_that_holds_none_go_under_tasks() -> None:
+    one = "# head\ntasks:\n  - id: a\n    title: A\n"
+    added = one + "  - id: c\n    title: C\n"
+    cases = [(one, "# head\ntasks: []\n", added, "# head\ntasks:\n  - id: c\n    title: C\n"),  # all deleted, one added
+             ("# head\ntasks: []\n", "# head edited\ntasks: []\n", "# head\ntasks:\n  - id: c\n    title: C\n",
+              "# head edited\ntasks:\n  - id: c\n    title: C\n"),
+             ("# head\ntasks: []\n", "# head\ntasks: []  # none yet\n", "# head\ntasks:\n  - id: c\n    title: C\n",
+              "# head\ntasks:  # none yet\n  - id: c\n    title: C\n")]
+    for base, empty, other, expected in cases:
+        for ours, theirs in ((empty, other), (other, empty)):
+            merged = merge_backlogs(base, ours, theirs)
+            assert merged.conflicts == [] and merged.by_task and merged.text == expected
+    both_empty = merge_backlogs("tasks: []\n", "# new\ntasks: []\n", "tasks: []\n")
+    assert both_empty.conflicts == [] and both_empty.text == "# new\ntasks: []\n"  # no tasks: `[]` stays
 
 
 def test_too_many_moves_on_both_sides_to_check_are_left_to_a_human() -> None:
@@ -322,6 +391,20 @@ def agent_branch(root: Path, task_id: str) -> None:
     git(root, "switch", "-q", "main")
 
 
+def merged_with_the_agent_both_ways(root: Path, branch: str, human: str) -> list[str]:
+    """The backlog after ``branch`` (a human writing ``human``) and agent/alpha-1 merge, the
+    human's side as ours (on ``branch``-then-agent) and as theirs (on main)."""
+    git(root, "switch", "-qc", branch)
+    (root / ".leviathan" / "backlog.yaml").write_text(human)
+    git(root, "commit", "-qam", f"{branch}: a human edit")
+    git(root, "switch", "-qc", f"{branch}-then-agent")
+    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")  # the human's side is ours
+    git(root, "switch", "-q", "main")
+    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")
+    git(root, "merge", "-q", "--no-edit", branch)  # the human's side is theirs
+    return [git(root, "show", f"{name}:.leviathan/backlog.yaml") for name in ("main", f"{branch}-then-agent")]
+
+
 def test_git_merges_two_agent_branches_and_a_human_edit_without_conflicts(git_repo: Path) -> None:
     root = registered_repo(git_repo)
     agent_branch(root, "alpha")
@@ -349,19 +432,10 @@ def test_git_merge_keeps_a_deleted_comment_and_a_reorder_from_either_side(git_re
     backlog.write_text(BASE.replace("    status: ready\n    effort: 3", "    # waiting for a slot\n    status: ready\n    effort: 3"))
     git(root, "commit", "-qam", "a note")
     agent_branch(root, "alpha")
-    git(root, "switch", "-qc", "tidy")
     text = backlog.read_text().replace("    # waiting for a slot\n", "")
     alpha, beta = text[text.index("  - id: alpha"):text.index("  - id: beta")], text[text.index("  - id: beta"):]
     tidied = text[:text.index("  - id: alpha")] + beta.replace("# trailing words\n", "") + alpha + "# trailing words\n"
-    backlog.write_text(tidied)
-    git(root, "commit", "-qam", "tidy up")
-    git(root, "switch", "-qc", "tidy-then-agent")
-    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")  # the human's side is ours
-    git(root, "switch", "-q", "main")
-    git(root, "merge", "-q", "--no-edit", "agent/alpha-1")
-    git(root, "merge", "-q", "--no-edit", "tidy")  # the human's side is theirs
-    for branch in ("main", "tidy-then-agent"):
-        merged = git(root, "show", f"{branch}:.leviathan/backlog.yaml")
+    for merged in merged_with_the_agent_both_ways(root, "tidy", tidied):
         assert list(tasks_of(merged)) == ["beta", "alpha"] and tasks_of(merged)["alpha"]["status"] == "done"
         assert without_tool_writes(merged) == tidied
     assert git(root, "status", "--porcelain") == ""
@@ -381,3 +455,13 @@ def test_a_genuine_conflict_still_conflicts_under_git_merge(git_repo: Path) -> N
     text = backlog.read_text()
     assert "Alpha by Ann" in text and "Alpha by Bob" in text and "<<<<<<< ours" in text
     assert "UU .leviathan/backlog.yaml" in git(root, "status", "--porcelain")
+
+
+def test_git_merge_keeps_a_human_requote_and_reflow_next_to_a_writeback(git_repo: Path) -> None:
+    root = registered_repo(git_repo)
+    agent_branch(root, "alpha")
+    restyled = BASE.replace("title: Alpha", "title: 'Alpha'").replace(
+        "    effort: 3\n    acceptance_criteria: [works]\n", "    effort: 3\n    acceptance_criteria:\n      - works\n")
+    for merged in merged_with_the_agent_both_ways(root, "restyle", restyled):
+        assert without_tool_writes(merged) == restyled and tasks_of(merged)["alpha"]["status"] == "done"
+    assert git(root, "status", "--porcelain") == ""
