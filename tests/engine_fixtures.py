@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,3 +112,17 @@ def stubborn_grandchild(pid_file: Path) -> str:
     pid to ``pid_file`` (atomically: the file never exists half written). The command runs until killed."""
     ready = f"trap \"\" TERM; echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}"
     return f"bash -c '{ready}; while true; do sleep 0.05; done' & wait"
+
+
+def stop_once_the_grandchild_is_ready(work: Callable[[threading.Event], object], pid_file: Path) -> tuple[object, int]:
+    """Run ``work(stop)`` in a thread until the stubborn grandchild wrote its pid, then request the
+    stop; (what ``work`` returned, the grandchild's pid)."""
+    stop, results = threading.Event(), []
+    worker = threading.Thread(target=lambda: results.append(work(stop)), daemon=True)
+    worker.start()
+    try:
+        wait_until(pid_file.exists, "the grandchild to ignore SIGTERM and write its pid")
+    finally:
+        stop.set()
+        worker.join(60)
+    return results[0], int(pid_file.read_text())

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import git
 from engine_fixtures import (
-    GREEN, POLICY, RECIPE_POLICY, RED, make_project, assert_dies, stubborn_grandchild, task_yaml, unittest_file, wait_until,
+    GREEN, POLICY, RECIPE_POLICY, RED, assert_dies, make_project, stop_once_the_grandchild_is_ready, stubborn_grandchild,
+    task_yaml, unittest_file,
 )
 from leviathan_local import events
 from leviathan_local.attempt import run_attempt
@@ -163,20 +164,12 @@ def test_a_stop_kills_a_stubborn_grandchild_of_the_agent(git_repo: Path) -> None
     """The agent's whole process group goes, a grandchild that ignores SIGTERM included. The kill
     comes once the grandchild is ready (a timeout racing its start proved nothing under load);
     it is the kill a timeout makes, which `test_timeout_kills_the_agent` starts by the clock."""
-    import threading
-
     pid_file = git_repo.parent / "grandchild.pid"
     root = make_project(git_repo, task_yaml("t", red=stubborn_grandchild(pid_file)))
-    stop, results = threading.Event(), []
-    worker = threading.Thread(target=lambda: results.append(run_attempt(find_repo(root), "t", stop)), daemon=True)
-    worker.start()
-    try:
-        wait_until(pid_file.exists, "the agent's grandchild to ignore SIGTERM and write its pid")
-    finally:
-        stop.set()
-        worker.join(60)
-    assert_dies(int(pid_file.read_text()))
-    assert results[0].outcome == "interrupted" and "shutdown requested" in results[0].reason
+    result, grandchild = stop_once_the_grandchild_is_ready(lambda stop: run_attempt(find_repo(root), "t", stop),
+                                                           pid_file)
+    assert_dies(grandchild)
+    assert result.outcome == "interrupted" and "shutdown requested" in result.reason
 
 
 def test_a_manual_agent_in_a_headless_run_escalates_to_a_human(git_repo: Path) -> None:

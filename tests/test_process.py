@@ -4,7 +4,7 @@ import threading
 import time
 from pathlib import Path
 
-from engine_fixtures import assert_dies, stubborn_grandchild, wait_until
+from engine_fixtures import assert_dies, stop_once_the_grandchild_is_ready, stubborn_grandchild
 from leviathan_local.process import run_shell
 
 
@@ -30,17 +30,10 @@ def test_timeout_kills_a_stubborn_grandchild(tmp_path: Path) -> None:
     the timeout starting it.
     """
     pid_file = tmp_path / "grandchild.pid"
-    stop, results = threading.Event(), []
-    worker = threading.Thread(target=lambda: results.append(
-        run_shell(stubborn_grandchild(pid_file), tmp_path, timeout=120, stop=stop)), daemon=True)
-    worker.start()
-    try:
-        wait_until(pid_file.exists, "the grandchild to ignore SIGTERM and write its pid")
-    finally:
-        stop.set()
-        worker.join(60)
-    assert_dies(int(pid_file.read_text()))
-    assert results[0].timed_out and results[0].exit_code is None
+    result, grandchild = stop_once_the_grandchild_is_ready(
+        lambda stop: run_shell(stubborn_grandchild(pid_file), tmp_path, timeout=120, stop=stop), pid_file)
+    assert_dies(grandchild)
+    assert result.timed_out and result.exit_code is None
 
 
 def test_log_records_command_and_verdict(tmp_path: Path) -> None:
@@ -51,8 +44,6 @@ def test_log_records_command_and_verdict(tmp_path: Path) -> None:
 
 
 def test_a_stop_request_ends_the_command(tmp_path: Path) -> None:
-    import threading
-
     stop = threading.Event()
     stop.set()
     result = run_shell("sleep 30", tmp_path, stop=stop)
@@ -61,8 +52,6 @@ def test_a_stop_request_ends_the_command(tmp_path: Path) -> None:
 
 def test_output_reaches_the_log_while_the_command_runs(tmp_path: Path) -> None:
     """The command cannot finish before the test sees its first line: only a streamed log shows it."""
-    import threading
-
     log_file, go = tmp_path / "attempt.log", tmp_path / "go"
     command = f"echo first; until [ -f {go} ]; do sleep 0.01; done; echo second"
     results = []
