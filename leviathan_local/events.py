@@ -12,6 +12,8 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -88,50 +90,66 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 
 def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data: Any) -> Event:
+    with open_log(paths) as log:
+        return log.append(kind, task_id, **data)
+
+
+@contextmanager
+def open_log(paths: RepoPaths) -> Iterator[EventLog]:
+    """The log opened for appending, for a change to make before its event is written: a log
+    that cannot take the event (a directory in its place, no permission) fails here, before the
+    change, instead of after it with the change unrecorded. Holds no lock while open."""
     with open_state_file(paths, "events.lock", "a") as lock:
         try:
-            return _append_locked(paths, lock, kind, task_id, data)
+            # Read and write: appending reads the last event to chain on, so both must work.
+            descriptor = os.open(log_path(paths), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as error:
-            raise _log_error(paths, error, error.filename) from None
-
-
-def _append_locked(paths: RepoPaths, lock: IO[str], kind: str, task_id: str | None, data: dict[str, Any]) -> Event:
-    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-    try:
-        last, ends_cleanly = _last_event(log_path(paths))
-        fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
-                  "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
-        fields["hash"] = event_hash(fields)
-        line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
-        if not ends_cleanly:
-            line = "\n" + line  # keep a torn last line on its own, for `events verify` to name
-        descriptor = os.open(log_path(paths), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            raise _log_error(paths, error) from None
         try:
-            os.write(descriptor, line.encode("utf-8"))
-            os.fsync(descriptor)
+            yield EventLog(paths, lock, descriptor)
         finally:
             os.close(descriptor)
-    finally:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-    return Event(**fields)
 
 
-def _last_event(path) -> tuple[dict[str, Any] | None, bool]:
+class EventLog:
+    """The event log, open: `append` chains one event on under the cross-process lock."""
+
+    def __init__(self, paths: RepoPaths, lock: IO[str], descriptor: int) -> None:
+        self._paths, self._lock, self._descriptor = paths, lock, descriptor
+
+    def append(self, kind: str, task_id: str | None = None, **data: Any) -> Event:
+        try:
+            return self._append_locked(kind, task_id, data)
+        except OSError as error:
+            raise _log_error(self._paths, error, error.filename) from None
+
+    def _append_locked(self, kind: str, task_id: str | None, data: dict[str, Any]) -> Event:
+        fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
+        try:
+            # Read under the lock: another process may have appended since the log was opened.
+            last, ends_cleanly = _last_event(self._descriptor)
+            fields = {"seq": (last["seq"] + 1) if last else 1, "ts": format_timestamp(now()), "kind": kind,
+                      "task": task_id, "data": data, "prev": last["hash"] if last else GENESIS}
+            fields["hash"] = event_hash(fields)
+            line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+            if not ends_cleanly:
+                line = "\n" + line  # keep a torn last line on its own, for `events verify` to name
+            os.write(self._descriptor, line.encode("utf-8"))
+            os.fsync(self._descriptor)
+        finally:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+        return Event(**fields)
+
+
+def _last_event(descriptor: int) -> tuple[dict[str, Any] | None, bool]:
     """The last line's event (read from the end, so appends stay fast on a long log), and
     whether the file ends with a newline."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            block = b""
-            position = size
-            while position > 0 and block.count(b"\n") < 2:
-                step = min(4096, position)
-                position -= step
-                handle.seek(position)
-                block = handle.read(step) + block
-    except FileNotFoundError:
-        return None, True
+    position = os.fstat(descriptor).st_size
+    block = b""
+    while position > 0 and block.count(b"\n") < 2:
+        step = min(4096, position)
+        position -= step
+        block = os.pread(descriptor, step, position) + block
     ends_cleanly = block.endswith(b"\n") or not block
     lines = [line for line in block.split(b"\n") if line.strip()]
     if not lines:

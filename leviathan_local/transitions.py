@@ -1,7 +1,8 @@
-"""Human-initiated status changes (ready, unblock): checked, written back, logged.
+"""Human-initiated status changes (ready, unblock, block, rescore): checked, written back, logged.
 
 Used by the CLI and the TUI alike; each returns a Transition describing what happened so
-callers can print or display it.
+callers can print or display it. Each opens the event log before it writes the backlog, so a
+log that cannot be appended to refuses the change rather than leaving it unrecorded.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def mark_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False)
         changes["escalation_approved_at"] = format_timestamp(now())
     if not changes:
         return Transition(task_id, task.status, task.status, changed=False, note="already ready")
-    update_task(paths, task_id, changes)
-    events.append_event(paths, "task.ready", task_id, before=task.status.value,
-                        approved_escalation=approve_escalation)
+    with events.open_log(paths) as log:
+        update_task(paths, task_id, changes)
+        log.append("task.ready", task_id, before=task.status.value, approved_escalation=approve_escalation)
     return Transition(task_id, task.status, Status.READY, changed=True)
 
 
@@ -66,10 +67,10 @@ def unblock(paths: RepoPaths, task_id: str, note: str | None = None) -> Transiti
     if blocked_type == "escalation":
         changes["escalation_approved_at"] = format_timestamp(now())
     removals = tuple(name for name in BLOCK_FIELDS if name in task.data)
-    update_task(paths, task_id, changes, removals)
-    events.append_event(paths, "task.unblocked", task_id, after=target.value, note=note,
-                        blocked_type=blocked_type, blocked_reason=task.get("blocked_reason"),
-                        attempts_before=task.attempts)
+    with events.open_log(paths) as log:
+        update_task(paths, task_id, changes, removals)
+        log.append("task.unblocked", task_id, after=target.value, note=note, blocked_type=blocked_type,
+                   blocked_reason=task.get("blocked_reason"), attempts_before=task.attempts)
     return Transition(task_id, Status.BLOCKED, target, changed=True, note=note or "")
 
 
@@ -92,10 +93,11 @@ def block(paths: RepoPaths, task_id: str, reason: str, blocked_type: str = "clar
         raise BacklogError(f"task {task_id!r} is {task.status.value}; only tasks that are not done or blocked can be blocked",
                            hint=f"`leviathan unblock {task_id}` first to change the reason" if task.status is Status.BLOCKED
                            else "a done task stays done")
-    update_task(paths, task_id, {**status_fields(task, Status.BLOCKED), "blocked_type": blocked_type,
-                                 "blocked_reason": reason.strip(), "blocked_from": task.status.value})
-    events.append_event(paths, "task.blocked", task_id, before=task.status.value, reason=reason.strip(),
-                        blocked_type=blocked_type)
+    with events.open_log(paths) as log:
+        update_task(paths, task_id, {**status_fields(task, Status.BLOCKED), "blocked_type": blocked_type,
+                                     "blocked_reason": reason.strip(), "blocked_from": task.status.value})
+        log.append("task.blocked", task_id, before=task.status.value, reason=reason.strip(),
+                   blocked_type=blocked_type)
     return Transition(task_id, task.status, Status.BLOCKED, changed=True, note=reason.strip())
 
 
@@ -112,8 +114,9 @@ def set_wsjf_inputs(paths: RepoPaths, task_id: str, values: dict[str, int | None
     changes = {name: value for name, value in values.items() if value is not None and task.get(name) != value}
     removals = tuple(name for name, value in values.items() if value is None and task.get(name) is not None)
     if changes or removals:
-        update_task(paths, task_id, changes, removals)
-        events.append_event(paths, "task.rescored", task_id, **changes, **dict.fromkeys(removals))
+        with events.open_log(paths) as log:
+            update_task(paths, task_id, changes, removals)
+            log.append("task.rescored", task_id, **changes, **dict.fromkeys(removals))
     note = [f"{k}={v}" for k, v in changes.items()] + [f"{name} estimated" for name in removals]
     return Transition(task_id, task.status, task.status, changed=bool(changes or removals),
                       note=", ".join(note) or "unchanged")
