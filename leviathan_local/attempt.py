@@ -32,7 +32,7 @@ from leviathan_local.git.repo import RepoPaths, branch_head, delete_branch, deta
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy import Policy, Scope
 from leviathan_local.policy_load import load_policy
-from leviathan_local.process import CommandResult, run_shell
+from leviathan_local.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
 from leviathan_local.runlock import AttemptRecord, attempt_record
 from leviathan_local.worktree_pool import attempt_worktree
 
@@ -91,7 +91,7 @@ class _Attempt:
     @property
     def env(self) -> dict[str, str]:
         # Every command of the attempt carries its id: recovery finds what a dead run left running by it.
-        return {"LEVIATHAN_TASK_ID": self.task.id, "LEVIATHAN_ATTEMPT_ID": self.attempt_id}
+        return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id}
 
     def shell(self, phase: str, command: str) -> CommandResult:
         result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
@@ -143,7 +143,10 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
 def _outcome(attempt: _Attempt) -> AttemptResult:
     """The cycle's result: committed, failed (counted), interrupted, or waiting for a human."""
     try:
-        commit = _cycle(attempt)
+        try:
+            commit = _cycle(attempt)
+        finally:
+            _sweep(attempt)
     except PhaseFailed as failure:
         return _fail(attempt, failure)
     except NeedsHuman as waiting:
@@ -153,6 +156,16 @@ def _outcome(attempt: _Attempt) -> AttemptResult:
         _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
         raise
     return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
+
+
+def _sweep(attempt: _Attempt) -> None:
+    """Kill what the attempt left running, however its cycle ended. A timeout or a stop kills
+    the command's process group, but a process the agent detached into its own session (setsid,
+    a daemon) escapes it. Done before a failure's work is kept and the slot is cleaned, so
+    nothing the agent started writes on in the worktree meanwhile."""
+    if note := sweep_attempt(attempt.attempt_id, attempt.record.data.get("pgid")):
+        attempt.log.write(f"note: {note}\n")
+        attempt.log.flush()
 
 
 def _succeeded(attempt: _Attempt, result: AttemptResult) -> None:

@@ -141,6 +141,20 @@ def _group_gone(group: int) -> bool:
     return False
 
 
+ATTEMPT_ID_VARIABLE = "LEVIATHAN_ATTEMPT_ID"  # every command of an attempt carries its id under this name
+
+
+def sweep_attempt(attempt_id: str, group: int | None = None) -> str | None:
+    """Kill what the attempt ``attempt_id`` left running, ``group`` (its last process group) with
+    it; a note for the human, None when there was nothing. A process that left the attempt's
+    process group (setsid, a daemon) escapes a group kill: its environment still names the
+    attempt, so an attempt's end and the recovery after a death find it the same way."""
+    killed = kill_marked(ATTEMPT_ID_VARIABLE, attempt_id, group)
+    if killed is None:
+        return f"no /proc here to find what {attempt_id} left running; check for its processes"
+    return f"killed {len(killed)} process(es) {attempt_id} left running" if killed else None
+
+
 def kill_marked(name: str, value: str, group: int | None = None, seconds: float = 10.0) -> list[int] | None:
     """SIGKILL every process whose environment holds ``name=value`` (what a dead attempt left
     running: all its commands carry its id), and the process group ``group`` when one of them

@@ -22,7 +22,7 @@ from leviathan_local.git.attempt_tree import (
 from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, remove_worktree, worktree_branch
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy_load import load_policy
-from leviathan_local.process import kill_marked
+from leviathan_local.process import sweep_attempt
 from leviathan_local.runlock import attempt_records
 from leviathan_local.worktree_pool import held_slot, is_slot
 
@@ -55,11 +55,8 @@ def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:
 def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int) -> list[str]:
     task_id, attempt_id = str(record.get("task")), str(record.get("attempt"))
     notes = [f"{task_id}: attempt {attempt_id} died (pid {record.get('pid', '?')})"]
-    killed = kill_marked("LEVIATHAN_ATTEMPT_ID", attempt_id, record.get("pgid"))
-    if killed is None:
-        notes.append(f"{task_id}: no /proc here to find what {attempt_id} left running; check for its processes")
-    elif killed:
-        notes.append(f"{task_id}: killed {len(killed)} process(es) {attempt_id} left running")
+    if swept := sweep_attempt(attempt_id, record.get("pgid")):
+        notes.append(f"{task_id}: {swept}")
     if record.get("worktree"):
         notes.extend(_keep_and_clean(paths, Path(record["worktree"]), record))
     task = load_backlog(paths).by_id.get(task_id)

@@ -98,6 +98,20 @@ def process_gone(pid: int) -> bool:
     return False
 
 
+def marked(value: str, name: str = "LEVIATHAN_ATTEMPT_ID") -> list[int]:
+    """Processes whose environment holds ``name=value``, by default the attempt's id (read here,
+    not with the code under test)."""
+    entry = f"{name}={value}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
 def assert_dies(pid: int) -> None:
     """Wait for ``pid`` to die (generous deadline); a survivor is killed, then the test fails."""
     try:

@@ -13,25 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from engine_fixtures import RED, make_project, process_gone, task_yaml, wait_until
+from engine_fixtures import RED, make_project, marked, process_gone, task_yaml, wait_until
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.commands.run import run_headless
 from leviathan_local.git.repo import find_repo
 from leviathan_local.model import Status
 from test_run import policy_with
-
-
-def marked(attempt_id: str) -> list[int]:
-    """Processes whose environment names the attempt (read here, not with the code under test)."""
-    entry = f"LEVIATHAN_ATTEMPT_ID={attempt_id}".encode()
-    found = []
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if entry in Path(f"/proc/{name}/environ").read_bytes().split(b"\0"):
-                found.append(int(name))
-        except OSError:
-            continue
-    return found
 
 
 def blocking_red(pid_file: Path) -> str:
