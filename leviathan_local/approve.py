@@ -1,9 +1,10 @@
 """Approve a reviewed task: merge its branch into the default branch in the main checkout.
 
 Everything is checked before anything moves: the backlog merges task by task, no other file
-conflicts, the human's uncommitted changes are not in the way, and, when the default branch
-moved since the attempt's base, the tests and invariants pass on the merged result (a local
-merge queue). Only then does the branch move, with a merge commit that names the task.
+conflicts, the human's uncommitted changes are not in the way, the event log can be appended to,
+and, when the default branch moved since the attempt's base, the tests and invariants pass on the
+merged result (a local merge queue). Only then does the branch move, with a merge commit that
+names the task. A branch the default branch already contains (merged by hand) gets no commit.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
 from leviathan_local.git.merge import (
-    advance_checkout, create_merge_commit, file_at, identity, local_changes, merge_base, merge_candidate,
-    release_branch, stage_file_if_unstaged,
+    advance_checkout, contains, create_merge_commit, file_at, identity, local_changes, merge_base,
+    merge_candidate, release_branch, stage_file_if_unstaged,
 )
 from leviathan_local.git.repo import RepoPaths, branch_head, current_branch, delete_branch
 from leviathan_local.merge3 import Labels
@@ -53,6 +54,7 @@ class Approval:
     base_moved: bool
     checks: list[str] = field(default_factory=list)
     done_uncommitted: bool = False  # no commit held the task: it is done in the working backlog only
+    already_merged: bool = False  # a human had merged the branch: no commit made, ``commit`` holds it
 
 
 def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
@@ -60,6 +62,8 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     branch, default = str(task.get("branch_name")), load_contract(paths).default_branch
     _require_checkout_on(paths, default)
     head, tip = branch_head(paths, default), branch_head(paths, branch)
+    if contains(paths, head, tip):
+        return _approve_merged_by_hand(paths, task, branch, head)
     writeback = _writeback(task, branch)
     backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch), writeback)
     # Seed 000, edge case 3: a task only the uncommitted backlog holds is finished there.
@@ -72,21 +76,46 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     others = [p for p in candidate.changed if p != BACKLOG]
     committed = file_at(paths, head, BACKLOG) or ""
     _refuse_local_changes(paths, others, committed, backlog, uncommitted)
-    approver = identity(paths)
-    commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
-    base_moved = candidate.base != head
-    # Files differ from what the attempt verified only if the default branch changed them
-    # meanwhile; the tool's own files (a halt commit's backlog and status report) do not count.
-    untested = [p for p in candidate.beyond_tip if p != BACKLOG and not p.startswith(TOOL_REPORTS)]
-    checks = _verify_merged(paths, task, commit, stop) if base_moved and untested else []
-    advance_checkout(paths, default, head, commit, others)
-    _update_working_backlog(paths, committed, backlog, uncommitted)
-    stage_file_if_unstaged(paths, BACKLOG, head, commit)
-    release_branch(paths, branch, delete=True)
-    events.append_event(paths, "review.approved", task_id, attempt=task.get("last_attempt_id"), branch=branch,
-                        commit=commit, approver=approver, base_moved=base_moved, checks=checks,
-                        done_uncommitted=uncommitted is not None)
-    return Approval(task_id, branch, commit, approver, base_moved, checks, uncommitted is not None)
+    # Opened before anything moves: a log that cannot record the approval refuses it.
+    with events.open_log(paths) as log:
+        approver = identity(paths)
+        commit = create_merge_commit(paths, candidate.tree or "", [head, tip], _message(task, branch, approver))
+        base_moved = candidate.base != head
+        # Files differ from what the attempt verified only if the default branch changed them
+        # meanwhile; the tool's own files (a halt commit's backlog and status report) do not count.
+        untested = [p for p in candidate.beyond_tip if p != BACKLOG and not p.startswith(TOOL_REPORTS)]
+        checks = _verify_merged(paths, task, commit, stop) if base_moved and untested else []
+        advance_checkout(paths, default, head, commit, others)
+        _update_working_backlog(paths, committed, backlog, uncommitted)
+        stage_file_if_unstaged(paths, BACKLOG, head, commit)
+        release_branch(paths, branch, delete=True)
+        approval = Approval(task_id, branch, commit, approver, base_moved, checks, uncommitted is not None)
+        _log_approval(log, task, approval)
+    return approval
+
+
+def _approve_merged_by_hand(paths: RepoPaths, task: Task, branch: str, head: str) -> Approval:
+    """Every commit of the branch is in the default branch already (a human merged it by hand):
+    a merge commit would change nothing but the backlog, so none is made. As when no commit holds
+    the task, it is marked done in the working backlog, for the human's next commit (or a run's
+    halt commit) to carry; the branch is let go and deleted as after any approval."""
+    committed = file_at(paths, head, BACKLOG) or ""
+    finish = _Finish(task.id, _writeback(task, branch))
+    _refuse_local_changes(paths, [], committed, committed, finish)
+    with events.open_log(paths) as log:
+        _update_working_backlog(paths, committed, committed, finish)
+        release_branch(paths, branch, delete=True)
+        approval = Approval(task.id, branch, head, identity(paths), base_moved=False,
+                            done_uncommitted=_status_in(committed, task.id) is not Status.DONE, already_merged=True)
+        _log_approval(log, task, approval)
+    return approval
+
+
+def _log_approval(log: events.EventLog, task: Task, approval: Approval) -> None:
+    log.append("review.approved", task.id, attempt=task.get("last_attempt_id"), branch=approval.branch,
+               commit=approval.commit, approver=approval.approver, base_moved=approval.base_moved,
+               checks=approval.checks, done_uncommitted=approval.done_uncommitted,
+               already_merged=approval.already_merged)
 
 
 def _require_checkout_on(paths: RepoPaths, default: str) -> None:
@@ -129,11 +158,16 @@ def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: L
     if merged.conflicts:
         raise MergeRefused(f"{BACKLOG} does not merge: {'; '.join(merged.conflicts)}",
                            hint=f"merge it by hand with `git merge {labels.theirs}` and resolve the markers")
-    found = task_values(merged.text).get(task.id)
-    if found is None or parse_status(found.get("status"), found.get("ready")) is Status.DONE:
+    if _status_in(merged.text, task.id) in (None, Status.DONE):
         return merged.text
     # The branch carries no writeback (the task was not in its base's backlog): write it here.
     return edit_task_text(merged.text, BACKLOG, task.id, writeback)
+
+
+def _status_in(text: str, task_id: str) -> Status | None:
+    """The task's status in a backlog's text; None when that backlog does not hold the task."""
+    found = task_values(text).get(task_id)
+    return None if found is None else parse_status(found.get("status"), found.get("ready"))
 
 
 def _backlog_in_the_way(paths: RepoPaths, committed: str, merged: str, finish: _Finish | None) -> list[str]:

@@ -1,6 +1,6 @@
 """A human's status change is only written when its event can be logged: with an event log
-that cannot be appended to, every transition fails with exit 2 naming the log, and
-backlog.yaml stays byte for byte as it was (no change the audit trail does not hold)."""
+that cannot be appended to, every transition (and an approval) fails with exit 2 naming the
+log, and backlog.yaml stays byte for byte as it was (no change the audit trail does not hold)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from conftest import write
+from test_approve_already_merged import merge_by_hand
 from test_cli import run_cli
 from test_file_errors import assert_explained, unprivileged_prefix
+from test_review import reviewed, unchanged  # noqa: F401 (fixture)
 from leviathan_local import events
+from leviathan_local.approve import approve
 from leviathan_local.errors import FileAccessError
 from leviathan_local.git.repo import RepoPaths, find_repo
 from leviathan_local.transitions import block, mark_ready, set_wsjf_inputs, unblock
@@ -119,3 +122,17 @@ def test_a_change_that_fails_to_write_logs_nothing(repo: Path) -> None:
         mark_ready(paths, "fresh")
     assert [event.kind for event in events.read_events(paths)] == ["run.started"]
     assert events.verify_chain(paths).ok
+
+
+@pytest.mark.parametrize("by_hand", [False, True], ids=["to merge", "merged by hand"])
+def test_approve_with_a_log_that_is_a_directory_moves_nothing(reviewed, by_hand: bool) -> None:
+    paths, branch = reviewed
+    if by_hand:
+        merge_by_hand(paths, branch)
+    events.log_path(paths).unlink()
+    events.log_path(paths).mkdir()
+    before = unchanged(paths, branch)
+    with pytest.raises(FileAccessError) as refused:
+        approve(paths, "add")
+    assert refused.value.message == f"{LOG} is a directory, where a file is expected"
+    assert unchanged(paths, branch) == before

@@ -49,13 +49,20 @@ def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     stop = threading.Event()
     with stop_on_signals(stop):
         approval = approve(paths, task_id, stop)
-    out.write(f"{task_id}: merged {approval.branch} as {approval.commit[:12]} (approved by {approval.approver})\n")
+    if approval.already_merged:
+        out.write(f"{task_id}: {approval.branch} was already merged into the default branch (it is in"
+                  f" {approval.commit[:12]}): no commit added (approved by {approval.approver})\n")
+    else:
+        out.write(f"{task_id}: merged {approval.branch} as {approval.commit[:12]} (approved by {approval.approver})\n")
     if approval.checks:
         out.write(f"  the default branch had moved: checked the merged result ({', '.join(approval.checks)})\n")
     elif approval.base_moved:
         out.write("  the default branch changed only the backlog since the attempt: the merged files are the ones"
                   " the attempt verified\n")
-    if approval.done_uncommitted:
+    if approval.already_merged and approval.done_uncommitted:
+        out.write(f"  with no merge commit to hold it, {task_id} is marked done in your uncommitted"
+                  " .leviathan/backlog.yaml: commit it with your next change\n")
+    elif approval.done_uncommitted:
         out.write(f"  no commit held {task_id} (it was added without committing): it is marked done in your"
                   " uncommitted .leviathan/backlog.yaml\n")
     out.write(f"  {task_id} is done; the branch is deleted\n")

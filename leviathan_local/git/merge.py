@@ -51,6 +51,12 @@ def merge_base(paths: RepoPaths, one: str, two: str) -> str | None:
     return str(found) if found else None
 
 
+def contains(paths: RepoPaths, commit: str, other: str) -> bool:
+    """Whether ``other`` is ``commit`` or in its history: merging ``other`` into it adds nothing
+    (a human merged it by hand, or fast-forwarded to it)."""
+    return commit == other or _repo(paths).descendant_of(commit, other)
+
+
 def file_at(paths: RepoPaths, commit: str | None, relative: str) -> str | None:
     """A file's text in ``commit`` (None when the commit or the file is absent)."""
     if commit is None:
