@@ -7,15 +7,17 @@ Per comment syntax: line markers (`#`, `//`, `--`, `;`, `%`), block pairs (`/* *
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from functools import lru_cache
-from typing import NamedTuple
 
 
-class Syntax(NamedTuple):
-    line: tuple[str, ...] = ()
-    block: tuple[tuple[str, str], ...] = ()
-    strings: tuple[str, ...] = ()  # quote delimiters; triple quotes span lines
-    marker_needs_space: bool = False  # `#` starts a comment only at a word boundary (shell, YAML)
+class Syntax(namedtuple("Syntax", "line block strings marker_needs_space", defaults=((), (), (), False))):
+    """line: tuple[str, ...], the line comment markers; block: tuple[tuple[str, str], ...], the
+    block comment pairs; strings: tuple[str, ...], the quote delimiters (triple quotes span
+    lines); marker_needs_space: bool, `#` starts a comment only at a word boundary (shell, YAML).
+    A plain namedtuple: typing.NamedTuple needs typing, which costs a cold `discover` 4 ms."""
+
+    __slots__ = ()
 
 
 _C = Syntax(("//",), (("/*", "*/"),), ('"', "'"))
@@ -92,12 +94,12 @@ class LineStarts:
         self.quotes = {quote: 0 for quote in syntax.strings if len(quote) == 3 or quote == "`"}
         self.last_opened = {opener: -1 for opener, _ in syntax.block}
 
-    def advance(self, line_start: int) -> None:
+    def advance(self, line_start: int, line_number: int | None = None) -> None:
         # Markers never contain a newline, so none straddles the line starts between visits.
         text, upto = self.text, self.upto
         if line_start <= upto:
             return
-        self.line += text.count("\n", upto, line_start)
+        self.line = self.line + text.count("\n", upto, line_start) if line_number is None else line_number
         for quote in self.quotes:
             self.quotes[quote] += text.count(quote, upto, line_start)
         for opener in self.last_opened:
@@ -107,7 +109,8 @@ class LineStarts:
         self.upto = line_start
 
 
-def comment_at(position: int, lines: LineStarts) -> tuple[int, int] | None:
+def comment_at(position: int, lines: LineStarts, line_start: int | None = None,
+               line_number: int | None = None) -> tuple[int, int] | None:
     """The (start, end) of the comment holding ``position``, or None when it is code or a string.
 
     Only the line of ``position`` is lexed. Whether that line begins inside a construct opened
@@ -118,8 +121,9 @@ def comment_at(position: int, lines: LineStarts) -> tuple[int, int] | None:
     exact lexing is reading every earlier line, which made a cold scan six times slower.
     """
     text, syntax = lines.text, lines.syntax
-    line_start = text.rfind("\n", 0, position) + 1
-    lines.advance(line_start)
+    if line_start is None:
+        line_start = text.rfind("\n", 0, position) + 1
+    lines.advance(line_start, line_number)
     resume = line_start
     for opener, closer in syntax.block:
         opened = lines.last_opened[opener]
@@ -137,7 +141,7 @@ def comment_at(position: int, lines: LineStarts) -> tuple[int, int] | None:
             if position < end:
                 return None
             resume = max(resume, end)
-    quotes = tuple({quote[0] for quote in syntax.strings})
+    quotes = _quote_starts(syntax)
     for token in _token_pattern(syntax).finditer(text, resume):
         if token.start() > position:
             return None
@@ -150,7 +154,7 @@ def next_comment(text: str, position: int, syntax: Syntax) -> tuple[int, int] | 
     """The first comment starting on the line that begins at ``position`` (lexed from there)."""
     line_end = text.find("\n", position)
     line_end = len(text) if line_end < 0 else line_end
-    quotes = tuple({quote[0] for quote in syntax.strings})
+    quotes = _quote_starts(syntax)
     for token in _token_pattern(syntax).finditer(text, position):
         if token.start() > line_end:
             return None
@@ -162,6 +166,11 @@ def next_comment(text: str, position: int, syntax: Syntax) -> tuple[int, int] | 
 def opener_at(text: str, start: int, syntax: Syntax) -> str:
     """The marker a comment starting at ``start`` begins with."""
     return next(opener for opener in _openers(syntax) if text.startswith(opener, start))
+
+
+@lru_cache(maxsize=32)
+def _quote_starts(syntax: Syntax) -> tuple[str, ...]:
+    return tuple({quote[0] for quote in syntax.strings})
 
 
 @lru_cache(maxsize=32)

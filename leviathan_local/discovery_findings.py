@@ -24,7 +24,7 @@ def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_])({alternatives})(?![A-Za-z0-9_])(?:\([^)\n]*\))?[:\-\t ]*")
 
 
-def _tag_hits(text: str, tags: tuple[str, ...], pattern: re.Pattern[str]) -> list[re.Match[str]]:
+def _tag_hits(text: str, tags: tuple[str, ...], pattern: re.Pattern[str]) -> list[tuple[re.Match[str], None, None]]:
     """Every tag occurrence, found with str.find (memchr speed: a regex with a look-behind
     cannot skip ahead), then confirmed by ``pattern`` at that spot."""
     positions = []
@@ -36,27 +36,60 @@ def _tag_hits(text: str, tags: tuple[str, ...], pattern: re.Pattern[str]) -> lis
     hits = []
     for position in sorted(set(positions)):
         hit = pattern.match(text, position)
-        if hit is not None and (position == 0 or not (text[position - 1].isalnum() or text[position - 1] == "_")):
-            hits.append(hit)
+        if hit is not None and _word_start(text, hit):
+            hits.append((hit, None, None))
     return hits
+
+
+def _hits_on_lines(text: str, pattern: re.Pattern[str], hit_lines: list[tuple[int, str]]
+                   ) -> list[tuple[re.Match[str], int, int]] | None:
+    """(tag, its line's start, its line's number) on the given lines of ``text``; None when
+    ``text`` does not have those lines."""
+    hits: list[tuple[re.Match[str], int, int]] = []
+    position, number = 0, 1  # the start of line `number`
+    for line_number, line in hit_lines:
+        wanted = line_number - number  # newlines between `position` and that line's start
+        found = text.find(line, position)
+        while found >= 0 and (passed := text.count("\n", position, found)) < wanted:
+            found = text.find(line, found + 1)  # the same text on an earlier line
+        end = found + len(line)
+        if (found < 0 or passed != wanted or (found and text[found - 1] != "\n")
+                or (end < len(text) and text[end] != "\n")):
+            return None
+        hits += [(hit, found, line_number) for hit in pattern.finditer(text, found, end) if _word_start(text, hit)]
+        position, number = found, line_number
+    return hits
+
+
+def _word_start(text: str, hit: re.Match[str]) -> bool:
+    before = hit.start() - 1  # the pattern's look-behind knows ASCII letters only
+    return before < 0 or not (text[before].isalnum() or text[before] == "_")
 
 
 def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_PROBE]
 
 
-def findings_in(data: bytes, path: str, tags: tuple[str, ...]) -> tuple[RawFinding, ...]:
-    """Each comment line holding one of ``tags`` as a whole word (the first tag of a line)."""
+def findings_in(data: bytes, path: str, tags: tuple[str, ...],
+                hit_lines: list[tuple[int, str]] | None = None) -> tuple[RawFinding, ...]:
+    """Each comment line holding one of ``tags`` as a whole word (the first tag of a line).
+
+    ``hit_lines``: the (number, text) of every line holding a tag, as `git grep -n -w` found
+    them; only those lines are looked at then (the whole text is searched if they no longer
+    match it: the file changed after git read it)."""
     syntax = syntax_for(path)
-    if syntax is None or is_binary(data) or not any(tag.encode() in data for tag in tags):
+    if syntax is None or is_binary(data):
+        return ()
+    if hit_lines is None and not any(tag.encode() in data for tag in tags):
         return ()
     text = data.decode("utf-8", errors="replace")
     pattern = _tag_pattern(tags)
     found: list[RawFinding] = []
     last_line = 0
     lines = LineStarts(text, syntax)
-    for hit in _tag_hits(text, tags, pattern):
-        span = comment_at(hit.start(), lines)
+    hits = None if hit_lines is None else _hits_on_lines(text, pattern, hit_lines)
+    for hit, line_start, line_number in _tag_hits(text, tags, pattern) if hits is None else hits:
+        span = comment_at(hit.start(), lines, line_start, line_number)
         if span is None:
             continue  # in code or in a string
         start, end = span

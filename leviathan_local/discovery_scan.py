@@ -15,14 +15,18 @@ import marshal
 import os
 import time
 from _thread import get_ident
-from collections.abc import Callable
 
 from leviathan_local.git.spawn import grep_result, list_files, start_grep
 
-CACHE_VERSION = 3
+TYPE_CHECKING = False  # collections.abc costs a warm scan a millisecond and more
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CACHE_VERSION = 4
 ALWAYS_SKIPPED = ("worktrees/", ".leviathan/")
 RawFinding = tuple[int, str, str, str]  # line, tag, text, text with continuation lines
-NOTHING_FOUND = ""  # the blob id of a file git grep found no tag in (it was not read)
+NOTHING_FOUND = ""  # the blob id of a file that cannot hold findings (git grep found no tag, no comment syntax)
+CLOCK_TICK_MARGIN = 50_000_000  # ns: more than a kernel tick at any HZ
 
 
 class ScanResult:
@@ -90,16 +94,26 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
                 or info.st_mtime_ns >= scanned_at):
             changed.append((path, info))
         files[path] = entry
+    if changed:
+        from leviathan_local.discovery_comments import syntax_for
+        from leviathan_local.discovery_read import read_files
     with_tags = grep_result(candidates) if candidates is not None else None
+    # git grep read the files after `started`; one it found no tag in but changed about then is
+    # read here as well (the kernel stamps files with a clock up to a tick behind time.time_ns()).
+    recent = started - CLOCK_TICK_MARGIN
+    jobs = []
     for path, info in changed:
-        if with_tags is not None and path not in with_tags:
+        hit_lines = None if with_tags is None else with_tags.get(path)
+        if syntax_for(path) is None or (hit_lines is None and with_tags is not None and info.st_mtime_ns < recent):
             files[path] = (info.st_size, info.st_mtime_ns, info.st_ino, NOTHING_FOUND)
-            continue
-        entry = _read(base + path, path, info, known_blobs, tags, result)
-        if entry is None:
-            del files[path]
         else:
-            files[path] = entry
+            jobs.append((path, info.st_size, info.st_mtime_ns, info.st_ino, hit_lines))
+    entries, result.files_read = read_files(base, jobs, known_blobs, tags) if jobs else ([], 0)
+    for job, entry in zip(jobs, entries):
+        if entry is None:
+            del files[job[0]]  # listed, then deleted or made unreadable
+        else:
+            files[job[0]] = entry
     result.files = {path: known_blobs[entry[3]] for path, entry in files.items() if entry[3] in known_blobs}
     result.files_listed = len(files)
     if result.files_read or relist or index != cache["index"] or len(files) != len(known_files):
@@ -112,30 +126,6 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
                          ignores={p: _stat_key(base + p) for p in everything if p.rsplit("/", 1)[-1] == ".gitignore"})
         save_scratch(cache_path, cache)
     return result
-
-
-def _read(full: str, path: str, info: os.stat_result, blobs: dict, tags: tuple[str, ...],
-          result: ScanResult) -> tuple[int, int, int, str] | None:
-    """Read a new or changed file; only findings that exist are kept in ``blobs``."""
-    try:
-        with open(full, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    result.files_read += 1
-    from hashlib import sha1  # only when a file changed
-
-    from leviathan_local.discovery_comments import syntax_key
-
-    # git's own blob id, plus the comment syntax: the same bytes in a .py and a .js differ.
-    blob = sha1(b"blob %d\0" % len(data) + data).hexdigest() + ":" + syntax_key(path)
-    if blob not in blobs:
-        from leviathan_local.discovery_findings import findings_in  # only when a file changed
-
-        found = findings_in(data, path, tags)
-        if found:
-            blobs[blob] = found
-    return info.st_size, info.st_mtime_ns, info.st_ino, blob
 
 
 def _directory_mtimes(base: str, listing: list[str], started: int) -> dict[str, int]:

@@ -10,16 +10,40 @@ from __future__ import annotations
 import os
 
 
+HitLines = dict[str, list[tuple[int, str]]]  # path -> (line number, line text) of each line with a tag
+
+
 def start_grep(root: str, tags: tuple[str, ...]) -> SpawnedGit:
+    """Every line holding a tag as a whole word, in text files git lists (tracked or untracked
+    but not ignored): `path NUL line NUL text LF`, files in path order, lines in order."""
     words = [argument for tag in tags for argument in ("-e", tag)]
-    return SpawnedGit(root, ["grep", "-l", "-z", "-I", "-F", "-w", "--untracked", "--no-color", *words])
+    # One thread per core: git's default of 8 on a 2-core machine costs a fifth more time.
+    return SpawnedGit(root, ["grep", f"--threads={min(8, available_cores())}", "-n", "-z", "-I", "-F", "-w", "--untracked",
+                             "--no-color", *words])
 
 
-def grep_result(grep: SpawnedGit) -> set[str] | None:
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def grep_result(grep: SpawnedGit) -> HitLines | None:
     output, code = grep.finish()
-    if code not in (0, 1):  # 1: no file matched
+    if code not in (0, 1):  # 1: no line matched
         return None  # git grep failed: read every file instead
-    return {name.decode("utf-8", errors="surrogateescape") for name in output.split(b"\0") if name}
+    from re import findall  # the scan that needs this imports re anyway
+
+    hits: HitLines = {}
+    # A path may hold a newline and a line a NUL (past git's 8,000-byte binary probe), never the reverse.
+    for path, number, text in findall(rb"([^\0]*)\0(\d+)\0([^\n]*)\n", output):
+        name = path.decode("utf-8", errors="surrogateescape")
+        lines = hits.get(name)
+        if lines is None:
+            lines = hits[name] = []
+        lines.append((int(number), text.decode("utf-8", errors="replace")))
+    return hits
 
 
 def list_files(root: str) -> list[str]:
