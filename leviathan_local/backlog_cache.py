@@ -17,7 +17,7 @@ from leviathan_local.atomic import write_atomic
 from leviathan_local.backlog_parse import ItemMemo, ParsedItem
 from leviathan_local.repo_paths import RepoPaths
 
-_FORMAT = 1
+_FORMAT = 2  # 2: merge keys resolved (a chunk parsed before kept `<<` as a field)
 _FEW = 20  # new chunks that are not worth a rewrite of the disk copy, at the least
 _memos: dict[Path, ItemMemo] = {}
 _unsaved: dict[Path, int] = {}  # chunks parsed since the disk copy was written

@@ -53,6 +53,11 @@ def _apply(text: str, find: FindMapping, changes: Mapping[str, Any], removals: t
                 expected[name] = None
             else:
                 expected.pop(name)
+        elif name in expected:
+            # Merged in (`<<: *defaults`): the shared mapping is other tasks' too, so the task
+            # overrides it with a null of its own, which means the same as no value.
+            text = _set(text, mapping, name, None)
+            expected[name] = None
     return text
 
 
@@ -68,6 +73,9 @@ def _set(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> str:
     if pair is None:
         return _insert(text, mapping, name, value)
     key_node, value_node = pair
+    if _is_alias(key_node, value_node):
+        # Editing the node's text would rewrite the anchor, and with it every task that shares it.
+        raise EditRefused(f"`{name}` is an alias of a value shared elsewhere", hint="edit it by hand")
     scalar_in_place = (
         isinstance(value_node, yamlio.ScalarNode)
         and value_node.style not in ("|", ">")
@@ -90,11 +98,11 @@ def _set(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> str:
 def _insert(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> str:
     if mapping.flow_style:
         pairs = mapping.value
-        at = _content_end(text, pairs[-1][1]) if pairs else mapping.start_mark.index + 1
+        at = _pair_end(text, *pairs[-1]) if pairs else mapping.start_mark.index + 1
         separator = ", " if pairs else ""
         return text[:at] + f"{separator}{name}: {_flow(value)}" + text[at:]
     column = mapping.value[0][0].start_mark.column
-    line_end = text.find("\n", _content_end(text, mapping.value[-1][1]))
+    line_end = text.find("\n", _pair_end(text, *mapping.value[-1]))
     block = " " * column + _block(name, value, column)
     if line_end == -1:  # the task ends the file without a final newline: keep it that way
         return text + "\n" + block
@@ -115,6 +123,38 @@ def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
         # too, so the file still ends the way the human left it.
         return text[:max(line_start - 1, 0)]
     return text[:line_start] + text[line_end + 1:]
+
+
+def _is_alias(key_node: yamlio.Node, value_node: yamlio.Node) -> bool:
+    """Whether a pair's value is an alias: the composer hands out the anchor's own node, which
+    sits earlier in the text than anything after the key can (an anchor precedes its aliases)."""
+    return value_node.start_mark.index < key_node.end_mark.index
+
+
+_ALIAS = re.compile(r"[\s:-]*\*[^\s,\[\]{}]+")  # from a key's end or a list item's start: `: *name`, `- *name`
+
+
+def _pair_end(text: str, key_node: yamlio.Node, value_node: yamlio.Node) -> int:
+    """Index just past the content of a pair's value. A merge key's value is an alias or a list
+    of aliases, whose nodes are the anchors' far above: their ends are found in the text. Other
+    aliased values stay unplaceable, and the verification sends their edits to the fallback."""
+    if not yamlio.is_merge_key(key_node):
+        return _content_end(text, value_node)
+    if _is_alias(key_node, value_node):
+        return _alias_end(text, key_node.end_mark.index)
+    if isinstance(value_node, yamlio.SequenceNode) and not value_node.flow_style:
+        end = value_node.start_mark.index
+        for item in value_node.value:
+            end = _alias_end(text, end) if item.start_mark.index < end else _content_end(text, item)
+        return end
+    return _content_end(text, value_node)
+
+
+def _alias_end(text: str, after: int) -> int:
+    found = _ALIAS.match(text, after)
+    if found is None:  # a comment or a tag before the alias: too unusual to place a key after
+        raise EditRefused("an alias could not be found in the text", hint="edit the task by hand")
+    return found.end()
 
 
 def _content_end(text: str, node: yamlio.Node) -> int:

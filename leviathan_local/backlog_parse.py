@@ -3,7 +3,8 @@
 Items are parsed chunk by chunk (see ``backlog_layout``) and memoized by chunk content, so
 a re-load after a small edit re-parses only the tasks whose text changed. Exotic layouts
 (flow style, anchors shared between tasks, a syntax error) fall back to one whole-document
-parse, which also gives exact positions for the error message.
+parse, which also gives exact positions for the error message. Both read a task through
+``parse_item_node``, so merge keys (`<<: *defaults`) resolve the same way in either.
 """
 
 from __future__ import annotations
@@ -98,12 +99,19 @@ def parse_item_node(node: yamlio.Node) -> ParsedItem:
     base_line = node.start_mark.line
     item = ParsedItem(value=yamlio.construct(node), line_in_chunk=base_line)
     if isinstance(node, yamlio.MappingNode):
+        merges = []
         for key, key_node, _ in yamlio.mapping_pairs(node):
             where = (key_node.start_mark.line - base_line, key_node.start_mark.column + 1)
             if key in item.positions:
                 item.duplicate_keys.append((key, *where))
             else:
                 item.positions[key] = where
+            if yamlio.is_merge_key(key_node):
+                merges.append(where)
+        # A merged field's text is the shared mapping's, elsewhere: a problem with it points at
+        # the task's own `<<` line, where the human sees which task it is.
+        for field in item.value if merges else ():
+            item.positions.setdefault(field, merges[0])
     check_item(item)
     return item
 

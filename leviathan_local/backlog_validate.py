@@ -110,6 +110,8 @@ def _task_id(data: dict[str, Any]) -> str | None:
 
 def _field_problem(field: str, value: Any) -> str | None:
     canonical = FIELD_ALIASES.get(field, field)
+    if field == "<<":  # a merge key whose value is no mapping: the reader left it as it was
+        return f"a merge key takes a mapping or a list of mappings (`<<: *defaults`), found {value!r}"
     if canonical in WSJF_INPUTS:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 13):
             return f"must be a whole number from 1 to 13 (Fibonacci 1, 2, 3, 5, 8, 13 advised), found {value!r}"

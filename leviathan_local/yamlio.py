@@ -3,7 +3,8 @@
 Reading uses PyYAML's C composer: it is fast and gives every node a line and column, which
 validation needs for its messages. Values are built from nodes here, with one deliberate
 difference from PyYAML's loader: timestamps stay strings, so a value is written back exactly
-as it was read and time zones are handled in one place (``clock.parse_timestamp``).
+as it was read and time zones are handled in one place (``clock.parse_timestamp``). Merge keys
+(`<<: *defaults`) are resolved here too, so every reader sees the merged fields.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from leviathan_local.errors import LeviathanError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"  # what the resolver tags a plain `<<` key with
 _constructor = yaml.constructor.SafeConstructor()
 _resolver = yaml.resolver.Resolver()
 
 __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "compose", "construct",
-           "position", "mapping_pairs", "emit_scalar", "emit_block", "YamlSyntaxError"]
+           "position", "mapping_pairs", "is_merge_key", "emit_scalar", "emit_block",
+           "YamlSyntaxError"]
 
 
 class YamlSyntaxError(LeviathanError):
@@ -65,6 +68,11 @@ def mapping_pairs(node: MappingNode) -> Iterator[tuple[str, Node, Node]]:
         yield str(key), key_node, value_node
 
 
+def is_merge_key(node: Node) -> bool:
+    """Whether ``node`` is a YAML merge key (a plain `<<`; a quoted one is an ordinary key)."""
+    return isinstance(node, ScalarNode) and node.tag == MERGE_TAG
+
+
 def construct(node: Node | None) -> Any:
     """Plain Python values from nodes; the last of duplicate keys wins (validators report them)."""
     if node is None:
@@ -73,7 +81,33 @@ def construct(node: Node | None) -> Any:
         return _scalar(node)
     if isinstance(node, SequenceNode):
         return [construct(item) for item in node.value]
-    return {key: construct(value) for key, _, value in mapping_pairs(node)}
+    return _mapping(node)
+
+
+def _mapping(node: MappingNode) -> dict[str, Any]:
+    """A mapping with its merge keys resolved as the merge-key spec (and ruamel.yaml) says: a key
+    of its own wins over a merged one, an earlier mapping of `<<: [*a, *b]` over a later one
+    (PyYAML 6.0's loader gets that wrong for most keys). Merged keys come first, so a key the
+    tool adds beside the merge (a status writeback) keeps the place it was read at and the
+    edit verifies. A merge of anything but mappings stays under `<<`, for validation to report."""
+    own: dict[str, Any] = {}
+    merged: dict[str, Any] | None = None  # most mappings merge nothing: no second dict for them
+    for key, key_node, value_node in mapping_pairs(node):
+        sources = _merged_mappings(value_node) if is_merge_key(key_node) else None
+        if sources is None:
+            own[key] = construct(value_node)
+            continue
+        merged = {} if merged is None else merged
+        for source in sources:
+            for name, value in _mapping(source).items():
+                merged.setdefault(name, value)
+    return own if merged is None else {**merged, **own}
+
+
+def _merged_mappings(node: Node) -> list[MappingNode] | None:
+    """The mappings a merge key's value names (one, or a list); None when it names anything else."""
+    items = node.value if isinstance(node, SequenceNode) else [node]
+    return items if all(isinstance(item, MappingNode) for item in items) else None
 
 
 def _scalar(node: ScalarNode) -> Any:
