@@ -1,7 +1,9 @@
 """Run an agent's or a test's shell command: output captured and streamed, a timeout that kills the tree.
 
 Each command gets its own session (process group), so a timeout kills the whole group,
-grandchildren included; a child that ignores SIGTERM gets SIGKILL after a grace period.
+grandchildren included; a child that ignores SIGTERM gets SIGKILL after a grace period. What
+leaves the group (setsid, a daemon) is found by the attempt id in its environment instead
+(``sweep_attempt``, when an attempt ends and when a dead one is recovered).
 """
 
 from __future__ import annotations
