@@ -1,16 +1,18 @@
 """Benchmark: `leviathan discover --dry-run --json` against ripgrep, whole processes, same run.
 
 Generates a 3,000-file repository shaped like a scientific Python/C project (sizes, comment
-density, a tag comment in about one file in six, as in scipy, and a tag word inside a string
-literal on one line in a thousand),
-then times, as medians of interleaved runs:
+density, module docstrings and licence blocks, function docstrings and block comments, a tag
+comment in about one file in six, as in scipy, a tag word inside a string literal on one line
+in a thousand, and tags in docstring prose and in block comments), then times, as medians of
+interleaved runs:
 - ripgrep (`rg -n --hidden -g '!.git' -e 'TODO|FIXME|HACK|XXX|BUG'`), the baseline;
 - `python -c pass`, the interpreter's own start-up, for reference;
 - discover cold (its caches removed before each run) and warm (nothing changed);
 for two installations: a regular one (what `pip install leviathan-local` gives: a plain copy in
-site-packages) and the editable development install running this script, whose import hook
-alone costs ~20 ms at every start-up. It also checks that discover finds exactly the lines
-ripgrep finds that are comments.
+site-packages and the `leviathan` console script pip writes, which is what is run) and the
+editable development install running this script (`python -m leviathan_local`), whose import
+hook alone costs ~20 ms at every start-up. It also checks that discover finds exactly the
+lines ripgrep finds that are comments.
 
     pip install ripgrep==14.1.0   # newer versions build from source and fail offline
     python bench/discover_bench.py [--files 3000] [--runs 15]
@@ -44,8 +46,8 @@ def generate(root: Path, files: int, seed: int = 7) -> None:
     for number in range(files):
         ext = rng.choice(kinds)
         marker = LANGUAGES[ext][0]
-        lines = []
         tagged = rng.random() < 0.17
+        lines = _opening(ext, number)
         for index in range(int(rng.lognormvariate(4.6, 0.8)) + 5):  # median ~100 lines
             roll = rng.random()
             if tagged and roll < 0.02:
@@ -54,6 +56,14 @@ def generate(root: Path, files: int, seed: int = 7) -> None:
                              else f"<!-- {tag}: document case {number}-{index} -->")
             elif 0.02 <= roll < 0.021:
                 lines.append(f'message = "the {rng.choice(["TODO", "FIXME"])} list is empty"')  # not a comment
+            elif 0.021 <= roll < 0.05 and ext in ("py", "pyx"):  # a docstring: prose, sometimes a tag in it
+                lines += [f'    """Compute value {index} from the inputs.', "",
+                          f"    {'TODO: prose in a docstring' if rng.random() < 0.05 else 'Returns an array.'}",
+                          '    """']
+            elif 0.021 <= roll < 0.04 and marker == "//":  # a block comment, sometimes a tag in it
+                lines += ["/*", f" * Computes value {index}.",
+                          *([f" * FIXME: in a block comment {number}-{index}"] if tagged and rng.random() < 0.3 else []),
+                          " */"]
             elif roll < 0.12 and marker:
                 lines.append(f"{marker} explains the computation of value {index}")
             else:
@@ -67,6 +77,15 @@ def generate(root: Path, files: int, seed: int = 7) -> None:
                    check=True)
 
 
+def _opening(ext: str, number: int) -> list[str]:
+    """A module docstring or a licence block, as most real source files begin."""
+    if ext in ("py", "pyx"):
+        return [f'"""Module {number}: numerical routines.', "", "Long description of the module.", '"""']
+    if LANGUAGES[ext][0] == "//":
+        return ["/*", f" * Copyright the authors of module {number}.", " * Licensed under the BSD licence.", " */"]
+    return []
+
+
 def regular_install(into: Path) -> Path:
     """A venv with leviathan-local copied into site-packages (as a wheel install lays it out);
     its dependencies come from this environment through a plain path entry (no import hooks)."""
@@ -78,6 +97,10 @@ def regular_install(into: Path) -> Path:
     shutil.copytree(package, site / "leviathan_local", ignore=shutil.ignore_patterns("__pycache__"))
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([python, "-m", "compileall", "-q", str(site / "leviathan_local")], check=True)
+    script = into / "bin" / "leviathan"  # the console script pip writes for `[project.scripts]`
+    script.write_text(f"#!{python}\nimport sys\nfrom leviathan_local.entry import main\n"
+                      "if __name__ == '__main__':\n    sys.exit(main())\n")
+    script.chmod(0o755)
     return python
 
 
@@ -98,7 +121,9 @@ def comment_lines_by_ripgrep(rg: str, root: Path) -> set[tuple[str, int]]:
         path, number, text = line.split(":", 2)
         marker = LANGUAGES.get(path.rsplit(".", 1)[-1], (None,))[0]
         stripped = text.strip()
-        if (marker and stripped.startswith(marker)) or stripped.startswith("<!--") and path.endswith(".md"):
+        # The generator writes lines starting with `*` inside block comments only.
+        in_block = marker == "//" and stripped.startswith("* ")
+        if (marker and stripped.startswith(marker)) or in_block or stripped.startswith("<!--") and path.endswith(".md"):
             found.add((path.removeprefix("./"), int(number)))
     return found
 
@@ -122,7 +147,7 @@ def main() -> None:
                 (state / name).unlink(missing_ok=True)
 
         editable = [sys.executable, "-m", "leviathan_local", "discover", "--dry-run", "--json"]
-        regular = [str(plain), "-m", "leviathan_local", "discover", "--dry-run", "--json"]
+        regular = [str(plain.parent / "leviathan"), "discover", "--dry-run", "--json"]
         commands = {
             "ripgrep": ([rg, "-n", "--hidden", "-g", "!.git", "-e", TAGS, "."], None),
             "python -c pass (regular)": ([str(plain), "-c", "pass"], None),

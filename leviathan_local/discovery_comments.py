@@ -93,6 +93,8 @@ class LineStarts:
         self.text, self.syntax, self.upto, self.line = text, syntax, 0, 1
         self.quotes = {quote: 0 for quote in syntax.strings if len(quote) == 3 or quote == "`"}
         self.last_opened = {opener: -1 for opener, _ in syntax.block}
+        # Looked up once per file rather than at every tag: a cold scan visits thousands.
+        self.tokens, self.quote_starts = _token_pattern(syntax), _quote_starts(syntax)
 
     def advance(self, line_start: int, line_number: int | None = None) -> None:
         # Markers never contain a newline, so none straddles the line starts between visits.
@@ -141,12 +143,11 @@ def comment_at(position: int, lines: LineStarts, line_start: int | None = None,
             if position < end:
                 return None
             resume = max(resume, end)
-    quotes = _quote_starts(syntax)
-    for token in _token_pattern(syntax).finditer(text, resume):
+    for token in lines.tokens.finditer(text, resume):
         if token.start() > position:
             return None
         if position < token.end():
-            return None if text.startswith(quotes, token.start()) else token.span()
+            return None if text.startswith(lines.quote_starts, token.start()) else token.span()
     return None
 
 
@@ -165,7 +166,10 @@ def next_comment(text: str, position: int, syntax: Syntax) -> tuple[int, int] | 
 
 def opener_at(text: str, start: int, syntax: Syntax) -> str:
     """The marker a comment starting at ``start`` begins with."""
-    return next(opener for opener in _openers(syntax) if text.startswith(opener, start))
+    for opener in comment_openers(syntax):
+        if text.startswith(opener, start):
+            return opener
+    raise ValueError(f"no comment starts at {start}")
 
 
 @lru_cache(maxsize=32)
@@ -174,9 +178,13 @@ def _quote_starts(syntax: Syntax) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=32)
-def _openers(syntax: Syntax) -> tuple[str, ...]:
+def comment_openers(syntax: Syntax) -> tuple[str, ...]:
+    """Every marker a comment can begin with, longest first."""
     return tuple(sorted([*(start for start, _ in syntax.block), *syntax.line], key=len, reverse=True))
 
 
 def block_end(syntax: Syntax, opener: str) -> str | None:
-    return dict(syntax.block).get(opener)
+    for start, end in syntax.block:
+        if start == opener:
+            return end
+    return None

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from leviathan_local.discovery_comments import (
-    LineStarts, Syntax, block_end, comment_at, next_comment, opener_at, syntax_for,
+    LineStarts, Syntax, block_end, comment_at, comment_openers, next_comment, opener_at, syntax_for,
 )
 from leviathan_local.discovery_scan import RawFinding
 
@@ -57,7 +57,7 @@ def _hits_on_lines(text: str, pattern: re.Pattern[str], hit_lines: list[tuple[in
                 or (end < len(text) and text[end] != "\n")):
             return None
         hits += [(hit, found, line_number) for hit in pattern.finditer(text, found, end) if _word_start(text, hit)]
-        position, number = found, line_number
+        position, number = end + 1, line_number + 1
     return hits
 
 
@@ -130,7 +130,10 @@ def _continuation(text: str, span: tuple[int, int], opener: str, hit: re.Match[s
     # `# TODO: text` / `#   more`, each alone on the next line at the same column.
     line_start = text.rfind("\n", 0, start) + 1
     column, indent = start - line_start, _indent(text[start + len(opener):hit.start()])
-    while end < len(text):
+    openers = comment_openers(syntax)
+    # Only a line whose comment starts at the same column, after blanks, can continue: checked
+    # before lexing the line, which most of the time it spares.
+    while end < len(text) and text.startswith(openers, end + 1 + column) and not text[end + 1:end + 1 + column].strip():
         following = next_comment(text, end + 1, syntax)
         if following is None:
             break

@@ -1,0 +1,156 @@
+"""The cold scan's shortcuts, each against the plain way on real repositories: lines from
+`git grep -n -w` instead of searching whole files, and two processes instead of one."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import git, write
+from leviathan_local import discovery_read
+from leviathan_local.discovery_comments import syntax_for
+from leviathan_local.discovery_findings import _hits_on_lines, _tag_pattern, findings_in
+from leviathan_local.discovery_read import PARALLEL_FROM, read_files
+from leviathan_local.discovery_scan import scan
+from leviathan_local.discovery_settings import DEFAULT_TAGS
+from leviathan_local.git.repo import RepoPaths
+from leviathan_local.git.spawn import grep_result, start_grep
+from test_discover import SOURCES
+
+TAGS = DEFAULT_TAGS
+TRICKY = {  # path: content whose tag lines are easy to place wrongly
+    "same.py": "# TODO: twice\nx = 1\n# TODO: twice\n",  # identical lines: each found at its own number
+    "suffix.py": "MYTODO: not a tag\nTODO: not a comment either\n# TODO: not a tag\nz = 1  # TODO: not a tag\n",
+    "crlf.c": "int a;\r\n// FIXME: windows line ends\r\n/* HACK: a block\r\n * continued\r\n */\r\n",
+    "latin1.py": "s = 'caf\xe9'\n# TODO: after a byte that is not UTF-8\n",
+    "docstring.py": '"""Module.\n\n# TODO inside the docstring\n"""\n# XXX: after it\n',
+    "continued.py": "# TODO: first\n#   second\n#   third\nx = 1\n",
+    "prose.md": "TODO in prose\n<!-- BUG: in a comment -->\n",
+}
+
+
+def _repository(root: Path, files: dict[str, str]) -> None:
+    for path, content in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode("latin-1" if path == "latin1.py" else "utf-8"))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "sources")
+
+
+def _whole_file_findings(root: Path, paths: list[str]) -> dict[str, tuple]:
+    found = {path: findings_in((root / path).read_bytes(), path, TAGS) for path in paths}
+    return {path: findings for path, findings in found.items() if findings}
+
+
+def test_lines_from_git_grep_give_what_reading_whole_files_gives(repo_paths: RepoPaths) -> None:
+    files = {path: content for path, (content, _) in SOURCES.items()} | TRICKY
+    _repository(repo_paths.root, files)
+    hits = grep_result(start_grep(str(repo_paths.root), TAGS))
+    assert hits is not None and set(hits) <= set(files)
+    assert hits["same.py"] == [(1, "# TODO: twice"), (3, "# TODO: twice")]
+    for path in files:
+        data = (repo_paths.root / path).read_bytes()
+        assert findings_in(data, path, TAGS, hits.get(path, [])) == findings_in(data, path, TAGS), path
+        text = data.decode("utf-8", errors="replace")
+        assert _hits_on_lines(text, _tag_pattern(TAGS), hits.get(path, [])) is not None, path  # no fallback
+    assert [line for line, *_ in findings_in((repo_paths.root / "same.py").read_bytes(), "same.py", TAGS,
+                                             hits["same.py"])] == [1, 3]
+
+
+@pytest.mark.parametrize("stale", [[(2, "# TODO: gone")], [(9, "# TODO: twice")], [(3, "x = 1")], [(1, "# TODO")]])
+def test_lines_that_no_longer_match_the_file_fall_back_to_reading_it_whole(stale: list[tuple[int, str]]) -> None:
+    data = TRICKY["same.py"].encode()  # git read another version of the file than this one
+    assert findings_in(data, "same.py", TAGS, stale) == findings_in(data, "same.py", TAGS) != ()
+
+
+def test_a_cold_scan_finds_what_reading_every_file_finds(repo_paths: RepoPaths) -> None:
+    files = {path: content for path, (content, _) in SOURCES.items()} | TRICKY
+    files |= {f"bulk/m{n}.py": f"x = {n}\n# TODO: item {n}\n" * (n % 3) + "y = 2\n" for n in range(PARALLEL_FROM * 2)}
+    _repository(repo_paths.root, files)
+    cold = scan(str(repo_paths.root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
+    listed = git(repo_paths.root, "ls-files").split()
+    assert cold.relisted and cold.files_listed == len(listed) > len(files) - 1
+    assert cold.files == _whole_file_findings(repo_paths.root, listed)
+    assert not any(syntax_for(path) is None and path in cold.files for path in files)
+
+
+def _jobs(root: Path, paths: list[str]) -> list[tuple]:
+    infos = {path: os.lstat(root / path) for path in paths}
+    return [(path, info.st_size, info.st_mtime_ns, info.st_ino, None) for path, info in infos.items()]
+
+
+def test_two_processes_read_what_one_reads(tmp_path: Path) -> None:
+    paths = [f"f{n}.c" for n in range(PARALLEL_FROM + 1)]
+    for n, path in enumerate(paths):
+        write(tmp_path / path, f"int v{n};\n// FIXME: case {n}\n" if n % 2 else f"int v{n};\n")
+    jobs = _jobs(tmp_path, paths) + [("missing.c", 1, 1, 1, None)]  # deleted after it was listed
+    alone: dict = {}
+    expected = discovery_read._read_batch(str(tmp_path) + "/", jobs, alone, TAGS)
+    assert discovery_read._may_fork() == (len(os.sched_getaffinity(0)) > 1)
+    together: dict = {}
+    assert read_files(str(tmp_path) + "/", jobs, together, TAGS) == expected
+    assert together == alone and len(alone) == len(paths) // 2 and expected[0][-1] is None
+
+
+def _failing_child(payload: bytes | None, code: int) -> tuple[int, int]:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(reader)
+        if payload:
+            os.write(writer, payload)
+        os._exit(code)
+    os.close(writer)
+    return pid, reader
+
+
+@pytest.mark.parametrize("payload, code", [(None, 1), (b"not marshal", 0), (None, 0)])
+def test_a_child_that_fails_leaves_its_half_to_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          payload: bytes | None, code: int) -> None:
+    paths = [f"g{n}.py" for n in range(PARALLEL_FROM)]
+    for n, path in enumerate(paths):
+        write(tmp_path / path, f"# TODO: item {n}\n")
+    jobs = _jobs(tmp_path, paths)
+    children: list[int] = []
+
+    def failing(*_: object) -> tuple[int, int]:
+        child = _failing_child(payload, code)
+        children.append(child[0])
+        return child
+
+    monkeypatch.setattr(discovery_read, "_may_fork", lambda: True)
+    monkeypatch.setattr(discovery_read, "_fork_reader", failing)
+    blobs: dict = {}
+    entries, read = read_files(str(tmp_path) + "/", jobs, blobs, TAGS)
+    assert len(children) == 1 and read == len(paths) and None not in entries and len(blobs) == len(paths)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)  # reaped: no zombie left
+
+
+def test_no_child_is_forked_while_another_thread_runs() -> None:
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not discovery_read._may_fork()
+    finally:
+        release.set()
+        other.join()
+
+
+def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(repo_paths: RepoPaths) -> None:
+    # Stands in for a file changed between git grep's read and the scan's stat: git grep skips
+    # files marked binary, so this one's tag reaches the scan only if it reads the file itself.
+    root = repo_paths.root
+    _repository(root, {".gitattributes": "hidden.py binary\n", "hidden.py": "x = 1\n# TODO: seen by the scan\n",
+                       "seen.py": "# TODO: seen\n"})
+    assert "hidden.py" not in grep_result(start_grep(str(root), TAGS))
+    soon = time.time_ns() + 60 * 10**9  # stamped after the scan starts, as by a clock a tick behind
+    os.utime(root / "hidden.py", ns=(soon, soon))
+    cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
+    assert [text for _, _, text, _ in cold.files["hidden.py"]] == ["seen by the scan"]
