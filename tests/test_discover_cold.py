@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -12,14 +14,16 @@ import pytest
 
 from conftest import git, write
 from leviathan_local import discovery_read
+from leviathan_local.commands.discover_report import findings_json
 from leviathan_local.discovery_comments import syntax_for
 from leviathan_local.discovery_findings import _hits_on_lines, _tag_pattern, findings_in
 from leviathan_local.discovery_read import PARALLEL_FROM, read_files
 from leviathan_local.discovery_scan import scan
 from leviathan_local.discovery_settings import DEFAULT_TAGS
+from leviathan_local.discovery_tasks import finding_ids
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.git.spawn import grep_result, start_grep
-from test_discover import SOURCES
+from test_discover import SOURCES, discover, discovered
 
 TAGS = DEFAULT_TAGS
 TRICKY = {  # path: content whose tag lines are easy to place wrongly
@@ -154,3 +158,24 @@ def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(r
     os.utime(root / "hidden.py", ns=(soon, soon))
     cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
     assert [text for _, _, text, _ in cold.files["hidden.py"]] == ["seen by the scan"]
+
+
+def test_the_findings_json_is_what_json_dumps_writes() -> None:
+    raw = [(1, "TODO", 'a "quoted" \\ path\tand a tab', "café ünïcode \u2028 and \x07 bell"),
+           (7, "FIXME", "fix the crash on token expiry", "fix the crash on token expiry"), (9, "XXX", "", "")]
+    findings = finding_ids("dir/na\\xffme.py", raw) + finding_ids("plain.c", raw[:1])
+    assert findings_json(findings) == json.dumps([finding.as_json() for finding in findings])
+    assert findings_json([]) == "[]"
+
+
+def test_a_file_name_that_is_not_utf8_is_written_to_the_backlog_and_found_again(repo_paths: RepoPaths) -> None:
+    root = repo_paths.root
+    write(root / ".leviathan" / "backlog.yaml", "tasks:\n")
+    (root / os.fsdecode(b"na\xffme.py")).write_bytes(b"# TODO: an odd name\n")
+    first = discover(repo_paths)
+    [finding] = first["findings"]
+    assert finding["path"] == "na\\xffme.py" and first["new"] == [finding["id"]]
+    assert discovered(repo_paths)[finding["id"]].get("source")["path"] == "na\\xffme.py"
+    shutil.rmtree(repo_paths.common_dir / "leviathan")  # cold again: the same id, nothing new or moved
+    again = discover(repo_paths)
+    assert again["findings"] == first["findings"] and again["new"] == again["moved"] == []
