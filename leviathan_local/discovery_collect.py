@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from leviathan_local.discovery_scan import ScanResult, scan
 from leviathan_local.discovery_settings import Settings
+
+TYPE_CHECKING = False  # collections.abc costs every `discover` a millisecond and more
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def collect(located: tuple[str, str, str], settings: Settings) -> ScanResult:

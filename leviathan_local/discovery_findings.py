@@ -25,23 +25,31 @@ def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _tag_hits(text: str, tags: tuple[str, ...], pattern: re.Pattern[str]) -> list[tuple[re.Match[str], None, None]]:
-    """Every tag occurrence, found with str.find (memchr speed: a regex with a look-behind
-    cannot skip ahead), then confirmed by ``pattern`` at that spot."""
+    """Every tag occurrence in ``text``."""
+    return [(hit, None, None) for hit in _tags_between(text, 0, len(text), tags, pattern)]
+
+
+def _tags_between(text: str, start: int, end: int, tags: tuple[str, ...], pattern: re.Pattern[str]
+                  ) -> list[re.Match[str]]:
+    """The tags between ``start`` and ``end``, found with str.find (a regex opening with a
+    look-behind tries every position, several times slower), then confirmed by ``pattern``."""
     positions = []
     for tag in tags:
-        found = text.find(tag)
+        found = text.find(tag, start, end)
         while found >= 0:
             positions.append(found)
-            found = text.find(tag, found + len(tag))
+            found = text.find(tag, found + len(tag), end)
+    if len(positions) > 1:
+        positions = sorted(set(positions))
     hits = []
-    for position in sorted(set(positions)):
+    for position in positions:
         hit = pattern.match(text, position)
         if hit is not None and _word_start(text, hit):
-            hits.append((hit, None, None))
+            hits.append(hit)
     return hits
 
 
-def _hits_on_lines(text: str, pattern: re.Pattern[str], hit_lines: list[tuple[int, str]]
+def _hits_on_lines(text: str, tags: tuple[str, ...], pattern: re.Pattern[str], hit_lines: list[tuple[int, str]]
                    ) -> list[tuple[re.Match[str], int, int]] | None:
     """(tag, its line's start, its line's number) on the given lines of ``text``; None when
     ``text`` does not have those lines."""
@@ -56,7 +64,7 @@ def _hits_on_lines(text: str, pattern: re.Pattern[str], hit_lines: list[tuple[in
         if (found < 0 or passed != wanted or (found and text[found - 1] != "\n")
                 or (end < len(text) and text[end] != "\n")):
             return None
-        hits += [(hit, found, line_number) for hit in pattern.finditer(text, found, end) if _word_start(text, hit)]
+        hits += [(hit, found, line_number) for hit in _tags_between(text, found, end, tags, pattern)]
         position, number = end + 1, line_number + 1
     return hits
 
@@ -87,7 +95,7 @@ def findings_in(data: bytes, path: str, tags: tuple[str, ...],
     found: list[RawFinding] = []
     last_line = 0
     lines = LineStarts(text, syntax)
-    hits = None if hit_lines is None else _hits_on_lines(text, pattern, hit_lines)
+    hits = None if hit_lines is None else _hits_on_lines(text, tags, pattern, hit_lines)
     for hit, line_start, line_number in _tag_hits(text, tags, pattern) if hits is None else hits:
         span = comment_at(hit.start(), lines, line_start, line_number)
         if span is None:

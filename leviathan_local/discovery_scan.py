@@ -104,7 +104,7 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
     jobs = []
     for path, info in changed:
         hit_lines = None if with_tags is None else with_tags.get(path)
-        if syntax_for(path) is None or (hit_lines is None and with_tags is not None and info.st_mtime_ns < recent):
+        if (hit_lines is None and with_tags is not None and info.st_mtime_ns < recent) or syntax_for(path) is None:
             files[path] = (info.st_size, info.st_mtime_ns, info.st_ino, NOTHING_FOUND)
         else:
             jobs.append((path, info.st_size, info.st_mtime_ns, info.st_ino, hit_lines))

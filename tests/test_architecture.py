@@ -64,7 +64,8 @@ def test_discover_starts_without_heavy_imports() -> None:
     # Editors and hooks run discover over and over: a warm scan must stay near ripgrep's time,
     # and each of these costs more to import than the scan itself takes. Without site (-S) and
     # with the source on the path, as a wheel lays it out: an editable install's hook loads pathlib.
-    heavy = {"click", "pygit2", "yaml", "textual", "pathlib", "typing", "subprocess", "threading"}
+    heavy = {"click", "pygit2", "yaml", "textual", "pathlib", "typing", "subprocess", "threading", "collections",
+             "re", "json", "hashlib"}
     source = Path(leviathan_local.__file__).parent.parent
     code = (f"import sys; sys.path.insert(0, {str(source)!r}); import leviathan_local.commands.discover; "
             "print(' '.join(sys.modules))")

@@ -61,7 +61,7 @@ def test_lines_from_git_grep_give_what_reading_whole_files_gives(repo_paths: Rep
         data = (repo_paths.root / path).read_bytes()
         assert findings_in(data, path, TAGS, hits.get(path, [])) == findings_in(data, path, TAGS), path
         text = data.decode("utf-8", errors="replace")
-        assert _hits_on_lines(text, _tag_pattern(TAGS), hits.get(path, [])) is not None, path  # no fallback
+        assert _hits_on_lines(text, TAGS, _tag_pattern(TAGS), hits.get(path, [])) is not None, path  # no fallback
     assert [line for line, *_ in findings_in((repo_paths.root / "same.py").read_bytes(), "same.py", TAGS,
                                              hits["same.py"])] == [1, 3]
 
