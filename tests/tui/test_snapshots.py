@@ -32,7 +32,11 @@ def showing(tab: str):
         await until(pilot, lambda: app.query_one(TabbedContent).active == f"{tab}-tab")
         await until(pilot, lambda: True)
         if tab == "discover":  # a DataTable sizes its columns when idle, after the rows arrive
-            await until(pilot, lambda: max(c.content_width for c in app.query_one("#discover").columns.values()) > 3)
+            table = app.query_one("#discover")
+            await until(pilot, lambda: max(c.content_width for c in table.columns.values()) > 3
+                        and not table._require_update_dimensions and not table._updated_cells)
+            table.refresh()  # the header line may have been painted before the last sizing
+            await until(pilot, lambda: True)
     return run_before
 
 
