@@ -23,17 +23,7 @@ def named_findings(result: ScanResult) -> list:
     """The scan's findings as `Finding`s with their task ids, in path and line order."""
     from leviathan_local.discovery_tasks import finding_ids
 
-    return [finding for path in sorted(result.files) for finding in finding_ids(shown_path(path), list(result.files[path]))]
-
-
-def shown_path(path: str) -> str:
-    """``path`` as text the backlog can hold: a file name that is not UTF-8 (git hands its bytes
-    over as they are) keeps its other bytes as `\\xff` escapes, the same at every scan."""
-    try:
-        path.encode()
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return path
+    return [finding for path in sorted(result.files) for finding in finding_ids(path, list(result.files[path]))]
 
 
 def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:

@@ -1,7 +1,7 @@
 """Tagged comments in one file's bytes: `TODO: text`, with the comment lines that continue it.
 
-A finding does not know its path: the scan caches findings per blob and comment syntax, so the
-same content at two paths of one kind is read once.
+A finding does not know its path: the scan may cache findings per blob and comment syntax, so
+the same content at two paths of one kind is read once.
 """
 
 from __future__ import annotations
@@ -57,8 +57,12 @@ def _hits_on_lines(text: str, tags: tuple[str, ...], pattern: re.Pattern[str], h
     position, number = 0, 1  # the start of line `number`
     for line_number, line in hit_lines:
         wanted = line_number - number  # newlines between `position` and that line's start
-        found = text.find(line, position)
-        while found >= 0 and (passed := text.count("\n", position, found)) < wanted:
+        found, counted, passed = text.find(line, position), position, 0
+        while found >= 0:
+            passed += text.count("\n", counted, found)  # counted once: the text may recur often
+            counted = found
+            if passed >= wanted:
+                break
             found = text.find(line, found + 1)  # the same text on an earlier line
         end = found + len(line)
         if (found < 0 or passed != wanted or (found and text[found - 1] != "\n")

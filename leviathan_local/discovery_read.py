@@ -16,8 +16,8 @@ from _thread import _count as other_threads
 from leviathan_local.git.spawn import available_cores
 
 PARALLEL_FROM = 96  # fewer files take less time than forking and collecting a child
-Job = tuple  # (path, size, mtime_ns, inode, hit lines or None)
-Entry = tuple  # (size, mtime_ns, inode, blob): what the scan's cache keeps per file
+Job = tuple[str, int, int, int, "list[tuple[int, str]] | None"]  # path, size, mtime_ns, inode, hit lines
+Entry = tuple[int, int, int, str]  # size, mtime_ns, inode, blob: what the scan's cache keeps per file
 
 
 def read_files(base: str, jobs: list[Job], blobs: dict, tags: tuple[str, ...]) -> tuple[list[Entry | None], int]:
@@ -27,7 +27,12 @@ def read_files(base: str, jobs: list[Job], blobs: dict, tags: tuple[str, ...]) -
         return _read_batch(base, jobs, blobs, tags)
     theirs, mine = jobs[1::2], jobs[0::2]
     child = _fork_reader(base, theirs, blobs, tags)
-    own_entries, own_read = _read_batch(base, mine, blobs, tags)
+    try:
+        own_entries, own_read = _read_batch(base, mine, blobs, tags)
+    except BaseException:  # an interrupt, say: the child must not live on blocked on its pipe
+        if child is not None:
+            _abandon(child)
+        raise
     answer = _collect(child) if child is not None else None
     if answer is None:
         their_entries, their_read = _read_batch(base, theirs, blobs, tags)
@@ -40,12 +45,25 @@ def read_files(base: str, jobs: list[Job], blobs: dict, tags: tuple[str, ...]) -
 
 
 def _may_fork() -> bool:
-    return hasattr(os, "fork") and not other_threads() and available_cores() > 1
+    return hasattr(os, "fork") and _single_threaded() and available_cores() > 1
+
+
+def _single_threaded() -> bool:
+    """No other thread, Python's or a C library's (Linux lists them all under /proc)."""
+    if other_threads():
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return True  # no /proc: Python's own count is all there is
 
 
 def _fork_reader(base: str, jobs: list[Job], blobs: dict, tags: tuple[str, ...]) -> tuple[int, int] | None:
     """(pid, pipe to read) of a child reading ``jobs``; None when no child could be started."""
-    reader, writer = os.pipe()
+    try:
+        reader, writer = os.pipe()
+    except OSError:  # out of file descriptors: read everything here
+        return None
     try:
         pid = os.fork()
     except OSError:
@@ -66,6 +84,18 @@ def _fork_reader(base: str, jobs: list[Job], blobs: dict, tags: tuple[str, ...])
         code = 0
     finally:
         os._exit(code)
+
+
+def _abandon(child: tuple[int, int]) -> None:
+    from signal import SIGKILL
+
+    pid, reader = child
+    os.close(reader)
+    try:
+        os.kill(pid, SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
 
 
 def _collect(child: tuple[int, int]) -> tuple[list[Entry | None], int, dict] | None:

@@ -2,7 +2,8 @@
 
 The files are those `git ls-files --cached --others --exclude-standard` lists (tracked, plus
 untracked but not ignored), minus `worktrees/`, `.leviathan/` and policy excludes. Findings are
-cached per blob id and comment syntax under `<git common dir>/leviathan/`; a file whose size,
+cached under `<git common dir>/leviathan/`, per blob id and comment syntax once a file was read
+again (per path and stat after a cold scan); a file whose size,
 mtime and inode are unchanged since the last scan is not read again, and the listing itself is
 reused while the index, the `.gitignore` files and every listed directory are unchanged (a new
 or deleted file changes its directory's mtime). This runs on every `leviathan discover`, so it keeps to plain
@@ -63,8 +64,8 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
     relist = (index != cache["index"] or not cache["dirs"]
               or any(_stat_key(base + path) != known for path, known in cache["ignores"].items())
               or any(_mtime(base + directory) != mtime for directory, mtime in cache["dirs"].items()))
-    # With nothing cached, git grep (C, threaded) names the files that contain a tag at all, and
-    # only those are read; the rest are recorded by their stat as holding none.
+    # With nothing cached, git grep (C, threaded) prints the lines holding a tag: only the files
+    # it names are read, and only those lines lexed; the rest are recorded as holding none.
     candidates = start_grep(root, tags) if not cache["files"] else None
     if relist:
         try:
@@ -98,13 +99,15 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
         from leviathan_local.discovery_comments import syntax_for
         from leviathan_local.discovery_read import read_files
     with_tags = grep_result(candidates) if candidates is not None else None
-    # git grep read the files after `started`; one it found no tag in but changed about then is
-    # read here as well (the kernel stamps files with a clock up to a tick behind time.time_ns()).
+    # git grep read the files after `started`: what it says of one changed about then may be
+    # out of date, so that file is read and searched whole (the kernel stamps files with a clock
+    # up to a tick behind time.time_ns()).
     recent = started - CLOCK_TICK_MARGIN
     jobs = []
     for path, info in changed:
-        hit_lines = None if with_tags is None else with_tags.get(path)
-        if (hit_lines is None and with_tags is not None and info.st_mtime_ns < recent) or syntax_for(path) is None:
+        trusted = with_tags is not None and info.st_mtime_ns < recent
+        hit_lines = with_tags.get(path) if trusted else None
+        if (trusted and hit_lines is None) or syntax_for(path) is None:
             files[path] = (info.st_size, info.st_mtime_ns, info.st_ino, NOTHING_FOUND)
         else:
             jobs.append((path, info.st_size, info.st_mtime_ns, info.st_ino, hit_lines))

@@ -69,10 +69,23 @@ def finding_ids(path: str, raw: list[tuple[int, str, str, str]]) -> list[Finding
     line keeps its id; the n-th identical text in a file gets `-n`."""
     seen: dict[str, int] = {}
     findings = []
+    shown = shown_path(path)
     for line, tag, text, description in raw:
         normalized = " ".join(f"{tag} {text}".lower().split())
-        digest = sha1(f"{path}\0{normalized}".encode()).hexdigest()[:10]
+        # A file name that is not UTF-8 hashes as its own bytes: two names that only look alike
+        # once shown (`\\xff` escaped, or the four characters written out) get distinct ids.
+        digest = sha1(f"{path}\0{normalized}".encode("utf-8", "surrogateescape")).hexdigest()[:10]
         count = seen[digest] = seen.get(digest, 0) + 1
         task_id = f"todo-{digest}" + (f"-{count}" if count > 1 else "")
-        findings.append(Finding(task_id, tag, path, line, text, description, *classify(tag, text, description)))
+        findings.append(Finding(task_id, tag, shown, line, text, description, *classify(tag, text, description)))
     return findings
+
+
+def shown_path(path: str) -> str:
+    """``path`` as text the backlog can hold: a file name that is not UTF-8 (git hands its bytes
+    over as they are) keeps its other bytes as `\\xff` escapes, the same at every scan."""
+    try:
+        path.encode()
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path

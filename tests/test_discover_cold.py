@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from leviathan_local import discovery_read
+from leviathan_local import discovery_read, discovery_scan
 from leviathan_local.commands.discover_report import findings_json
 from leviathan_local.discovery_comments import syntax_for
 from leviathan_local.discovery_findings import _hits_on_lines, _tag_pattern, findings_in
@@ -179,3 +179,63 @@ def test_a_file_name_that_is_not_utf8_is_written_to_the_backlog_and_found_again(
     shutil.rmtree(repo_paths.common_dir / "leviathan")  # cold again: the same id, nothing new or moved
     again = discover(repo_paths)
     assert again["findings"] == first["findings"] and again["new"] == again["moved"] == []
+    (root / "na\\xffme.py").write_text("# TODO: an odd name\n")  # looks the same once shown
+    both = discover(repo_paths, dry_run=True)["findings"]
+    assert [f["path"] for f in both] == ["na\\xffme.py"] * 2 and len({f["id"] for f in both}) == 2
+
+
+def test_a_file_changed_after_git_grep_read_it_is_searched_whole(repo_paths: RepoPaths,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo_paths.root
+    _repository(root, {"a.py": "# TODO: one\n", "b.py": "x = 1\n"})
+    real = discovery_scan.grep_result
+
+    def then_edited(grep):  # git has read both files: they change before the scan reads them
+        hits = real(grep)
+        for name, line in (("a.py", "# TODO: two\n"), ("b.py", "# FIXME: three\n")):
+            with open(root / name, "a") as handle:
+                handle.write(line)
+            stamp = time.time_ns() - 5_000_000  # a clock a tick behind: before the scan began
+            os.utime(root / name, ns=(stamp, stamp))
+        return hits
+
+    monkeypatch.setattr(discovery_scan, "grep_result", then_edited)
+    cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
+    assert [text for _, _, text, _ in cold.files["a.py"]] == ["one", "two"]
+    assert [text for _, _, text, _ in cold.files["b.py"]] == ["three"]
+
+
+def test_a_users_grep_settings_do_not_change_what_git_grep_prints(repo_paths: RepoPaths) -> None:
+    _repository(repo_paths.root, {"a.py": "x = 1\n# TODO: one\n"})
+    git(repo_paths.root, "config", "grep.column", "true")
+    git(repo_paths.root, "config", "grep.lineNumber", "false")
+    assert grep_result(start_grep(str(repo_paths.root), TAGS)) == {"a.py": [(2, "# TODO: one")]}
+
+
+def test_an_interrupt_in_the_parent_leaves_no_child_and_no_open_pipe(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [f"h{n}.py" for n in range(PARALLEL_FROM)]
+    for n, path in enumerate(paths):
+        write(tmp_path / path, f"# TODO: item {n}\n" * 200)  # an answer larger than a pipe holds
+    parent, real_batch, real_fork = os.getpid(), discovery_read._read_batch, discovery_read._fork_reader
+    children: list[int] = []
+
+    def interrupted(*args: object) -> object:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real_batch(*args)
+
+    def recorded(*args: object) -> object:
+        child = real_fork(*args)
+        children.append(child[0])
+        return child
+
+    monkeypatch.setattr(discovery_read, "_may_fork", lambda: True)
+    monkeypatch.setattr(discovery_read, "_read_batch", interrupted)
+    monkeypatch.setattr(discovery_read, "_fork_reader", recorded)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(KeyboardInterrupt):
+        read_files(str(tmp_path) + "/", _jobs(tmp_path, paths), {}, TAGS)
+    assert len(children) == 1 and len(os.listdir("/proc/self/fd")) == descriptors
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)

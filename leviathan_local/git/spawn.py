@@ -60,9 +60,11 @@ class SpawnedGit:
         reader, writer = os.pipe()
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            self.pid = os.posix_spawnp("git", ["git", "-C", root, "-c", "grep.fallbackToNoIndex=false", *arguments],
-                                       os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, writer, 1),
-                                                                 (os.POSIX_SPAWN_DUP2, devnull, 2)])
+            # The settings a user's config could set to change what is printed, or searched.
+            settings = ["-c", "grep.fallbackToNoIndex=false", "-c", "grep.column=false"]
+            outputs = [(os.POSIX_SPAWN_DUP2, writer, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
+            self.pid = os.posix_spawnp("git", ["git", "-C", root, *settings, *arguments], os.environ,
+                                       file_actions=outputs)
         except BaseException:
             os.close(reader)
             raise
