@@ -4,6 +4,10 @@ The agent edits; the executor verifies every phase by running the tests itself. 
 leaves one commit on `agent/<task>-<short>`, whose parent is the base, holding the changes and
 the task's completion status, and the task in `review` in the main checkout. Failure counts
 the attempt. Either way the slot is left clean: the attempt shows only on its branch.
+
+The event log is checked before anything is written (a log that cannot be appended to refuses
+the whole attempt, exit 2), and each writeback opens it before it changes the backlog, so no
+status change is left without its event.
 """
 
 from __future__ import annotations
@@ -121,13 +125,16 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
         return AttemptResult(task_id, attempt_id, branch, "already_done", "task already marked completed in backlog")
     check_agent(policy, task)
     base = branch_head(paths, load_contract(paths).default_branch)
+    # Refused whole, before its record, log file, task or worktree: every step below is logged.
+    events.check_appendable(paths)
     log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # The record exists before the task is `doing`: a process that dies from here on leaves it behind.
     with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base) as record:
-        update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
-                                     "branch_name": branch})
-        events.append_event(paths, "attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
+        with events.open_log(paths) as events_log:
+            update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
+                                         "branch_name": branch})
+            events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
         with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
             record.update(worktree=str(worktree))
             git = Worktree(worktree)
@@ -170,11 +177,12 @@ def _sweep(attempt: _Attempt) -> None:
 
 def _succeeded(attempt: _Attempt, result: AttemptResult) -> None:
     paths, task = attempt.paths, attempt.task
-    update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
-                                 "branch_name": attempt.branch})
-    events.append_event(paths, "attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
-                        commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
-                        gates=attempt.gates_passed)
+    with events.open_log(paths) as log:
+        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
+                                     "branch_name": attempt.branch})
+        log.append("attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
+                   commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
+                   gates=attempt.gates_passed)
 
 
 def _cycle(attempt: _Attempt) -> str:
@@ -336,35 +344,41 @@ def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail:
 
 def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    # Keep what the agent did on the branch for inspection, as one commit on the base; the slot
-    # itself is cleaned when the attempt lets go of it.
+    # Keep what the agent did on the branch for inspection, as one commit on the base. Done
+    # before the log is opened: the slot is cleaned when the attempt lets go of it whatever
+    # happens here, so refusing first would lose the work, not keep anything as it was.
     bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
     kept = commit_on_branch(attempt.git, attempt.branch, attempt.base, stage_worktree(attempt.git),
                             f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
                             f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
-    attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
-    if failure.interrupted:
-        changes = {**status_fields(task, Status.READY), "attempts": attempts}
-    elif attempts >= attempt.policy.limits.max_attempts_per_task:
-        changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
-                   "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
-                   "blocked_from": Status.READY.value}
-    else:
-        changes = {**status_fields(task, Status.READY), "attempts": attempts}
-    update_task(paths, task.id, changes)
-    outcome = "interrupted" if failure.interrupted else "failed"
-    events.append_event(paths, "attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                        reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome)
+    # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
+    with events.open_log(paths) as log:
+        attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
+        update_task(paths, task.id, _failure_fields(attempt, failure, attempts))
+        outcome = "interrupted" if failure.interrupted else "failed"
+        log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
+                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome)
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 
 
+def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> dict[str, object]:
+    """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
+    task = attempt.task
+    if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
+        return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
+                "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
+                "blocked_from": Status.READY.value}
+    return {**status_fields(task, Status.READY), "attempts": attempts}
+
+
 def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    detach_worktree(attempt.worktree)
-    delete_branch(paths, attempt.branch)  # it holds nothing: no phase ran
-    update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
-                                 "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
-                                 "blocked_from": Status.READY.value})
-    events.append_event(paths, "attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
+    with events.open_log(paths) as log:  # before the worktree, the branch and the backlog change
+        detach_worktree(attempt.worktree)
+        delete_branch(paths, attempt.branch)  # it holds nothing: no phase ran
+        update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
+                                     "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
+                                     "blocked_from": Status.READY.value})
+        log.append("attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)

@@ -77,10 +77,12 @@ def apply(paths: RepoPaths, result: Reconciliation) -> None:
                                                  "drop the task or unblock it",
                                "blocked_from": Status.NEW.value}, ())
     created = format_timestamp(now())
-    update_tasks(paths, edits, [finding.as_task(created) for finding in result.new])
-    events.append_event(paths, "discovery.applied", None, new=[f.id for f in result.new],
-                        moved=[f.id for f, _ in result.moved], restored=[f.id for f in result.restored],
-                        removed=[task_id for task_id, _, _ in result.removed])
+    # Opened before the write: a log that cannot record what discovery changed refuses the change.
+    with events.open_log(paths) as log:
+        update_tasks(paths, edits, [finding.as_task(created) for finding in result.new])
+        log.append("discovery.applied", None, new=[f.id for f in result.new],
+                   moved=[f.id for f, _ in result.moved], restored=[f.id for f in result.restored],
+                   removed=[task_id for task_id, _, _ in result.removed])
 
 
 def _discovered(task: Task) -> bool:

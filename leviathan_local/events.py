@@ -111,6 +111,13 @@ def open_log(paths: RepoPaths) -> Iterator[EventLog]:
             os.close(descriptor)
 
 
+def check_appendable(paths: RepoPaths) -> None:
+    """Raise now what an append would (exit 2, the file named), for a job that changes things
+    long before its events and should refuse whole instead: an attempt, before its worktree."""
+    with open_log(paths):
+        pass
+
+
 class EventLog:
     """The event log, open: `append` chains one event on under the cross-process lock."""
 

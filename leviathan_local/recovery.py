@@ -6,7 +6,8 @@ recorded process group goes with them), what it changed is kept on its branch as
 the base, its slot is cleaned, and its task, still `doing`, has the attempt counted (back to
 ready, or blocked at the limit). A `doing` task without a record, left by a run that died, is
 counted all the same; an attempt still running (a parallel run's child outlives its parent)
-is left to finish.
+is left to finish. The event log is opened before any of it: a log that cannot record the
+recovery refuses it (exit 2), leaving everything as it was for the next run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, 
 from leviathan_local.model import Status, Task, status_fields
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import sweep_attempt
-from leviathan_local.runlock import attempt_records
+from leviathan_local.runlock import DeadAttempt, attempt_records
 from leviathan_local.worktree_pool import held_slot, is_slot
 
 
@@ -32,27 +33,34 @@ def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:
     live, dead = attempt_records(paths)
     if not dead and not stale_run:
         return []
+    try:
+        # Before a process is killed or a branch, slot or task changes.
+        with events.open_log(paths) as log:
+            return _recover(paths, stale_run, live, dead, log)
+    finally:
+        for found in dead:
+            found.release()
+
+
+def _recover(paths: RepoPaths, stale_run: dict | None, live: list[dict[str, Any]], dead: list[DeadAttempt],
+             log: events.EventLog) -> list[str]:
     notes = [f"recovered from a run that died (pid {stale_run.get('pid', '?')}, started "
              f"{stale_run.get('started', '?')})"] if stale_run else []
     limit = load_policy(paths).limits.max_attempts_per_task
     handled = {str(record.get("task")) for record in live}
-    try:
-        for found in dead:
-            notes.extend(_recover_attempt(paths, found.data, limit))
-            found.forget()  # only once recovered: a recovery that fails is tried again by the next run
-            handled.add(str(found.data.get("task")))
-    finally:
-        for found in dead:
-            found.release()
+    for found in dead:
+        notes.extend(_recover_attempt(paths, found.data, limit, log))
+        found.forget()  # only once recovered: a recovery that fails is tried again by the next run
+        handled.add(str(found.data.get("task")))
     if stale_run:
         for task in load_backlog(paths).tasks:
             if task.status is Status.DOING and task.id not in handled:  # no record: an older run's, say
-                notes.extend(_count(paths, task, limit, stale_run.get("pid")))
+                notes.extend(_count(paths, task, limit, stale_run.get("pid"), log))
                 notes.extend(_release_worktree_of(paths, str(task.get("branch_name") or "")))
     return notes
 
 
-def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int) -> list[str]:
+def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int, log: events.EventLog) -> list[str]:
     task_id, attempt_id = str(record.get("task")), str(record.get("attempt"))
     notes = [f"{task_id}: attempt {attempt_id} died (pid {record.get('pid', '?')})"]
     if swept := sweep_attempt(attempt_id, record.get("pgid")):
@@ -61,7 +69,7 @@ def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int) -> li
         notes.extend(_keep_and_clean(paths, Path(record["worktree"]), record))
     task = load_backlog(paths).by_id.get(task_id)
     if task is not None and task.status is Status.DOING and task.get("last_attempt_id") == attempt_id:
-        notes.extend(_count(paths, task, limit, record.get("pid")))
+        notes.extend(_count(paths, task, limit, record.get("pid"), log))
     return notes
 
 
@@ -94,7 +102,7 @@ def _keep_work(location: Path, record: dict[str, Any]) -> str | None:
                             f"Leviathan-Task: {record.get('task')}\nLeviathan-Attempt: {attempt_id}\n")
 
 
-def _count(paths: RepoPaths, task: Task, limit: int, pid: object) -> list[str]:
+def _count(paths: RepoPaths, task: Task, limit: int, pid: object, log: events.EventLog) -> list[str]:
     attempts = task.attempts + 1  # the interrupted attempt counts
     if attempts >= limit:
         changes = {**status_fields(task, Status.BLOCKED), "attempts": attempts,
@@ -103,8 +111,7 @@ def _count(paths: RepoPaths, task: Task, limit: int, pid: object) -> list[str]:
     else:
         changes = {**status_fields(task, Status.READY), "attempts": attempts}
     update_task(paths, task.id, changes)
-    events.append_event(paths, "attempt.recovered", task.id, attempt=task.get("last_attempt_id"),
-                        attempts=attempts, stale_pid=pid)
+    log.append("attempt.recovered", task.id, attempt=task.get("last_attempt_id"), attempts=attempts, stale_pid=pid)
     return [f"{task.id}: doing -> {'blocked' if attempts >= limit else 'ready'} (attempt counted)"]
 
 

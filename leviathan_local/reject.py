@@ -1,4 +1,7 @@
-"""Reject a reviewed task: count the attempt, send the task back with the reviewer's reason."""
+"""Reject a reviewed task: count the attempt, send the task back with the reviewer's reason.
+
+The event log is opened first: with a log that cannot be appended to, nothing changes.
+"""
 
 from __future__ import annotations
 
@@ -42,10 +45,12 @@ def reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool = Fa
     else:
         after = Status.READY
         changes |= status_fields(task, Status.READY)
-    update_task(paths, task_id, changes)
-    release_branch(paths, branch, delete=delete_branch)  # a branch already gone needs nothing
-    reviewer = identity(paths)
-    events.append_event(paths, "review.rejected", task_id, attempt=task.get("last_attempt_id"), branch=branch,
-                        reason=reason.strip(), reviewer=reviewer, attempts=attempts, after=after.value,
-                        branch_deleted=delete_branch and present, branch_missing=not present)
+    # Opened before anything changes: a log that cannot record the rejection refuses it.
+    with events.open_log(paths) as log:
+        update_task(paths, task_id, changes)
+        release_branch(paths, branch, delete=delete_branch)  # a branch already gone needs nothing
+        reviewer = identity(paths)
+        log.append("review.rejected", task_id, attempt=task.get("last_attempt_id"), branch=branch,
+                   reason=reason.strip(), reviewer=reviewer, attempts=attempts, after=after.value,
+                   branch_deleted=delete_branch and present, branch_missing=not present)
     return Rejection(task_id, branch, after, attempts, delete_branch and present, reviewer, branch_missing=not present)
