@@ -76,8 +76,8 @@ def _rest_is_plain(layout: Layout) -> bool:
     """The text around the items must be a mapping whose `tasks` is now empty (or nothing)."""
     try:
         rest = yamlio.construct(yamlio.compose(layout.rest, "rest", BacklogError))
-    except BacklogError:
-        return False
+    except (BacklogError, yamlio.YamlRecursionError):
+        return False  # the whole-document parse reads only `tasks`, and says what is wrong there
     if layout.bare_list:
         return rest is None
     return isinstance(rest, dict) and "tasks" in rest and rest["tasks"] is None
@@ -94,10 +94,15 @@ def parse_chunk(chunk_text: str) -> ParsedItem | None:
 
 
 def parse_item_node(node: yamlio.Node) -> ParsedItem:
-    from leviathan_local.backlog_validate import check_item  # validation builds on parsing
+    # Validation builds on parsing.
+    from leviathan_local.backlog_validate import check_item, value_without_unending_fields
 
     base_line = node.start_mark.line
-    item = ParsedItem(value=yamlio.construct(node), line_in_chunk=base_line)
+    item = ParsedItem(value=None, line_in_chunk=base_line)
+    try:
+        item.value = yamlio.construct(node)
+    except yamlio.YamlRecursionError:
+        item.value = value_without_unending_fields(item, node)
     if isinstance(node, yamlio.MappingNode):
         merges = []
         for key, key_node, _ in yamlio.mapping_pairs(node):

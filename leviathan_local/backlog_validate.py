@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from leviathan_local import globs
+from leviathan_local import globs, yamlio
 from leviathan_local.backlog_parse import LocatedItem, ParsedItem
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.model import (
@@ -65,6 +65,31 @@ def build_tasks(items: list[LocatedItem]) -> tuple[list[Task], list[Problem], li
         tasks.append(task)
     _check_dependencies(tasks, first_seen, problems)
     return tasks, problems, warnings
+
+
+def value_without_unending_fields(item: ParsedItem, node: yamlio.Node) -> dict[str, Any] | None:
+    """The task's value once reading it whole failed (a recursive alias, `&a [*a]`): each field
+    that never ends is reported at its anchor and left out, so the task's other problems are
+    listed too. Only called on that failure: the pairs are read one by one here."""
+    if not isinstance(node, yamlio.MappingNode):
+        _reads(item, None, node)
+        return None
+    kept = []
+    for key_node, value_node in node.value:
+        field = key_node.value if isinstance(key_node, yamlio.ScalarNode) else None
+        if _reads(item, field, key_node) and _reads(item, field, value_node):
+            kept.append((key_node, value_node))
+    return yamlio.construct(yamlio.MappingNode(node.tag, kept, node.start_mark, node.end_mark))
+
+
+def _reads(item: ParsedItem, field: str | None, node: yamlio.Node) -> bool:
+    """Whether ``node`` reads; if not, the problem is recorded on ``item`` at its anchor."""
+    try:
+        yamlio.construct(node)
+    except yamlio.YamlRecursionError as error:
+        item.problems.append((error.line - 1 - item.line_in_chunk, error.column, field, error.reason))
+        return False
+    return True
 
 
 def check_item(item: ParsedItem) -> None:

@@ -4,14 +4,15 @@ Reading uses PyYAML's C composer: it is fast and gives every node a line and col
 validation needs for its messages. Values are built from nodes here, with one deliberate
 difference from PyYAML's loader: timestamps stay strings, so a value is written back exactly
 as it was read and time zones are handled in one place (``clock.parse_timestamp``). Merge keys
-(`<<: *defaults`) are resolved here too, so every reader sees the merged fields.
+(`<<: *defaults`) are resolved here too, so every reader sees the merged fields. A value that
+never ends (an alias inside its own anchor, `&a [*a]`) is a YamlRecursionError naming its line.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -26,7 +27,7 @@ _resolver = yaml.resolver.Resolver()
 
 __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "compose", "construct",
            "position", "mapping_pairs", "is_merge_key", "emit_scalar", "emit_block",
-           "YamlSyntaxError"]
+           "YamlSyntaxError", "YamlRecursionError", "find_cycle"]
 
 
 class YamlSyntaxError(LeviathanError):
@@ -36,6 +37,25 @@ class YamlSyntaxError(LeviathanError):
         super().__init__(message, hint)
         self.line = line
         self.column = column
+
+
+RECURSIVE_REASON = ("a recursive alias: the anchor here holds an alias to itself (as in `&a [*a]`), "
+                    "so its value never ends; write the value out, or point the alias at another anchor")
+TOO_DEEP_REASON = "nested too deeply to read (hundreds of levels); flatten the value"
+
+
+class YamlRecursionError(LeviathanError):
+    """A value construction could not finish: ``node`` is the anchor an alias inside it names
+    (``recursive``), else the value nested too deeply. Callers add the file and the field."""
+
+    title = "YAML value never ends"
+
+    def __init__(self, node: Node, recursive: bool) -> None:
+        self.node = node
+        self.line, self.column = position(node)
+        self.reason = RECURSIVE_REASON if recursive else TOO_DEEP_REASON
+        super().__init__(f"line {self.line}, column {self.column}: {self.reason}",
+                         hint="fix the YAML at that position; nothing was written")
 
 
 def compose(text: str, source: str, error_cls: type[LeviathanError] = LeviathanError) -> Node | None:
@@ -63,8 +83,13 @@ def position(node: Node) -> tuple[int, int]:
 
 def mapping_pairs(node: MappingNode) -> Iterator[tuple[str, Node, Node]]:
     """(key text, key node, value node) for every pair, duplicates included."""
+    return _pairs(node, construct)
+
+
+def _pairs(node: MappingNode, build: Callable[[Node], Any]) -> Iterator[tuple[str, Node, Node]]:
+    # The recursive builder passes itself: ``construct``'s guard belongs at the top only.
     for key_node, value_node in node.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else str(construct(key_node))
+        key = key_node.value if isinstance(key_node, ScalarNode) else str(build(key_node))
         yield str(key), key_node, value_node
 
 
@@ -74,14 +99,65 @@ def is_merge_key(node: Node) -> bool:
 
 
 def construct(node: Node | None) -> Any:
-    """Plain Python values from nodes; the last of duplicate keys wins (validators report them)."""
+    """Plain Python values from nodes; the last of duplicate keys wins (validators report them).
+    A value that never ends raises YamlRecursionError instead of RecursionError."""
+    try:
+        return _build(node)
+    except RecursionError:
+        # Looked for only now: a check on every node would slow every load of a large backlog,
+        # and a try costs nothing until it catches.
+        cycle = find_cycle(node) if node is not None else None
+        raise YamlRecursionError(cycle[0] if cycle else node, recursive=cycle is not None) from None
+
+
+def _build(node: Node | None) -> Any:
     if node is None:
         return None
     if isinstance(node, ScalarNode):
         return _scalar(node)
     if isinstance(node, SequenceNode):
-        return [construct(item) for item in node.value]
+        return [_build(item) for item in node.value]
     return _mapping(node)
+
+
+Label = str | int  # a mapping's key, or a list's index
+
+
+def find_cycle(root: Node) -> tuple[Node, tuple[Label, ...]] | None:
+    """The first node found inside itself (the anchor of an alias within it, as in `&a [*a]`),
+    with the keys and indexes from ``root`` to it; None when no node is. A loop, not recursion:
+    it walks the graph the recursive builder could not finish."""
+    stack: list[tuple[Node, Iterator[tuple[Label, Node]]]] = [(root, _children(root))]
+    labels: list[Label] = []  # labels[i] leads from stack[i] to stack[i + 1]
+    walking, finished = {id(root)}, set()
+    while stack:
+        node, children = stack[-1]
+        step = next(children, None)
+        if step is None:
+            stack.pop()
+            walking.discard(id(node))
+            finished.add(id(node))
+            if stack:
+                labels.pop()
+            continue
+        label, child = step
+        if id(child) in walking:
+            depth = next(index for index, (seen, _) in enumerate(stack) if seen is child)
+            return child, tuple(labels[:depth])
+        if id(child) not in finished and not isinstance(child, ScalarNode):
+            walking.add(id(child))
+            labels.append(label)
+            stack.append((child, _children(child)))
+    return None
+
+
+def _children(node: Node) -> Iterator[tuple[Label, Node]]:
+    if isinstance(node, SequenceNode):
+        return enumerate(node.value)
+    if isinstance(node, MappingNode):
+        return ((key.value if isinstance(key, ScalarNode) else "?", child)
+                for key, value in node.value for child in (key, value))
+    return iter(())
 
 
 def _mapping(node: MappingNode) -> dict[str, Any]:
@@ -92,10 +168,10 @@ def _mapping(node: MappingNode) -> dict[str, Any]:
     edit verifies. A merge of anything but mappings stays under `<<`, for validation to report."""
     own: dict[str, Any] = {}
     merged: dict[str, Any] | None = None  # most mappings merge nothing: no second dict for them
-    for key, key_node, value_node in mapping_pairs(node):
+    for key, key_node, value_node in _pairs(node, _build):
         sources = _merged_mappings(value_node) if is_merge_key(key_node) else None
         if sources is None:
-            own[key] = construct(value_node)
+            own[key] = _build(value_node)
             continue
         merged = {} if merged is None else merged
         for source in sources:
