@@ -8,7 +8,6 @@ written) instead of guessed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -178,7 +177,7 @@ def _inline(value: Any, old: yamlio.Node, flow: bool) -> str:
 
 def _flow(value: Any) -> str:
     if isinstance(value, (dict, list, str)):
-        return json.dumps(value, ensure_ascii=False)
+        return yamlio.flow_json(value)
     return yamlio.emit_scalar(value)
 
 

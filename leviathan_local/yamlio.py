@@ -202,6 +202,15 @@ def _scalar(node: ScalarNode) -> Any:
 
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./(][A-Za-z0-9 _./:()+@,-]*")
+# What YAML 1.1 refuses in a stream (DEL, C1 controls, surrogates, U+FFFE/U+FFFF) or folds
+# inside double quotes (NEL, U+2028, U+2029): JSON leaves them as they are.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def flow_json(value: Any) -> str:
+    """``value`` (text, a list, a mapping) in JSON's syntax, which YAML's flow style reads, with
+    every character YAML cannot hold as it is escaped (a comment's stray DEL, say)."""
+    return _YAML_UNSAFE.sub(lambda unsafe: f"\\u{ord(unsafe.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def emit_scalar(value: Any, quote: str | None = None) -> str:
@@ -220,7 +229,7 @@ def emit_scalar(value: Any, quote: str | None = None) -> str:
         return "'" + text.replace("'", "''") + "'"
     if quote is None and _reads_back_as_plain(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return flow_json(text)
 
 
 def _reads_back_as_plain(text: str) -> bool:
@@ -243,7 +252,7 @@ def emit_block(key: str, value: Any, indent: int) -> list[str]:
         lines = [f"{pad}{key}:\n"]
         for item in value:
             if isinstance(item, (dict, list)):
-                lines.append(f"{pad}  - {json.dumps(item, ensure_ascii=False)}\n")
+                lines.append(f"{pad}  - {flow_json(item)}\n")
             else:
                 lines.append(f"{pad}  - {emit_scalar(item)}\n")
         return lines

@@ -239,3 +239,14 @@ def test_an_interrupt_in_the_parent_leaves_no_child_and_no_open_pipe(tmp_path: P
     assert len(children) == 1 and len(os.listdir("/proc/self/fd")) == descriptors
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)
+
+
+def test_comment_text_yaml_cannot_hold_as_it_is_is_written_escaped(repo_paths: RepoPaths) -> None:
+    root = repo_paths.root
+    write(root / ".leviathan" / "backlog.yaml", "tasks:\n")
+    (root / "a.py").write_text("# TODO: a stray DEL \x7f here\n# FIXME: a line separator \u2028 and \ufffe\n")
+    first = discover(repo_paths)
+    assert len(first["new"]) == 2 and "\\u007f" in (root / ".leviathan" / "backlog.yaml").read_text()
+    texts = {task.get("source")["text"] for task in discovered(repo_paths).values()}
+    assert texts == {"a stray DEL \x7f here", "a line separator and \ufffe"}  # U+2028 is white space
+    assert discover(repo_paths)["new"] == []
