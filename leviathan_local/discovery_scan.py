@@ -79,22 +79,7 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
         listing = cache["listing"]
     result = ScanResult(cache, relist)
     known_files, known_blobs, scanned_at = cache["files"], cache["blobs"], cache["scanned_at"]
-    files: dict[str, tuple[int, int, int, str]] = {}
-    changed: list[tuple[str, os.stat_result]] = []
-    lstat = os.lstat
-    for path in listing:  # the hot loop of a warm scan: keep it lean
-        try:
-            info = lstat(base + path)
-        except OSError:
-            continue  # listed, then deleted
-        if info.st_mode >> 12 != 8:
-            continue  # not a regular file: symlinks and submodules are not followed (ripgrep's default too)
-        entry = known_files.get(path)
-        # A file changed within the same clock tick as the last scan could look unchanged: re-read it.
-        if (entry is None or entry[1] != info.st_mtime_ns or entry[0] != info.st_size or entry[2] != info.st_ino
-                or info.st_mtime_ns >= scanned_at):
-            changed.append((path, info))
-        files[path] = entry
+    files, changed = _stat_listed(root, listing, known_files, scanned_at)
     if changed:
         from leviathan_local.discovery_comments import syntax_for
         from leviathan_local.discovery_read import read_files
@@ -129,6 +114,33 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
                          ignores={p: _stat_key(base + p) for p in everything if p.rsplit("/", 1)[-1] == ".gitignore"})
         save_scratch(cache_path, cache)
     return result
+
+
+def _stat_listed(root: str, listing: list[str], known_files: dict, scanned_at: int
+                 ) -> tuple[dict[str, tuple[int, int, int, str] | None], list[tuple[str, os.stat_result]]]:
+    """Each listed regular file with its known entry (None if new), and those that changed."""
+    files: dict[str, tuple[int, int, int, str] | None] = {}
+    changed: list[tuple[str, os.stat_result]] = []
+    stat = os.stat
+    # Relative to the work tree's descriptor: fewer path components to walk (5% of this loop).
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for path in listing:  # the hot loop of a warm scan: keep it lean
+            try:
+                info = stat(path, dir_fd=root_fd, follow_symlinks=False)
+            except OSError:
+                continue  # listed, then deleted
+            if info.st_mode >> 12 != 8:
+                continue  # not a regular file: symlinks and submodules are not followed (ripgrep's default too)
+            entry = known_files.get(path)
+            # A file changed within the same clock tick as the last scan could look unchanged: re-read it.
+            if (entry is None or entry[1] != info.st_mtime_ns or entry[0] != info.st_size or entry[2] != info.st_ino
+                    or info.st_mtime_ns >= scanned_at):
+                changed.append((path, info))
+            files[path] = entry
+    finally:
+        os.close(root_fd)
+    return files, changed
 
 
 def _directory_mtimes(base: str, listing: list[str], started: int) -> dict[str, int]:
