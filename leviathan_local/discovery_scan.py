@@ -53,9 +53,10 @@ def _empty_cache(config: str) -> dict:
 
 
 def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
-         excluded: Callable[[str], bool] | None = None, exclude_key: object = ()) -> ScanResult:
+         excluded: Callable[[str], bool] | None = None, exclude_key: tuple[str, ...] = ()) -> ScanResult:
     """Findings of every eligible file; ``excluded(path)`` says which paths policy skips (and
-    ``exclude_key`` identifies those rules, since the cached listing is kept filtered)."""
+    ``exclude_key``, those rules' patterns, identifies them, since the cached listing is kept
+    filtered)."""
     cache_path = os.path.join(state_dir, "discover-cache")
     cache = _load(cache_path, repr((CACHE_VERSION, tags, exclude_key)))
     started = time.time_ns()
@@ -66,7 +67,7 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
               or any(_mtime(base + directory) != mtime for directory, mtime in cache["dirs"].items()))
     # With nothing cached, git grep (C, threaded) prints the lines holding a tag: only the files
     # it names are read, and only those lines lexed; the rest are recorded as holding none.
-    candidates = start_grep(root, tags) if not cache["files"] else None
+    candidates = start_grep(root, tags, _grep_skips(exclude_key)) if not cache["files"] else None
     if relist:
         try:
             everything = list_files(root)
@@ -114,6 +115,15 @@ def scan(root: str, git_dir: str, state_dir: str, tags: tuple[str, ...],
                          ignores={p: _stat_key(base + p) for p in everything if p.rsplit("/", 1)[-1] == ".gitignore"})
         save_scratch(cache_path, cache)
     return result
+
+
+def _grep_skips(exclude: tuple[str, ...]) -> tuple[str, ...]:
+    """Directories git grep need not search: the tool's own, and those policy excludes as plain
+    prefixes (`vendor/`). A glob means slightly different things to git and to policy, so globs
+    are left to the listing's filter, which decides in any case: this only spares output."""
+    plain = tuple(pattern for pattern in exclude if pattern.endswith("/")
+                  and not pattern.startswith(("/", "./")) and not any(char in pattern for char in "*?[\\"))
+    return ALWAYS_SKIPPED + plain
 
 
 def _stat_listed(root: str, listing: list[str], known_files: dict, scanned_at: int

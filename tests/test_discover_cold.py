@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from leviathan_local import discovery_read, discovery_scan
+from leviathan_local import discovery_read, discovery_scan, globs
 from leviathan_local.commands.discover_report import findings_json
 from leviathan_local.discovery_comments import syntax_for
 from leviathan_local.discovery_findings import _hits_on_lines, _tag_pattern, findings_in
@@ -250,3 +250,17 @@ def test_comment_text_yaml_cannot_hold_as_it_is_is_written_escaped(repo_paths: R
     texts = {task.get("source")["text"] for task in discovered(repo_paths).values()}
     assert texts == {"a stray DEL \x7f here", "a line separator and \ufffe"}  # U+2028 is white space
     assert discover(repo_paths)["new"] == []
+
+
+def test_excluded_directories_are_not_even_searched(repo_paths: RepoPaths) -> None:
+    root = repo_paths.root
+    files = {"src/a.py": "# TODO: kept\n", "vendor/lib/b.py": "# TODO: vendored\n", "gen/c.gen.py": "# TODO: generated\n",
+             "worktrees/slot-1/d.py": "# TODO: an agent's copy\n", ".leviathan/e.py": "# TODO: the tool's own\n"}
+    _repository(root, files)
+    exclude = ("vendor/", "**/*.gen.py")
+    skipped = discovery_scan._grep_skips(exclude)
+    assert skipped == ("worktrees/", ".leviathan/", "vendor/")  # globs are left to the listing's filter
+    assert set(grep_result(start_grep(str(root), TAGS, skipped))) == {"src/a.py", "gen/c.gen.py"}
+    cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS,
+                lambda path: any(globs.matches(path, pattern) for pattern in exclude), exclude)
+    assert list(cold.files) == ["src/a.py"]

@@ -13,13 +13,15 @@ import os
 HitLines = dict[str, list[tuple[int, str]]]  # path -> (line number, line text) of each line with a tag
 
 
-def start_grep(root: str, tags: tuple[str, ...]) -> SpawnedGit:
+def start_grep(root: str, tags: tuple[str, ...], skipped: tuple[str, ...] = ()) -> SpawnedGit:
     """Every line holding a tag as a whole word, in text files git lists (tracked or untracked
-    but not ignored): `path NUL line NUL text LF`, files in path order, lines in order."""
+    but not ignored) outside the ``skipped`` directories (`dir/`): `path NUL line NUL text LF`,
+    files in path order, lines in order."""
     words = [argument for tag in tags for argument in ("-e", tag)]
+    outside = [f":(exclude,literal){directory}" for directory in skipped]
     # One thread per core: git's default of 8 on a 2-core machine costs a fifth more time.
     return SpawnedGit(root, ["grep", f"--threads={min(8, available_cores())}", "-n", "-z", "-I", "-F", "-w", "--untracked",
-                             "--no-color", *words])
+                             "--no-color", *words, "--", *outside])
 
 
 def available_cores() -> int:
