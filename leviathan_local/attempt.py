@@ -12,6 +12,7 @@ status change is left without its event.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -41,6 +42,7 @@ from leviathan_local.runlock import AttemptRecord, attempt_record
 from leviathan_local.worktree_pool import attempt_worktree
 
 PHASES = ("red", "green", "refactor")
+logger = logging.getLogger(__name__)
 
 
 class PhaseFailed(Exception):
@@ -159,8 +161,12 @@ def _outcome(attempt: _Attempt) -> AttemptResult:
     except NeedsHuman as waiting:
         return _escalate(attempt, str(waiting))
     except Exception as error:
-        # The tool's own failure, not the agent's: put the task back uncounted, then report.
-        _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+        # The tool's own failure, not the agent's: put the task back uncounted, then report it,
+        # even when putting it back fails too (a log that broke refuses that as well).
+        try:
+            _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+        except Exception as second:
+            also_failed(error, second, "putting the task back")
         raise
     return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
 
@@ -374,11 +380,25 @@ def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> d
 
 def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
     paths, task = attempt.paths, attempt.task
-    with events.open_log(paths) as log:  # before the worktree, the branch and the backlog change
-        detach_worktree(attempt.worktree)
-        delete_branch(paths, attempt.branch)  # it holds nothing: no phase ran
+    # The branch holds nothing (no phase ran), so it goes before the log is opened: a log that
+    # refuses would leave it behind, empty. Like a failure's, that refusal leaves the task
+    # `doing` and the record behind, for the next run to count.
+    detach_worktree(attempt.worktree)
+    delete_branch(paths, attempt.branch)
+    with events.open_log(paths) as log:  # before the backlog changes
         update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
                                      "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
                                      "blocked_from": Status.READY.value})
         log.append("attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)
+
+
+def also_failed(first: BaseException, second: BaseException, doing: str) -> None:
+    """``second`` failed while cleaning up after ``first``, which stays the error raised: the
+    second is logged as a warning and noted on the first, unless it says the same (the one
+    broken log refusing twice)."""
+    if str(second) == str(first):
+        return
+    message = f"{doing} failed too: {second}"
+    logger.warning("warning: %s", message)
+    first.add_note(message)

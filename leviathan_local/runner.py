@@ -18,7 +18,7 @@ from pathlib import Path
 
 from leviathan_local import events, globs
 from leviathan_local.agents import require_agent
-from leviathan_local.attempt import AttemptResult, PhaseRecord, run_attempt
+from leviathan_local.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
 from leviathan_local.backlog_store import load_backlog
 from leviathan_local.clock import now
 from leviathan_local.discovery import run_discovery
@@ -81,20 +81,43 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     stop = stop or threading.Event()
     report = RunReport()
     with run_lock(paths) as stale:
-        report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         _check_targets(paths, options)
-        require_agent(load_policy(paths))  # before anything is written or logged
+        require_agent(load_policy(paths))  # before anything is written or logged, recovery included
+        report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:
             report.halt_reason = _loop(paths, options, stop, report)
-        finally:
-            # An error is no halt reason, but what the run already decided is saved all the same.
-            label = report.halt_reason.value if report.halt_reason else "Error"
-            committed_reports = write_run_report(paths, label, report)
-            report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
-            events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
-                                reason=label, commit=report.halt_commit)
+        except BaseException as failure:
+            _halt(paths, report, failure)
+            raise  # the run's own error: nothing the halt ran into replaces it
+        _halt(paths, report, None)
     return report
+
+
+def _halt(paths: RepoPaths, report: RunReport, failure: BaseException | None) -> None:
+    """Save what the run decided, after ``failure`` too (an error is no halt reason): the status
+    report, the backlog's halt commit, then `run.halted` or `run.failed`. A log that broke during
+    the run gets no report (it would tell of a run the log does not see end) and no event; the
+    halt commit is still made, for the human's edits and the run's status changes are safe in
+    it, and git records it. Its refusal is the run's error (exit 2) unless the run had one."""
+    label = report.halt_reason.value if report.halt_reason else "Error"
+    try:
+        events.check_appendable(paths)
+    except LeviathanError as refused:
+        report.halt_commit = commit_backlog_on_halt(paths, label, report)
+        if failure is None:
+            raise
+        also_failed(failure, refused, "the halt's event")
+        return
+    committed_reports = write_run_report(paths, label, report)
+    report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
+    try:
+        events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
+                            reason=label, commit=report.halt_commit)
+    except Exception as second:
+        if failure is None:
+            raise
+        also_failed(failure, second, "the halt's event")
 
 
 def _check_targets(paths: RepoPaths, options: RunOptions) -> None:
