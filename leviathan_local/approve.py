@@ -4,7 +4,9 @@ Everything is checked before anything moves: the backlog merges task by task, no
 conflicts, the human's uncommitted changes are not in the way, the event log can be appended to,
 and, when the default branch moved since the attempt's base, the tests and invariants pass on the
 merged result (a local merge queue). Only then does the branch move, with a merge commit that
-names the task. A branch the default branch already contains (merged by hand) gets no commit.
+names the task. A branch the default branch already contains (merged by hand) gets no commit;
+nor does a task such a hand merge already made done (through the backlog merge driver, the
+branch's done writeback wins): its branch, still there, is let go and deleted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from leviathan_local import events
 from leviathan_local.atomic import write_atomic_if_unchanged
 from leviathan_local.backlog_merge import merge_backlogs, task_values
-from leviathan_local.backlog_store import edit_task_text, writer_lock
+from leviathan_local.backlog_store import edit_task_text, load_backlog, writer_lock
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.contract import load_contract
 from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
@@ -30,7 +32,7 @@ from leviathan_local.merge3 import Labels
 from leviathan_local.model import Status, Task, parse_status, status_fields
 from leviathan_local.policy_load import load_policy
 from leviathan_local.process import run_shell
-from leviathan_local.review import review_task
+from leviathan_local.review import review_branch_exists, review_task
 from leviathan_local.worktree_pool import attempt_worktree
 
 BACKLOG = ".leviathan/backlog.yaml"
@@ -55,11 +57,16 @@ class Approval:
     checks: list[str] = field(default_factory=list)
     done_uncommitted: bool = False  # no commit held the task: it is done in the working backlog only
     already_merged: bool = False  # a human had merged the branch: no commit made, ``commit`` holds it
+    already_done: bool = False  # that merge had made the task done too: the backlog was left as it was
 
 
 def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
+    default = load_contract(paths).default_branch
+    done = _done_task_with_branch(paths, task_id)
+    if done is not None:
+        return _approve_done(paths, done, default)
     task = review_task(paths, task_id)
-    branch, default = str(task.get("branch_name")), load_contract(paths).default_branch
+    branch = str(task.get("branch_name"))
     _require_checkout_on(paths, default)
     head, tip = branch_head(paths, default), branch_head(paths, branch)
     if contains(paths, head, tip):
@@ -94,19 +101,47 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     return approval
 
 
+def _done_task_with_branch(paths: RepoPaths, task_id: str) -> Task | None:
+    """The task if it is done and its branch still exists (a hand merge through the backlog merge
+    driver leaves it so); None for any other task, which must be waiting for review."""
+    task = load_backlog(paths).task(task_id)
+    return task if task.status is Status.DONE and review_branch_exists(paths, task) else None
+
+
+def _approve_done(paths: RepoPaths, task: Task, default: str) -> Approval:
+    """A done task's branch is approved only if the default branch contains it already (merged
+    by hand): then it is let go and deleted. Anything else is refused, with nothing changed."""
+    branch = str(task.get("branch_name"))
+    head, tip = branch_head(paths, default), branch_head(paths, branch)
+    if not contains(paths, head, tip):
+        raise BacklogError(f"task {task.id!r} is done, not waiting for review, and its branch {branch} "
+                           f"is not merged into {default}",
+                           hint=f"nothing was changed; merge it by hand (`git merge {branch}`) and run "
+                                f"`leviathan merge {task.id}` again to delete the branch, or delete it "
+                                f"(`git branch -D {branch}`)")
+    _require_checkout_on(paths, default)
+    return _approve_merged_by_hand(paths, task, branch, head)
+
+
 def _approve_merged_by_hand(paths: RepoPaths, task: Task, branch: str, head: str) -> Approval:
     """Every commit of the branch is in the default branch already (a human merged it by hand):
     a merge commit would change nothing but the backlog, so none is made. As when no commit holds
     the task, it is marked done in the working backlog, for the human's next commit (or a run's
-    halt commit) to carry; the branch is let go and deleted as after any approval."""
+    halt commit) to carry, unless it is done there already (the hand merge went through the
+    backlog merge driver): then the backlog is left exactly as it is. Either way the branch is
+    let go and deleted as after any approval."""
     committed = file_at(paths, head, BACKLOG) or ""
-    finish = _Finish(task.id, _writeback(task, branch))
-    _refuse_local_changes(paths, [], committed, committed, finish)
+    already_done = task.status is Status.DONE
+    finish = None if already_done else _Finish(task.id, _writeback(task, branch))
+    if finish is not None:
+        _refuse_local_changes(paths, [], committed, committed, finish)
     with events.open_log(paths) as log:
-        _update_working_backlog(paths, committed, committed, finish)
+        if finish is not None:
+            _update_working_backlog(paths, committed, committed, finish)
         release_branch(paths, branch, delete=True)
         approval = Approval(task.id, branch, head, identity(paths), base_moved=False,
-                            done_uncommitted=_status_in(committed, task.id) is not Status.DONE, already_merged=True)
+                            done_uncommitted=finish is not None and _status_in(committed, task.id) is not Status.DONE,
+                            already_merged=True, already_done=already_done)
         _log_approval(log, task, approval)
     return approval
 
@@ -115,7 +150,7 @@ def _log_approval(log: events.EventLog, task: Task, approval: Approval) -> None:
     log.append("review.approved", task.id, attempt=task.get("last_attempt_id"), branch=approval.branch,
                commit=approval.commit, approver=approval.approver, base_moved=approval.base_moved,
                checks=approval.checks, done_uncommitted=approval.done_uncommitted,
-               already_merged=approval.already_merged)
+               already_merged=approval.already_merged, already_done=approval.already_done)
 
 
 def _require_checkout_on(paths: RepoPaths, default: str) -> None:

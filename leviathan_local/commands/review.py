@@ -65,7 +65,11 @@ def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     elif approval.done_uncommitted:
         out.write(f"  no commit held {task_id} (it was added without committing): it is marked done in your"
                   " uncommitted .leviathan/backlog.yaml\n")
-    out.write(f"  {task_id} is done; the branch is deleted\n")
+    if approval.already_done:
+        out.write(f"  {task_id} was already done (the merge brought its done status): the backlog is left as it"
+                  " is; the branch is deleted\n")
+    else:
+        out.write(f"  {task_id} is done; the branch is deleted\n")
     return EXIT_OK
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
@@ -10,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from leviathan_local.approve import approve
+from leviathan_local.approve import Approval, approve
 from leviathan_local.errors import LeviathanError
 from leviathan_local.git.merge import patch_text
 from leviathan_local.reject import reject
@@ -18,6 +20,14 @@ from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review import ReviewItem, list_reviews
 from leviathan_local.tui.messages import BacklogWritten
 from leviathan_local.tui.screens.reason import ReasonScreen
+
+
+def approved_message(approval: Approval) -> str:
+    """What the app says after an approval: a merge, or none needed (merged by hand already)."""
+    if approval.already_merged:
+        return (f"{approval.task_id}: {approval.branch} was already merged (in {approval.commit[:12]}): "
+                "no commit added; the branch is deleted")
+    return f"{approval.task_id}: merged {approval.branch} as {approval.commit[:12]}"
 
 
 class ReviewView(Horizontal):
@@ -88,7 +98,7 @@ class ReviewView(Horizontal):
     def action_approve(self) -> None:
         item = self.selected
         if item is not None:
-            self.apply(lambda: approve(self.paths, item.task_id), f"{item.task_id}: merged")
+            self.apply(lambda: approve(self.paths, item.task_id), approved_message)
 
     def action_reject(self) -> None:
         item = self.selected
@@ -102,13 +112,14 @@ class ReviewView(Horizontal):
         self.app.push_screen(ReasonScreen(f"Why is {item.task_id} rejected? (the next attempt reads it)"), rejected)
 
     @work(thread=True, exclusive=True, group="review-change")
-    def apply(self, change, done: str) -> None:
+    def apply(self, change, done: str | Callable[[Any], str]) -> None:
+        """Make the change; then say so: ``done`` is the message, or makes it from the change's result."""
         try:
-            change()
+            result = change()
         except LeviathanError as error:
             self.app.call_from_thread(self.app.notify, f"{error.message}\n{error.hint or ''}", title=error.title,
                                       severity="error", timeout=10)
             return
-        self.app.call_from_thread(self.app.notify, done)
+        self.app.call_from_thread(self.app.notify, done if isinstance(done, str) else done(result))
         self.post_message(BacklogWritten())  # the board and the tab on screen (this one) refresh
 

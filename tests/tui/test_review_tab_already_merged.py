@@ -1,0 +1,47 @@
+"""The Review tab's message after approving a branch a human had merged by hand: it says the
+branch was already merged and no commit was added, not "merged"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from conftest import git
+from engine_fixtures import make_project, task_yaml
+from leviathan_local.attempt import run_attempt
+from leviathan_local.backlog_store import load_backlog
+from leviathan_local.git.repo import find_repo
+from leviathan_local.model import Status
+from leviathan_local.tui.app import LeviathanApp
+from test_approve_already_merged import merge_by_hand
+from tui.conftest import drive, settle
+
+
+def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("add"))
+    paths = find_repo(root)
+    result = run_attempt(paths, "add")
+    assert result.outcome == "succeeded", result.reason
+    merged = merge_by_hand(paths, result.branch)  # the task still waits for review
+    app = LeviathanApp(paths, watch_files=False)
+
+    def messages() -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None)
+        await pilot.press("4")
+        reviews = app.query_one("#reviews", DataTable)
+        await settle(app, pilot, lambda: reviews.row_count == 1)
+        await pilot.press("a")
+        await settle(app, pilot, lambda: any(m.startswith("add: ") for m in messages()))
+        [message] = [m for m in messages() if m.startswith("add: ")]
+        assert message == (f"add: {result.branch} was already merged (in {merged[:12]}): no commit added;"
+                           " the branch is deleted")
+        await settle(app, pilot, lambda: reviews.row_count == 0)
+
+    drive(app, script)
+    assert load_backlog(paths).task("add").status is Status.DONE
+    assert git(root, "rev-parse", "HEAD").strip() == merged
+    assert result.branch not in git(root, "branch", "--format=%(refname:short)").split()
