@@ -24,11 +24,6 @@ def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_])({alternatives})(?![A-Za-z0-9_])(?:\([^)\n]*\))?[:\-\t ]*")
 
 
-def _tag_hits(text: str, tags: tuple[str, ...], pattern: re.Pattern[str]) -> list[tuple[re.Match[str], None, None]]:
-    """Every tag occurrence in ``text``."""
-    return [(hit, None, None) for hit in _tags_between(text, 0, len(text), tags, pattern)]
-
-
 def _tags_between(text: str, start: int, end: int, tags: tuple[str, ...], pattern: re.Pattern[str]
                   ) -> list[re.Match[str]]:
     """The tags between ``start`` and ``end``, found with str.find (a regex opening with a
@@ -100,7 +95,9 @@ def findings_in(data: bytes, path: str, tags: tuple[str, ...],
     last_line = 0
     lines = LineStarts(text, syntax)
     hits = None if hit_lines is None else _hits_on_lines(text, tags, pattern, hit_lines)
-    for hit, line_start, line_number in _tag_hits(text, tags, pattern) if hits is None else hits:
+    if hits is None:  # no lines from git, or not this text's: search it all
+        hits = [(hit, None, None) for hit in _tags_between(text, 0, len(text), tags, pattern)]
+    for hit, line_start, line_number in hits:
         span = comment_at(hit.start(), lines, line_start, line_number)
         if span is None:
             continue  # in code or in a string

@@ -254,8 +254,8 @@ def test_comment_text_yaml_cannot_hold_as_it_is_is_written_escaped(repo_paths: R
 
 def test_excluded_directories_are_not_even_searched(repo_paths: RepoPaths) -> None:
     root = repo_paths.root
-    files = {"src/a.py": "# TODO: kept\n", "vendor/lib/b.py": "# TODO: vendored\n", "gen/c.gen.py": "# TODO: generated\n",
-             "worktrees/slot-1/d.py": "# TODO: an agent's copy\n", ".leviathan/e.py": "# TODO: the tool's own\n"}
+    files = {"src/a.py": "# TODO: kept\n", "vendor/lib/b.py": "# TODO: vendored\n",
+             "gen/c.gen.py": "# TODO: generated\n", "worktrees/slot-1/d.py": "# TODO: an agent's copy\n", ".leviathan/e.py": "# TODO: the tool's own\n"}
     _repository(root, files)
     exclude = ("vendor/", "**/*.gen.py")
     skipped = discovery_scan._grep_skips(exclude)

@@ -20,8 +20,8 @@ def start_grep(root: str, tags: tuple[str, ...], skipped: tuple[str, ...] = ()) 
     words = [argument for tag in tags for argument in ("-e", tag)]
     outside = [f":(exclude,literal){directory}" for directory in skipped]
     # One thread per core: git's default of 8 on a 2-core machine costs a fifth more time.
-    return SpawnedGit(root, ["grep", f"--threads={min(8, available_cores())}", "-n", "-z", "-I", "-F", "-w", "--untracked",
-                             "--no-color", *words, "--", *outside])
+    return SpawnedGit(root, ["grep", f"--threads={min(8, available_cores())}", "-n", "-z", "-I", "-F", "-w",
+                             "--untracked", "--no-color", *words, "--", *outside])
 
 
 def available_cores() -> int:
