@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from leviathan_local.attempt import run_attempt
+from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.git.repo import find_repo
 
 POLICY = """\

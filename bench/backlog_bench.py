@@ -25,8 +25,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from leviathan_local import backlog_store
-from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.backlog import store as backlog_store
+from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.git.repo import find_repo
 
 TYPES = ["feature", "bug", "refactor", "docs", "test", "chore"]
@@ -109,7 +109,7 @@ def main() -> None:
     os.environ.setdefault("LEVIATHAN_NOW", "2026-11-22T12:00:00Z")
     # As an installed package has them: with PYTHONDONTWRITEBYTECODE set (this machine sets it),
     # every `plan` process would otherwise compile the package again, a third of a second.
-    compileall.compile_dir(str(Path(backlog_store.__file__).parent), quiet=1)
+    compileall.compile_dir(str(Path(backlog_store.__file__).parent.parent), quiet=1)
 
     with tempfile.TemporaryDirectory() as temp:
         root = make_repo(Path(temp) / "repo", generate_backlog(args.tasks))

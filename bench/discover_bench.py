@@ -98,7 +98,7 @@ def regular_install(into: Path) -> Path:
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([python, "-m", "compileall", "-q", str(site / "leviathan_local")], check=True)
     script = into / "bin" / "leviathan"  # the console script pip writes for `[project.scripts]`
-    script.write_text(f"#!{python}\nimport sys\nfrom leviathan_local.entry import main\n"
+    script.write_text(f"#!{python}\nimport sys\nfrom leviathan_local.cli.entry import main\n"
                       "if __name__ == '__main__':\n    sys.exit(main())\n")
     script.chmod(0o755)
     return python

@@ -58,7 +58,7 @@ LEVIATHAN_APP = textwrap.dedent("""
     started = float(sys.argv[1])
     # As `leviathan` with no arguments starts the app (cli.py): the prefetch child first.
     from pathlib import Path
-    from leviathan_local.app_start import prepare_app
+    from leviathan_local.cli.app_start import prepare_app
     from leviathan_local.git.locate import locate_quickly
     if sys.argv[3] == "no-prefetch":
         paths, prefetch = locate_quickly(Path(sys.argv[2])), None

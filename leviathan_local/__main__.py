@@ -1,4 +1,4 @@
-from leviathan_local.entry import main
+from leviathan_local.cli.entry import main
 
 if __name__ == "__main__":
     main()

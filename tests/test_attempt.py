@@ -12,10 +12,10 @@ from engine_fixtures import (
     task_yaml, unittest_file,
 )
 from leviathan_local import events
-from leviathan_local.attempt import run_attempt
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.git.repo import find_repo
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 
 
 def attempt(root: Path, task_id: str):
@@ -107,7 +107,7 @@ def test_a_task_already_done_exits_without_a_commit(git_repo: Path) -> None:
 
 
 def test_attempt_command_exit_codes(git_repo: Path, capsys) -> None:
-    from leviathan_local.cli import main
+    from leviathan_local.cli.main import main
 
     root = make_project(git_repo, task_yaml("good") + task_yaml("bad", green="true"))
     for task_id, code in (("good", 0), ("bad", 1)):

@@ -6,11 +6,11 @@ import pytest
 
 from backlog_samples import EXECUTOR_TASKS, LEVIATHAN_BARE_LIST, LEVIATHAN_TASKS
 from conftest import write
-from leviathan_local.backlog import InvalidBacklogError
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.document import InvalidBacklogError
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.errors import EXIT_BAD_INPUT, BacklogError
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 
 
 def load_text(repo_paths: RepoPaths, text: str):
@@ -146,7 +146,7 @@ def test_problems_in_a_cached_item_keep_their_position_when_tasks_above_move(rep
 
 
 def test_chunked_and_whole_document_parses_agree(repo_paths: RepoPaths, tmp_path: Path, monkeypatch) -> None:
-    from leviathan_local.backlog_parse import _parse_whole, parse_items
+    from leviathan_local.backlog.parse import _parse_whole, parse_items
 
     text = LEVIATHAN_TASKS + "  # trailing comment\n"
     chunked, _ = parse_items(text, "b", {})

@@ -14,14 +14,14 @@ import pytest
 from conftest import git, write
 from leviathan_local import events
 from leviathan_local.clock import now
-from leviathan_local.backlog_store import load_backlog, update_task
+from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.commands.discover import run_discover
-from leviathan_local.discovery_findings import findings_in
-from leviathan_local.discovery_settings import DEFAULT_TAGS
+from leviathan_local.discovery.findings import findings_in
+from leviathan_local.discovery.settings import DEFAULT_TAGS
 from leviathan_local.git.repo import RepoPaths, find_repo
-from leviathan_local.model import Status
-from leviathan_local.policy import DiscoverySettings, Policy
-from leviathan_local.wsjf import score_task
+from leviathan_local.backlog.model import Status
+from leviathan_local.config.policy import DiscoverySettings, Policy
+from leviathan_local.planning.wsjf import score_task
 
 TAGS = DEFAULT_TAGS
 

@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write
-from leviathan_local import discovery_read, discovery_scan, globs
+from leviathan_local.discovery import read as discovery_read
+from leviathan_local.discovery import scan as discovery_scan
+from leviathan_local.config import globs
 from leviathan_local.commands.discover_report import findings_json
-from leviathan_local.discovery_comments import syntax_for
-from leviathan_local.discovery_findings import _hits_on_lines, _tag_pattern, findings_in
-from leviathan_local.discovery_read import PARALLEL_FROM, read_files
-from leviathan_local.discovery_scan import scan
-from leviathan_local.discovery_settings import DEFAULT_TAGS
-from leviathan_local.discovery_tasks import finding_ids
+from leviathan_local.discovery.comments import syntax_for
+from leviathan_local.discovery.findings import _hits_on_lines, _tag_pattern, findings_in
+from leviathan_local.discovery.read import PARALLEL_FROM, read_files
+from leviathan_local.discovery.scan import scan
+from leviathan_local.discovery.settings import DEFAULT_TAGS
+from leviathan_local.discovery.tasks import finding_ids
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.git.spawn import grep_result, start_grep
 from test_discover import SOURCES, discover, discovered

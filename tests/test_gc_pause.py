@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from leviathan_local.gc_pause import collector_paused
+from leviathan_local.planning.gc_pause import collector_paused
 
 
 def test_overlapping_pauses_restore_the_collector_once_both_end() -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from leviathan_local.globs import escapes_repo, matches, overlaps, within
+from leviathan_local.config.globs import escapes_repo, matches, overlaps, within
 
 
 @pytest.mark.parametrize(("path", "pattern", "expected"), [

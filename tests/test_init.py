@@ -4,13 +4,13 @@ import io
 from pathlib import Path
 
 from conftest import git, tree_snapshot
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.init import run_init
-from leviathan_local.contract import load_contract
+from leviathan_local.config.contract import load_contract
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.policy import AgentSettings, Invariant, Policy, Scope
-from leviathan_local.policy_load import load_policy
-from leviathan_local.selection import select
+from leviathan_local.config.policy import AgentSettings, Invariant, Policy, Scope
+from leviathan_local.config.policy_load import load_policy
+from leviathan_local.planning.selection import select
 from leviathan_local.clock import now
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tree_snapshot, write
-from leviathan_local.cli import main
+from leviathan_local.cli.main import main
 
 BACKLOG = """\
 tasks:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from conftest import write
 from engine_fixtures import make_project
-from leviathan_local.agents import PHASE_GOALS
-from leviathan_local.attempt import run_attempt
+from leviathan_local.engine.agents import PHASE_GOALS
+from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.git.repo import find_repo
 
 # The agent keeps each phase's prompt, then does the phase's work. The test command's output

@@ -14,10 +14,10 @@ import pytest
 
 from conftest import git
 from engine_fixtures import RED, make_project, marked, process_gone, task_yaml, wait_until
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.run import run_headless
 from leviathan_local.git.repo import find_repo
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 from test_run import policy_with
 
 
@@ -87,8 +87,8 @@ def check_recovery(paths, dead_pid: int, run_died: bool, attempt_id: str, agent:
 def test_an_internal_error_after_the_commit_leaves_the_attempt_for_the_next_run(git_repo: Path, monkeypatch) -> None:
     """The tool's own failure outside the cycle (here: writing the outcome down) keeps the attempt's
     record, so the next run recovers the task instead of leaving it `doing` for good."""
-    from leviathan_local import attempt as attempt_module
-    from leviathan_local.recovery import recover
+    from leviathan_local.engine import attempt as attempt_module
+    from leviathan_local.engine.recovery import recover
 
     root = make_project(git_repo, task_yaml("a"))
     paths = find_repo(root)

@@ -17,13 +17,13 @@ from conftest import git
 from engine_fixtures import POLICY, RECIPE_POLICY, make_project, task_yaml
 from test_cli import run_cli
 from leviathan_local import events
-from leviathan_local.backlog_store import update_task
+from leviathan_local.backlog.store import update_task
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.commands.run import run_headless
 from leviathan_local.commands.status import run_status
 from leviathan_local.git.repo import RepoPaths, find_repo
 
-SCHEMA = json.loads((Path(leviathan_local.__file__).parent / "status_report.schema.json").read_text())
+SCHEMA = json.loads((Path(leviathan_local.__file__).parent / "reports" / "status_report.schema.json").read_text())
 BAD = task_yaml("bad", green="true", allowed="[bad.py, tests/]").replace("effort: 2", "effort: 5")  # ranks after good
 MIXED = (task_yaml("good") + BAD
          + "  - id: risky\n    title: Rotate the auth secret\n    type: security\n    status: ready\n"

@@ -18,16 +18,18 @@ from test_run import policy_with
 from test_writers_log_first import (
     FIND_STATE_DIR, HOW, LOG, MESSAGE, break_log, kill_own_attempt, leviathan, mend_log, repository_state,
 )
-from leviathan_local import attempt as attempt_module
-from leviathan_local import events, runner
-from leviathan_local.agents import NeedsHuman
-from leviathan_local.attempt import run_attempt
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.engine import attempt as attempt_module
+from leviathan_local import events
+from leviathan_local.engine import runner
+from leviathan_local.engine.agents import NeedsHuman
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.errors import BacklogError, ConfigError, FileAccessError
 from leviathan_local.git.repo import find_repo
-from leviathan_local.model import Status
-from leviathan_local.recovery import recover
-from leviathan_local.runner import RunOptions
+from leviathan_local.backlog.model import Status
+from leviathan_local.engine.recovery import recover
+from leviathan_local.engine.runner import RunOptions
+from leviathan_local.reports.files import write_halt_report
 
 HUMAN_NOTE = "# a human's note, written before the run\n"
 
@@ -91,7 +93,7 @@ def run_breaking_the_log(git_repo: Path, tmp_path: Path, monkeypatch: pytest.Mon
         return runner.HaltReason.ALL_DONE_OR_BLOCKED
 
     monkeypatch.setattr(runner, "_loop", loop)
-    runner.run(find_repo(root), RunOptions())
+    runner.run(find_repo(root), RunOptions(halt_report=write_halt_report))
     return root
 
 

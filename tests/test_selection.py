@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from leviathan_local.model import Status, Task, parse_status
-from leviathan_local.policy import Limits, Policy, Scope
-from leviathan_local.selection import select
+from leviathan_local.backlog.model import Status, Task, parse_status
+from leviathan_local.config.policy import Limits, Policy, Scope
+from leviathan_local.planning.selection import select
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 GOOD = {"allowed_paths": ["src/"], "acceptance_criteria": ["works"], "effort": 2}

@@ -4,10 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from leviathan_local.model import Status, Task
-from leviathan_local.policy import EscalationRules, Policy, WsjfSettings
-from leviathan_local.selection import select
-from leviathan_local.wsjf import explain, score_task
+from leviathan_local.backlog.model import Status, Task
+from leviathan_local.config.policy import EscalationRules, Policy, WsjfSettings
+from leviathan_local.planning.selection import select
+from leviathan_local.planning.wsjf import explain, score_task
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 

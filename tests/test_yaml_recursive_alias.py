@@ -10,8 +10,8 @@ import pytest
 
 from conftest import write
 from test_cli import run_cli
-from leviathan_local import yamlio
-from leviathan_local.contract import load_contract
+from leviathan_local.config import yamlio
+from leviathan_local.config.contract import load_contract
 from leviathan_local.errors import ConfigError
 from leviathan_local.git.repo import find_repo
 

@@ -11,9 +11,9 @@ import marshal
 import os
 import sys
 
-from leviathan_local.discovery_collect import collect
-from leviathan_local.discovery_scan import ScanResult, save_scratch
-from leviathan_local.discovery_settings import discovery_settings
+from leviathan_local.discovery.collect import collect
+from leviathan_local.discovery.scan import ScanResult, save_scratch
+from leviathan_local.discovery.settings import discovery_settings
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.git.locate import locate_strings
 

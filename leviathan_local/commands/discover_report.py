@@ -6,8 +6,8 @@ import json
 import os
 from json.encoder import encode_basestring_ascii
 
-from leviathan_local.discovery_collect import named_findings
-from leviathan_local.discovery_scan import ScanResult
+from leviathan_local.discovery.collect import named_findings
+from leviathan_local.discovery.scan import ScanResult
 
 
 def report(located: tuple[str, str, str], scanned: ScanResult, dry_run: bool, as_json: bool) -> tuple[str, bool]:
@@ -17,8 +17,8 @@ def report(located: tuple[str, str, str], scanned: ScanResult, dry_run: bool, as
         # Imported here: a dry run in a repository without a backlog needs none of it.
         from pathlib import Path
 
-        from leviathan_local.backlog_store import load_backlog
-        from leviathan_local.discovery import apply, reconcile
+        from leviathan_local.backlog.store import load_backlog
+        from leviathan_local.discovery.reconcile import apply, reconcile
         from leviathan_local.repo_paths import RepoPaths
 
         paths = RepoPaths(*map(Path, located))

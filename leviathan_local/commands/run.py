@@ -9,15 +9,16 @@ from typing import TextIO
 from leviathan_local.commands.attempt import render_attempt
 from leviathan_local.errors import BacklogError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.runner import RunOptions, run
-from leviathan_local.signals import stop_on_signals
+from leviathan_local.engine.runner import RunOptions, run
+from leviathan_local.reports.files import write_halt_report
+from leviathan_local.engine.signals import stop_on_signals
 
 
 def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[str, ...] = (),
                  only: tuple[str, ...] = (), watch: bool = False, out: TextIO | None = None,
                  stop: threading.Event | None = None) -> int:
     out = out or sys.stdout
-    options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch)
+    options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch, halt_report=write_halt_report)
     stop = stop or threading.Event()
     with stop_on_signals(stop):
         report = run(paths, options, stop)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from leviathan_local.board import BoardRow
+from leviathan_local.planning.board import BoardRow
 
 FLAGS: dict[str, Callable[[BoardRow], bool]] = {
     "estimated": lambda row: bool(row.score.estimated),

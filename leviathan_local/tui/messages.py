@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from leviathan_local.board import Board
-from leviathan_local.board_prefetch import PrefetchedBoard
+from leviathan_local.planning.board import Board
+from leviathan_local.planning.prefetch import PrefetchedBoard
 from leviathan_local.errors import LeviathanError
 
 

@@ -123,8 +123,8 @@ def test_logs_method_and_path(caplog):
 @pytest.fixture
 def after_run_repo(app_repo: RepoPaths, monkeypatch: pytest.MonkeyPatch) -> RepoPaths:
     from leviathan_local import events
-    from leviathan_local.backlog_store import update_task
-    from leviathan_local.reports import make_report, write_report
+    from leviathan_local.backlog.store import update_task
+    from leviathan_local.reports.files import make_report, write_report
 
     root = app_repo.root
     for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):

@@ -7,10 +7,10 @@ import pytest
 from textual.widgets import Markdown
 
 from conftest import write
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
@@ -290,7 +290,7 @@ def test_a_policy_change_on_disk_shows_in_the_plan(app_repo: RepoPaths) -> None:
 def test_leviathan_without_a_command_opens_the_app(app_repo: RepoPaths, monkeypatch) -> None:
     """The executable's own entry point, as `leviathan` runs it: the app comes up on the
     repository of the working directory (a backlog this small needs no forked child)."""
-    from leviathan_local import entry
+    from leviathan_local.cli import entry
 
     seen: dict[str, object] = {}
     real_run = LeviathanApp.run

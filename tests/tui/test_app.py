@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
@@ -101,7 +101,7 @@ FILTERS = {
 
 
 def test_field_filters_and_words(app_repo: RepoPaths) -> None:
-    from leviathan_local.board import load_board
+    from leviathan_local.planning.board import load_board
     from leviathan_local.clock import now
     from leviathan_local.tui.backlog_filter import parse_filter
 
@@ -141,8 +141,8 @@ def test_each_status_is_a_coloured_badge(app_repo: RepoPaths) -> None:
 
 
 def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: RepoPaths) -> None:
-    from leviathan_local.board import load_board
-    from leviathan_local.board_prefetch import start_prefetch
+    from leviathan_local.planning.board import load_board
+    from leviathan_local.planning.prefetch import start_prefetch
     from leviathan_local.clock import now
 
     prefetch = start_prefetch(app_repo, now())
@@ -168,7 +168,7 @@ def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: Rep
 
 
 def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths) -> None:
-    from leviathan_local.board_prefetch import start_prefetch
+    from leviathan_local.planning.prefetch import start_prefetch
     from leviathan_local.clock import now
 
     app_repo.backlog.write_text("tasks:\n  - id: [broken\n")
@@ -186,7 +186,7 @@ def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths)
 def test_prepare_app_finds_the_repository_and_forks_the_prefetch_for_a_large_backlog(app_repo: RepoPaths, tmp_path) -> None:
     import pytest
 
-    from leviathan_local.app_start import prepare_app
+    from leviathan_local.cli.app_start import prepare_app
     from leviathan_local.errors import LeviathanError
 
     assert prepare_app(app_repo.root / "src") == (app_repo, None)  # small: the app loads it faster itself

@@ -9,10 +9,10 @@ from textual.widgets import DataTable
 
 from conftest import git
 from engine_fixtures import make_project, task_yaml
-from leviathan_local.attempt import run_attempt
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.git.repo import find_repo
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from test_approve_already_merged import merge_by_hand
 from tui.conftest import drive, settle

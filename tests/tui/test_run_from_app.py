@@ -12,10 +12,10 @@ from textual.widgets import DataTable, RichLog, Static
 
 from conftest import git
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
-from leviathan_local.backlog_store import load_backlog
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import find_repo
-from leviathan_local.model import Status
+from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.run_view import RunView
 from tui.conftest import drive, rendered, settle
@@ -155,11 +155,12 @@ def assert_stopped_cleanly(root: Path) -> None:
 
 
 def test_the_run_tab_shows_the_last_run_even_one_from_the_cli(git_repo: Path) -> None:
-    from leviathan_local.runner import RunOptions, run
+    from leviathan_local.engine.runner import RunOptions, run
+    from leviathan_local.reports.files import write_halt_report
 
     root = make_project(git_repo, task_yaml("add"))
     paths = find_repo(root)
-    run(paths, RunOptions())  # what `leviathan run` does
+    run(paths, RunOptions(halt_report=write_halt_report))  # what `leviathan run` does
     app = LeviathanApp(paths, watch_files=False)
 
     async def script(pilot) -> None:

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from leviathan_local.model import WSJF_INPUTS
+from leviathan_local.backlog.model import WSJF_INPUTS
 
 
 class WsjfScreen(ModalScreen[dict[str, int | None] | None]):

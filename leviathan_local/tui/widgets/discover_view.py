@@ -6,12 +6,12 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from leviathan_local.backlog_store import load_backlog, update_task
-from leviathan_local.discovery import apply, reconcile, run_discovery
-from leviathan_local.discovery_tasks import Finding
+from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.discovery.reconcile import apply, reconcile, run_discovery
+from leviathan_local.discovery.tasks import Finding
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.transitions import mark_ready
+from leviathan_local.backlog.transitions import mark_ready
 from leviathan_local.tui.messages import BacklogWritten
 
 

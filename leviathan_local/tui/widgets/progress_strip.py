@@ -7,8 +7,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from leviathan_local.attempt_history import CYCLE_PHASES as PHASES
-from leviathan_local.attempt_history import VERDICT_MARKS
+from leviathan_local.planning.attempt_history import CYCLE_PHASES as PHASES
+from leviathan_local.planning.attempt_history import VERDICT_MARKS
 
 MARKS = {"running": "…", **VERDICT_MARKS}
 STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",

@@ -25,7 +25,8 @@ from textual.widgets import RichLog, Static
 
 from leviathan_local.events import log_path
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.runner import RunOptions, run
+from leviathan_local.engine.runner import RunOptions, run
+from leviathan_local.reports.files import write_halt_report
 from leviathan_local.tui.messages import RunFinished
 from leviathan_local.tui.widgets.progress_strip import Phases, ProgressStrip
 
@@ -106,7 +107,7 @@ class RunView(Vertical):
     @work(thread=True, exclusive=True, group="run")
     def run_engine(self, stop: threading.Event) -> None:
         try:
-            report = run(self.paths, RunOptions(), stop)
+            report = run(self.paths, RunOptions(halt_report=write_halt_report), stop)
             outcome = f"Halted: {report.halt_reason.value}" + "".join(f"\nnote: {n}" for n in report.notes)
         except Exception as error:  # noqa: BLE001 - shown, not raised: the app must stay up
             outcome = f"The run failed: {getattr(error, 'message', error)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from leviathan_local.board import Board, BoardRow
+from leviathan_local.planning.board import Board, BoardRow
 
 SHOWN_FIELDS = ("type", "scope", "allowed_paths", "dependencies", "attempts", "branch_name", "last_attempt_id",
                 "blocked_type", "blocked_reason", "review_feedback", "completed_at", "source")

@@ -1,0 +1,53 @@
+"""Shared loading of the human-owned config files: read, parse, validate, explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leviathan_local.config import yamlio
+from leviathan_local.errors import ConfigError, file_error
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.config.schema import Problem, Spec, check_mapping
+
+
+def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | None:
+    """The validated root node of ``path``, None when the file is absent or empty."""
+    source = display(paths, path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text", hint="save the file as UTF-8") from None
+    except OSError as error:  # a directory in its place, `.leviathan` a file, no permission
+        raise file_error(error, path, paths.root) from None
+    root = yamlio.compose(text, source, ConfigError)
+    problems: list[Problem] = []
+    try:
+        check_mapping(root, spec, "", problems)
+    except yamlio.YamlRecursionError as error:
+        raise _unending(source, root, error) from None
+    if problems:
+        listing = "\n".join(f"  {source}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise ConfigError(f"{source} has {count}:\n{listing}",
+                          hint=f"fix them in {source}; `leviathan init` in an empty repository shows a commented example")
+    return root
+
+
+def _unending(source: str, root: yamlio.Node | None, error: yamlio.YamlRecursionError) -> ConfigError:
+    """A value that never ends (a recursive alias), named by file, line and field as the
+    schema's problems are; the field is found from the top, as the check saw only the value."""
+    cycle = yamlio.find_cycle(root) if root is not None else None
+    node, labels = cycle if cycle else (error.node, ())
+    field = "".join(f"[{label}]" if isinstance(label, int) else f".{label}" for label in labels).lstrip(".")
+    line, column = yamlio.position(node)
+    return ConfigError(f"{source}:{line}:{column}: {field or '(top level)'}: {error.reason}",
+                       hint=f"fix it in {source}; nothing was written")
+
+
+def display(paths: RepoPaths, path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,141 @@
+"""Validate a YAML config mapping (policy.yaml, contract.yaml) from nodes, every problem at once.
+
+A spec maps each allowed key to a checker. Checkers see the node, so problems carry the
+line and column of the offending value; unknown keys get a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from leviathan_local.config import globs
+
+from leviathan_local.config import yamlio
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: int
+    field: str
+    message: str
+
+
+Checker = Callable[[yamlio.Node, str, list[Problem]], None]
+Spec = dict[str, Checker]
+
+
+def check_mapping(node: yamlio.Node | None, spec: Spec, path: str, problems: list[Problem]) -> None:
+    if node is None or _is_null(node):
+        return
+    if not isinstance(node, yamlio.MappingNode):
+        _add(problems, node, path or "(top level)", f"expected a mapping of keys, found {_kind(node)}")
+        return
+    seen: set[str] = set()
+    for key, key_node, value_node in yamlio.mapping_pairs(node):
+        field = f"{path}.{key}" if path else key
+        if key in seen:
+            _add(problems, key_node, field, "key appears twice")
+        seen.add(key)
+        if key in spec:
+            spec[key](value_node, field, problems)
+            continue
+        close = difflib.get_close_matches(key, spec, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(spec)}"
+        _add(problems, key_node, field, f"unknown key ({hint})")
+
+
+def mapping(spec: Spec) -> Checker:
+    return lambda node, field, problems: check_mapping(node, spec, field, problems)
+
+
+def mapping_of(spec: Spec) -> Checker:
+    """A mapping from free names (scope names) to mappings following ``spec``."""
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        if _is_null(node):
+            return
+        if not isinstance(node, yamlio.MappingNode):
+            _add(problems, node, field, f"expected a mapping of names, found {_kind(node)}")
+            return
+        for key, _, value in yamlio.mapping_pairs(node):
+            check_mapping(value, spec, f"{field}.{key}", problems)
+    return check
+
+
+def list_of(spec: Spec) -> Checker:
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        if not isinstance(node, yamlio.SequenceNode):
+            _add(problems, node, field, f"expected a list, found {_kind(node)}")
+            return
+        for number, item in enumerate(node.value):
+            check_mapping(item, spec, f"{field}[{number}]", problems)
+    return check
+
+
+def text(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+    if not isinstance(node, yamlio.ScalarNode) or _is_null(node):
+        _add(problems, node, field, f"expected text, found {_kind(node)}")
+
+
+def boolean(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+    if not isinstance(yamlio.construct(node), bool):
+        _add(problems, node, field, f"expected true or false, found {_shown(node)}")
+
+
+def number(minimum: float, whole: bool = True) -> Checker:
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        value = yamlio.construct(node)
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+            expected = "an integer" if whole else "a number"
+            _add(problems, node, field, f"expected {expected} >= {minimum:g}, found {_shown(node)}")
+    return check
+
+
+def one_of(*choices: str) -> Checker:
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        if yamlio.construct(node) not in choices:
+            _add(problems, node, field, f"expected one of {', '.join(choices)}, found {_shown(node)}")
+    return check
+
+
+def text_list(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+    value = yamlio.construct(node)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        _add(problems, node, field, f"expected a list of text, found {_shown(node)}")
+
+
+def path_list(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+    """A list of globs or directory prefixes that stay inside the repository."""
+    text_list(node, field, problems)
+    value = yamlio.construct(node)
+    if isinstance(value, list):
+        escaping = [str(item) for item in value if globs.escapes_repo(str(item))]
+        if escaping:
+            _add(problems, node, field,
+                 f"paths must stay inside the repository (no `..`, not absolute): {', '.join(escaping)}")
+
+
+def _is_null(node: yamlio.Node) -> bool:
+    return isinstance(node, yamlio.ScalarNode) and node.tag.endswith(":null")
+
+
+def _kind(node: yamlio.Node) -> str:
+    if isinstance(node, yamlio.MappingNode):
+        return "a mapping"
+    if isinstance(node, yamlio.SequenceNode):
+        return "a list"
+    return _shown(node)
+
+
+def _shown(node: yamlio.Node) -> str:
+    value: Any = yamlio.construct(node)
+    return repr(value) if not isinstance(value, (dict, list)) else ("a mapping" if isinstance(value, dict) else "a list")
+
+
+def _add(problems: list[Problem], node: yamlio.Node, field: str, message: str) -> None:
+    line, column = yamlio.position(node)
+    problems.append(Problem(line, column, field, message))

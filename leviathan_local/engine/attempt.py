@@ -1,0 +1,406 @@
+"""One attempt at one task: prepare → red → green → refactor → gates → commit.
+
+The agent edits; the executor verifies every phase by running the tests itself. Success
+leaves one commit on `agent/<task>-<short>`, whose parent is the base, holding the changes and
+the task's completion status, and the task in `review` in the main checkout. Failure counts
+the attempt. Either way the slot is left clean: the attempt shows only on its branch.
+
+The event log is checked before anything is written (a log that cannot be appended to refuses
+the whole attempt, exit 2), and each writeback opens it before it changes the backlog, so no
+status change is left without its event.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from leviathan_local import events
+
+from leviathan_local.config import globs
+from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
+from leviathan_local.backlog.store import edit_task_text, load_backlog, update_task
+from leviathan_local.clock import format_timestamp, now
+from leviathan_local.config.contract import load_contract
+from leviathan_local.errors import UnknownTaskError
+from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
+from leviathan_local.git.attempt_tree import (
+    HeadReturn, Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree,
+    tree_added_lines, tree_changes, unstaged_paths,
+)
+from leviathan_local.git.repo import RepoPaths, branch_head, delete_branch, detach_worktree
+from leviathan_local.backlog.model import Status, Task, status_fields
+from leviathan_local.config.policy import Policy, Scope
+from leviathan_local.config.policy_load import load_policy
+from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
+from leviathan_local.engine.runlock import AttemptRecord, attempt_record
+from leviathan_local.engine.worktree_pool import attempt_worktree
+
+PHASES = ("red", "green", "refactor")
+logger = logging.getLogger(__name__)
+
+
+class PhaseFailed(Exception):
+    def __init__(self, phase: str, reason: str, interrupted: bool = False) -> None:
+        super().__init__(reason)
+        self.phase = phase
+        self.reason = reason
+        self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
+
+
+@dataclass
+class PhaseRecord:
+    name: str
+    verdict: str  # passed | failed | skipped (the status report's schema knows these three)
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class AttemptResult:
+    task_id: str
+    attempt_id: str
+    branch: str
+    outcome: str  # succeeded | failed | interrupted | already_done | needs_human
+    reason: str = ""
+    commit: str | None = None
+    phases: list[PhaseRecord] = field(default_factory=list)
+
+
+@dataclass
+class _Attempt:
+    paths: RepoPaths
+    policy: Policy
+    task: Task
+    scope: Scope | None
+    attempt_id: str
+    branch: str
+    worktree: Path
+    git: Worktree  # the same worktree, opened once for every git step of the attempt
+    base: str
+    log: IO[str]
+    deadline: float
+    stop: threading.Event | None
+    record: AttemptRecord
+    known_refs: dict[str, str]  # every reference when the attempt started: tells the agent's commits apart
+    phases: list[PhaseRecord] = field(default_factory=list)
+    gates_passed: list[str] = field(default_factory=list)
+    last_test_output: str = ""
+    content: str | None = None  # the tree of the agent's work, taken when its last phase ended
+    head: HeadReturn = HeadReturn()
+
+    @property
+    def env(self) -> dict[str, str]:
+        # Every command of the attempt carries its id: recovery finds what a dead run left running by it.
+        return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id}
+
+    def shell(self, phase: str, command: str) -> CommandResult:
+        result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
+                           self.record.set_group)
+        if result.stopped:
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
+        return result
+
+    def remaining(self, phase: str) -> float:
+        if self.stop is not None and self.stop.is_set():
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise PhaseFailed(phase, f"attempt timed out after {self.policy.limits.attempt_timeout_seconds}s")
+        return left
+
+
+def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> AttemptResult:
+    policy = load_policy(paths)
+    task = load_backlog(paths).task(task_id)
+    short = secrets.token_hex(3)
+    attempt_id, branch = f"attempt-{task_id}-{short}", f"agent/{task_id}-{short}"
+    if task.status is Status.DONE:
+        # Seed 000, edge case 2: someone finished it meanwhile; no duplicate commit.
+        events.append_event(paths, "attempt.succeeded", task_id, attempt=attempt_id,
+                            note="Task already marked completed in backlog")
+        return AttemptResult(task_id, attempt_id, branch, "already_done", "task already marked completed in backlog")
+    check_agent(policy, task)
+    base = branch_head(paths, load_contract(paths).default_branch)
+    # Refused whole, before its record, log file, task or worktree: every step below is logged.
+    events.check_appendable(paths)
+    log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # The record exists before the task is `doing`: a process that dies from here on leaves it behind.
+    with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base) as record:
+        with events.open_log(paths) as events_log:
+            update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
+                                         "branch_name": branch})
+            events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
+        with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
+            record.update(worktree=str(worktree))
+            git = Worktree(worktree)
+            attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
+                               worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
+                               stop, record, ref_targets(git))
+            result = _outcome(attempt)
+            if result.outcome == "succeeded":  # before the slot is cleaned: a death after it is no failure
+                _succeeded(attempt, result)
+    return result
+
+
+def _outcome(attempt: _Attempt) -> AttemptResult:
+    """The cycle's result: committed, failed (counted), interrupted, or waiting for a human."""
+    try:
+        try:
+            commit = _cycle(attempt)
+        finally:
+            _sweep(attempt)
+    except PhaseFailed as failure:
+        return _fail(attempt, failure)
+    except NeedsHuman as waiting:
+        return _escalate(attempt, str(waiting))
+    except Exception as error:
+        # The tool's own failure, not the agent's: put the task back uncounted, then report it,
+        # even when putting it back fails too (a log that broke refuses that as well).
+        try:
+            _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+        except Exception as second:
+            also_failed(error, second, "putting the task back")
+        raise
+    return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
+
+
+def _sweep(attempt: _Attempt) -> None:
+    """Kill what the attempt left running, however its cycle ended. A timeout or a stop kills
+    the command's process group, but a process the agent detached into its own session (setsid,
+    a daemon) escapes it. Done before a failure's work is kept and the slot is cleaned, so
+    nothing the agent started writes on in the worktree meanwhile."""
+    if note := sweep_attempt(attempt.attempt_id, attempt.record.data.get("pgid")):
+        attempt.log.write(f"note: {note}\n")
+        attempt.log.flush()
+
+
+def _succeeded(attempt: _Attempt, result: AttemptResult) -> None:
+    paths, task = attempt.paths, attempt.task
+    with events.open_log(paths) as log:
+        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
+                                     "branch_name": attempt.branch})
+        log.append("attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
+                   commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
+                   gates=attempt.gates_passed)
+
+
+def _cycle(attempt: _Attempt) -> str:
+    tdd = attempt.scope.tdd if attempt.scope else True
+    for phase in PHASES:
+        if phase == "red" and not tdd:
+            with _timed(attempt, "red") as outcome:
+                outcome.update(verdict="skipped", detail="scope has tdd: false")
+            continue
+        _phase(attempt, phase)
+    _gates(attempt)
+    return _commit(attempt)
+
+
+@contextmanager
+def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
+    """Every phase, gates and commit included, logs `phase.started`, then `phase.finished` with
+    its verdict and seconds, however it ends. The block may set the verdict and detail."""
+    started = time.monotonic()
+    events.append_event(attempt.paths, "phase.started", attempt.task.id, attempt=attempt.attempt_id, phase=phase)
+    outcome = {"verdict": "passed", "detail": ""}
+    try:
+        yield outcome
+    except PhaseFailed as failure:  # a shutdown too: its detail says so
+        _record(attempt, phase, "failed", started, failure.reason)
+        raise
+    except Exception as error:
+        _record(attempt, phase, "failed", started, f"{type(error).__name__}: {error}")
+        raise
+    _record(attempt, phase, outcome["verdict"], started, outcome["detail"])
+
+
+def _phase(attempt: _Attempt, phase: str) -> None:
+    require_headless(attempt.policy, attempt.task, phase)  # escalated before the phase starts
+    with _timed(attempt, phase):
+        policy = attempt.policy
+        context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
+                               attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
+                               attempt.last_test_output,
+                               tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
+                               policy.forbidden_for(attempt.scope))
+        agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
+                          attempt.record.set_group)
+        if agent is not None and agent.stopped:
+            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
+        if agent is not None and agent.timed_out:
+            raise PhaseFailed(phase, f"the agent timed out (attempt_timeout_seconds "
+                                     f"{policy.limits.attempt_timeout_seconds})")
+        if agent is not None and not agent.passed:
+            raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
+        if phase == PHASES[-1]:
+            # The agent is done: this content is what the tests and gates check and what is committed.
+            attempt.content = stage_worktree(attempt.git)
+        _verify(attempt, phase)
+
+
+def _verify(attempt: _Attempt, phase: str) -> None:
+    if phase == "red":
+        globs_ = attempt.policy.tdd.test_globs
+        staged = stage_worktree(attempt.git)
+        changed = [p for c in tree_changes(attempt.git, attempt.base, staged) for p in c.paths]
+        if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
+            raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
+    tests = attempt.shell(phase, attempt.policy.tdd.test_command)
+    attempt.last_test_output = tests.output
+    if tests.timed_out:
+        raise PhaseFailed(phase, "the test command timed out")
+    if phase == "red" and tests.passed:
+        raise PhaseFailed(phase, "the tests pass: the new test proves nothing")
+    if phase != "red" and not tests.passed:
+        raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})")
+
+
+def _gates(attempt: _Attempt) -> None:
+    with _timed(attempt, "gates") as outcome:
+        problems = _head_violations(attempt)
+        problems += _content_violations(attempt)
+        for invariant in attempt.policy.invariants:
+            result = attempt.shell("gates", invariant.check)
+            if not result.passed:
+                problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
+        changed = unstaged_paths(attempt.git)
+        if changed:
+            problems.append(Violation(", ".join(changed), "changed after the agent's last phase, by the test command "
+                                      "or an invariant: the commit would hold what no check saw"))
+        if problems:
+            raise PhaseFailed("gates", "; ".join(f"{v.path}: {v.reason}" for v in problems))
+        attempt.gates_passed = ["allowed paths", "forbidden patterns", "secrets",
+                                *(f"invariant {invariant.name}" for invariant in attempt.policy.invariants)]
+        outcome["detail"] = ", ".join(attempt.gates_passed)
+
+
+def _head_violations(attempt: _Attempt) -> list[Violation]:
+    """HEAD back on the attempt's branch at the base. An agent that committed or switched to a
+    branch of its own has its work folded in; one that moved HEAD onto content it did not make
+    fails here, since nobody could tell its work from that content."""
+    attempt.head = head = bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
+    if head.moved:
+        attempt.log.write(f"note: the agent left HEAD on {head.moved}; back on {attempt.branch} at the base"
+                          + (f", its commits folded in: {'; '.join(head.commits)}" if head.commits else "")
+                          + (f"; deleted its branch {head.removed_branch}" if head.removed_branch else "") + "\n")
+    return [Violation(attempt.branch, head.foreign)] if head.foreign else []
+
+
+def _content_violations(attempt: _Attempt) -> list[Violation]:
+    policy, scope, content = attempt.policy, attempt.scope, attempt.content
+    assert content is not None  # taken when the last phase ended
+    allowed = policy.paths_for(attempt.task.allowed_paths, scope)
+    found = scope_violations(tree_changes(attempt.git, attempt.base, content), allowed,
+                             policy.forbidden_for(scope))
+    return found + secret_findings(tree_added_lines(attempt.git, attempt.base, content))
+
+
+def _commit(attempt: _Attempt) -> str:
+    with _timed(attempt, "commit"):
+        assert attempt.content is not None  # taken when the last phase ended
+        commit = commit_on_branch(attempt.git, attempt.branch, attempt.base, attempt.content, _message(attempt),
+                                  _writeback(attempt, attempt.content))
+        if commit is None:
+            raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
+    return commit
+
+
+def _writeback(attempt: _Attempt, content: str) -> dict[str, bytes]:
+    """The task's completion in the backlog the commit holds (the base's: the gates let no agent
+    change it), made in memory with the same verified line editor as every backlog write."""
+    task, relative = attempt.task, attempt.paths.backlog.relative_to(attempt.paths.root).as_posix()
+    text = file_in_tree(attempt.git, content, relative)
+    try:
+        if text is None:
+            raise UnknownTaskError(f"{relative} is not in the base commit")
+        done = edit_task_text(text.decode("utf-8"), relative, task.id, {
+            **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
+            "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
+        })
+    except UnknownTaskError:
+        # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
+        # added without being committed). Commit the work without the writeback, and say so.
+        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
+                          "committing without the status writeback\n")
+        return {}
+    return {relative: done.encode("utf-8")}
+
+
+def _message(attempt: _Attempt) -> str:
+    task = attempt.task
+    folded = "".join(f"- {subject}\n" for subject in attempt.head.commits)
+    return (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
+            + (f"The agent's own commits, folded into this one:\n{folded}\n" if folded else "")
+            + f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
+
+
+def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail: str = "") -> None:
+    seconds = round(time.monotonic() - started, 3)
+    attempt.phases.append(PhaseRecord(phase, verdict, seconds, detail))
+    events.append_event(attempt.paths, "phase.finished", attempt.task.id, attempt=attempt.attempt_id,
+                        phase=phase, verdict=verdict, seconds=seconds, detail=detail)
+
+
+def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
+    paths, task = attempt.paths, attempt.task
+    # Keep what the agent did on the branch for inspection, as one commit on the base. Done
+    # before the log is opened: the slot is cleaned when the attempt lets go of it whatever
+    # happens here, so refusing first would lose the work, not keep anything as it was.
+    bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
+    kept = commit_on_branch(attempt.git, attempt.branch, attempt.base, stage_worktree(attempt.git),
+                            f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
+                            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
+    # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
+    with events.open_log(paths) as log:
+        attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
+        update_task(paths, task.id, _failure_fields(attempt, failure, attempts))
+        outcome = "interrupted" if failure.interrupted else "failed"
+        log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
+                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome)
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
+                         kept, attempt.phases)
+
+
+def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> dict[str, object]:
+    """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
+    task = attempt.task
+    if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
+        return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
+                "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
+                "blocked_from": Status.READY.value}
+    return {**status_fields(task, Status.READY), "attempts": attempts}
+
+
+def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
+    paths, task = attempt.paths, attempt.task
+    # The branch holds nothing (no phase ran), so it goes before the log is opened: a log that
+    # refuses would leave it behind, empty. Like a failure's, that refusal leaves the task
+    # `doing` and the record behind, for the next run to count.
+    detach_worktree(attempt.worktree)
+    delete_branch(paths, attempt.branch)
+    with events.open_log(paths) as log:  # before the backlog changes
+        update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
+                                     "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
+                                     "blocked_from": Status.READY.value})
+        log.append("attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)
+
+
+def also_failed(first: BaseException, second: BaseException, doing: str) -> None:
+    """``second`` failed while cleaning up after ``first``, which stays the error raised: the
+    second is logged as a warning and noted on the first, unless it says the same (the one
+    broken log refusing twice)."""
+    if str(second) == str(first):
+        return
+    message = f"{doing} failed too: {second}"
+    logger.warning("warning: %s", message)
+    first.add_note(message)

@@ -1,0 +1,314 @@
+"""The run loop: sync → score → select → execute → reassess, until a halt reason.
+
+On every halt, after the last attempt stopped: commit `.leviathan/backlog.yaml` if and only
+if it is dirty, staging nothing else (seed 002). The status report written at the halt is the
+caller's (``RunOptions.halt_report``): the engine never imports the reports wing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from leviathan_local import events
+
+from leviathan_local.config import globs
+from leviathan_local.engine.agents import require_agent
+from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.clock import now
+from leviathan_local.discovery.reconcile import run_discovery
+from leviathan_local.errors import (
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
+)
+from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
+from leviathan_local.backlog.model import Status, Task
+from leviathan_local.config.policy import Policy
+from leviathan_local.config.policy_load import load_policy
+from leviathan_local.engine.recovery import recover
+from leviathan_local.engine.runlock import run_lock
+from leviathan_local.planning.selection import select
+
+log = logging.getLogger(__name__)
+BACKLOG_PATH = ".leviathan/backlog.yaml"
+
+
+class HaltReason(StrEnum):
+    ALL_DONE_OR_BLOCKED = "AllDoneOrBlocked"
+    CAP_REACHED = "CapReached"
+    CIRCUIT_BREAKER_TRIPPED = "CircuitBreakerTripped"
+    SHUTDOWN_REQUESTED = "ShutdownRequested"
+    TARGET_COMPLETED = "TargetCompleted"
+    TARGET_BLOCKED = "TargetBlocked"
+    FILTER_EXHAUSTED = "FilterExhausted"
+    NO_MATCHING_ITEMS = "NoMatchingItems"
+
+
+EXIT_CODES = {
+    HaltReason.CIRCUIT_BREAKER_TRIPPED: EXIT_WORK_FAILED,
+    HaltReason.TARGET_BLOCKED: EXIT_WORK_FAILED,
+    HaltReason.SHUTDOWN_REQUESTED: EXIT_INTERRUPTED,
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    max_tasks: int | None = None
+    targets: tuple[str, ...] = ()
+    only: dict[str, frozenset[str]] = field(default_factory=dict)
+    watch: bool = False  # wait for backlog or policy changes instead of halting when idle
+    # Writes the run's status report at the halt, given the halt's label; returns the files it
+    # wrote (`reports.files.write_halt_report`). None: no report.
+    halt_report: Callable[[RepoPaths, str], tuple[str, ...]] | None = None
+
+
+@dataclass
+class RunReport:
+    halt_reason: HaltReason | None = None
+    attempts: list[AttemptResult] = field(default_factory=list)
+    halt_commit: str | None = None
+    notes: list[str] = field(default_factory=list)
+    report_files: tuple[str, ...] = ()  # the status report this run wrote
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.halt_reason, EXIT_OK)
+
+
+def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = None) -> RunReport:
+    stop = stop or threading.Event()
+    report = RunReport()
+    with run_lock(paths) as stale:
+        _check_targets(paths, options)
+        require_agent(load_policy(paths))  # before anything is written or logged, recovery included
+        report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
+        events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
+        try:
+            report.halt_reason = _loop(paths, options, stop, report)
+        except BaseException as failure:
+            _halt(paths, options, report, failure)
+            raise  # the run's own error: nothing the halt ran into replaces it
+        _halt(paths, options, report, None)
+    return report
+
+
+def _halt(paths: RepoPaths, options: RunOptions, report: RunReport, failure: BaseException | None) -> None:
+    """Save what the run decided, after ``failure`` too (an error is no halt reason): the status
+    report, the backlog's halt commit, then `run.halted` or `run.failed`. A log that broke during
+    the run gets no report (it would tell of a run the log does not see end) and no event; the
+    halt commit is still made, for the human's edits and the run's status changes are safe in
+    it, and git records it. Its refusal is the run's error (exit 2) unless the run had one."""
+    label = report.halt_reason.value if report.halt_reason else "Error"
+    try:
+        events.check_appendable(paths)
+    except LeviathanError as refused:
+        report.halt_commit = commit_backlog_on_halt(paths, label, report)
+        if failure is None:
+            raise
+        also_failed(failure, refused, "the halt's event")
+        return
+    committed_reports = write_run_report(paths, label, report, options.halt_report)
+    report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
+    try:
+        events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
+                            reason=label, commit=report.halt_commit)
+    except Exception as second:
+        if failure is None:
+            raise
+        also_failed(failure, second, "the halt's event")
+
+
+def _check_targets(paths: RepoPaths, options: RunOptions) -> None:
+    known = load_backlog(paths).by_id
+    unknown = [target for target in options.targets if target not in known]
+    if unknown:
+        raise BacklogError(f"--target names unknown task(s): {', '.join(unknown)}",
+                           hint="`leviathan plan` lists the task ids")
+
+
+def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: RunReport) -> HaltReason:
+    consecutive_failures = 0
+    while True:
+        if stop.is_set():
+            return HaltReason.SHUTDOWN_REQUESTED
+        try:
+            policy = load_policy(paths)
+            if policy.discovery.on_run:  # seed 003's macro cycle: discover, then plan
+                discovered, _ = run_discovery(paths)
+                if discovered.new:
+                    report.notes.append(f"discovered {len(discovered.new)} new task(s) from TODO comments")
+            tasks = load_backlog(paths).tasks
+        except LeviathanError as error:
+            if not options.watch:
+                raise
+            # A human may be mid-edit: say what is wrong and wait for the next save.
+            log.warning("%s", error.message)
+            events.append_event(paths, "run.waiting", None, invalid=error.message)
+            if wait_for_change(paths, stop):
+                continue
+            return HaltReason.SHUTDOWN_REQUESTED
+        by_id = {task.id: task for task in tasks}
+        if options.targets:
+            target_statuses = {by_id[target].status for target in options.targets}
+            if target_statuses <= {Status.DONE, Status.REVIEW}:
+                return HaltReason.TARGET_COMPLETED
+            if Status.BLOCKED in target_statuses:
+                return HaltReason.TARGET_BLOCKED
+        if options.max_tasks is not None and len(report.attempts) >= options.max_tasks:
+            return HaltReason.CAP_REACHED
+        if consecutive_failures >= policy.limits.circuit_breaker_failures:
+            return HaltReason.CIRCUIT_BREAKER_TRIPPED
+        open_reviews = sum(task.status is Status.REVIEW for task in tasks)
+        if open_reviews >= policy.limits.max_open_reviews:
+            report.notes.append(f"{open_reviews} branch(es) wait for review (max_open_reviews "
+                                f"{policy.limits.max_open_reviews}): `leviathan review`")
+            return HaltReason.ALL_DONE_OR_BLOCKED
+        pool = [ranked.task for ranked in select(tasks, policy, now()).actionable if _wanted(ranked.task, options)]
+        if not pool:
+            reason = _empty_pool_reason(tasks, options, report)
+            if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
+                events.append_event(paths, "run.waiting", None)
+                if wait_for_change(paths, stop):
+                    continue
+                return HaltReason.SHUTDOWN_REQUESTED
+            return reason
+        slots = policy.limits.max_running_attempts
+        if options.max_tasks is not None:
+            slots = min(slots, options.max_tasks - len(report.attempts))
+        slots = min(slots, policy.limits.max_open_reviews - open_reviews)
+        batch = disjoint_batch(pool, policy, slots)
+        if not batch:  # the checks above leave a slot; without one the loop would spin forever
+            raise RuntimeError(f"internal error: no attempt can start ({slots} slot(s) for {len(pool)} task(s))")
+        results = _run_batch(paths, batch, stop)
+        report.attempts.extend(results)
+        for result in results:
+            consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
+        if any(result.outcome == "interrupted" for result in results):
+            return HaltReason.SHUTDOWN_REQUESTED
+
+
+def disjoint_batch(pool: list[Task], policy: Policy, size: int) -> list[Task]:
+    """Up to ``size`` tasks in rank order, no two of which may touch the same paths."""
+    batch: list[Task] = []
+    for task in pool:
+        if len(batch) >= size:
+            break
+        if not any(_paths_overlap(task, chosen, policy) for chosen in batch):
+            batch.append(task)
+    return batch
+
+
+def _paths_overlap(first: Task, second: Task, policy: Policy) -> bool:
+    return any(globs.overlaps(a, b) for a in _task_paths(first, policy) for b in _task_paths(second, policy))
+
+
+def _task_paths(task: Task, policy: Policy) -> list[str]:
+    return policy.paths_for(task.allowed_paths, policy.scope_named(task.get("scope"))) or ["**"]
+
+
+def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event) -> list[AttemptResult]:
+    if len(batch) == 1:
+        return [run_attempt(paths, batch[0].id, stop)]
+    # In parallel, each attempt is its own `leviathan attempt` process: the unit a remote
+    # runner would execute too. Every file they share (backlog, event log) has its own lock.
+    children = [subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "attempt",
+                                  task.id, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for task in batch]
+    while any(child.poll() is None for child in children):
+        if stop.wait(0.1):
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)  # the child stops its commands and reports
+            break
+    return [_child_result(child, task) for child, task in zip(children, batch)]
+
+
+def _child_result(child: subprocess.Popen[str], task: Task) -> AttemptResult:
+    out, err = child.communicate()
+    try:
+        data = json.loads(out.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        raise WorkFailedError(f"the attempt process for {task.id} ended with exit {child.returncode}",
+                              hint=(err.strip().splitlines() or ["no output"])[-1]) from None
+    data["phases"] = [PhaseRecord(**phase) for phase in data["phases"]]
+    return AttemptResult(**data)
+
+
+def wait_for_change(paths: RepoPaths, stop: threading.Event) -> bool:
+    """Block until backlog.yaml or policy.yaml changes (True) or a stop is requested (False)."""
+    from watchfiles import watch  # only --watch pays for the import
+
+    # The directory is watched, not the files: atomic saves replace the files' inodes.
+    watched = {paths.backlog.name, paths.policy.name}
+    for changes in watch(paths.leviathan_dir, stop_event=stop, yield_on_timeout=False, rust_timeout=500):
+        if any(Path(changed).name in watched for _, changed in changes):
+            return True
+    return False
+
+
+def _wanted(task: Task, options: RunOptions) -> bool:
+    if options.targets and task.id not in options.targets:
+        return False
+    return all(_field_matches(task, key, values) for key, values in options.only.items())
+
+
+def _field_matches(task: Task, key: str, values: frozenset[str]) -> bool:
+    value = task.status.value if key == "status" else task.get(key)
+    candidates = value if isinstance(value, list) else [value]
+    return any(str(item).lower() in values for item in candidates if item is not None)
+
+
+def _empty_pool_reason(tasks: list[Task], options: RunOptions, report: RunReport) -> HaltReason:
+    if options.targets:
+        return HaltReason.TARGET_BLOCKED  # targets remain, none of them can run
+    if options.only:
+        if not any(_wanted(task, options) for task in tasks):
+            return HaltReason.NO_MATCHING_ITEMS
+        return HaltReason.FILTER_EXHAUSTED
+    return HaltReason.ALL_DONE_OR_BLOCKED
+
+
+def write_run_report(paths: RepoPaths, reason: str, report: RunReport,
+                     halt_report: Callable[[RepoPaths, str], tuple[str, ...]] | None) -> list[str]:
+    """Write the run's status report; the files to commit with the halt, if policy says so.
+    A report that cannot be written is a warning: it never stops the halt commit."""
+    if halt_report is None:
+        return []
+    try:
+        written = halt_report(paths, reason)
+        commit_reports = load_policy(paths).reports.commit
+    except Exception as error:  # noqa: BLE001 - a report must never break a run
+        message = f"warning: status report not written: {error}"
+        log.warning(message)
+        report.notes.append(message)
+        return []
+    report.report_files = written
+    return list(written) if commit_reports else []
+
+
+def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport, also: list[str] = ()) -> str | None:
+    """Commit the backlog alone iff it is dirty (plus ``also``, the run's report when policy
+    commits reports); a git failure is a warning, never a crash."""
+    try:
+        load_backlog(paths)  # never commit a file that does not load (a human may be mid-edit)
+        files = ([BACKLOG_PATH] if file_is_dirty(paths, BACKLOG_PATH) else []) + list(also)
+        if not files:
+            return None
+        commit = commit_files(paths, files, f"[leviathan] Save backlog state on halt ({reason})")
+        if commit is None:
+            return None  # dirty by status only (staged, then changed back): nothing to save
+    except Exception as error:  # noqa: BLE001 - whatever git says, the halt must finish cleanly
+        message = f"warning: backlog not committed on halt: {error}"
+        log.warning(message)
+        report.notes.append(message)
+        return None
+    log.info("committed the backlog on halt (%s): %s", reason, commit[:12])
+    return commit

@@ -1,0 +1,76 @@
+"""What waits for review: each `review` task's branch, attempt, changes, phases and gates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from leviathan_local import events
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.config.contract import load_contract
+from leviathan_local.errors import BacklogError
+from leviathan_local.git.merge import FileStat, branch_exists, diff_stats, merge_base
+from leviathan_local.git.repo import RepoPaths, branch_head
+from leviathan_local.backlog.model import Status, Task
+
+
+@dataclass
+class ReviewItem:
+    task_id: str
+    title: str
+    branch: str
+    attempt_id: str | None
+    base: str | None = None
+    head: str | None = None
+    files: list[FileStat] = field(default_factory=list)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)
+    problem: str | None = None  # why the branch cannot be shown (deleted by hand, ...)
+
+
+def list_reviews(paths: RepoPaths) -> list[ReviewItem]:
+    tasks = [task for task in load_backlog(paths).tasks if task.status is Status.REVIEW]
+    if not tasks:
+        return []
+    default = load_contract(paths).default_branch
+    succeeded = {event.data.get("attempt"): event for event in events.read_events(paths)
+                 if event.kind == "attempt.succeeded"}
+    return [_item(paths, task, default, succeeded) for task in tasks]
+
+
+def review_task(paths: RepoPaths, task_id: str, need_branch: bool = True) -> Task:
+    """The task, checked to be waiting for review (on a branch that exists, if ``need_branch``:
+    approving needs it; rejecting does not, since a branch deleted by hand must not strand the task)."""
+    task = load_backlog(paths).task(task_id)
+    if task.status is not Status.REVIEW:
+        raise BacklogError(f"task {task_id!r} is {task.status.value}, not waiting for review",
+                           hint="`leviathan review` lists the tasks that wait for review")
+    branch = task.get("branch_name")
+    if need_branch and not review_branch_exists(paths, task):
+        raise BacklogError(f"task {task_id!r} names branch {branch!r}, which does not exist",
+                           hint=f"reject it (`leviathan reject {task_id} --reason ...`) so it runs again")
+    return task
+
+
+def review_branch_exists(paths: RepoPaths, task: Task) -> bool:
+    branch = task.get("branch_name")
+    return bool(branch) and branch_exists(paths, str(branch))
+
+
+def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, events.Event]) -> ReviewItem:
+    branch, attempt_id = str(task.get("branch_name") or ""), task.get("last_attempt_id")
+    item = ReviewItem(task.id, task.title, branch, attempt_id)
+    event = succeeded.get(attempt_id)
+    if event is not None:
+        item.phases = list(event.data.get("phases") or [])
+        item.gates = list(event.data.get("gates") or [])
+    if not review_branch_exists(paths, task):
+        item.problem = (f"branch {branch or '(none)'} does not exist (deleted by hand?): there is nothing "
+                        f"to merge; reject it so it runs again")
+        return item
+    item.head = branch_head(paths, branch)
+    recorded = event.data.get("base") if event is not None else None
+    item.base = recorded or merge_base(paths, branch_head(paths, default), item.head)
+    if item.base:
+        item.files = diff_stats(paths, item.base, item.head)
+    return item
