@@ -9,16 +9,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
 from test_review import branches, checked_out, head, held_by_a_pool_slot, reviewed  # noqa: F401 (fixture)
+
 from leviathan_local import events
-from leviathan_local.review.approve import approve
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.review import run_merge
 from leviathan_local.git.merge import contains
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
+from leviathan_local.review.approve import approve
 
 
 def merge_by_hand(paths: RepoPaths, branch: str) -> str:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 from engine_fixtures import (
-    GREEN, POLICY, RECIPE_POLICY, RED, assert_dies, make_project, stop_once_the_grandchild_is_ready, stubborn_grandchild,
-    task_yaml, unittest_file,
+    GREEN, POLICY, RECIPE_POLICY, RED, assert_dies, make_project, stop_once_the_grandchild_is_ready,
+    stubborn_grandchild, task_yaml, unittest_file,
 )
+
 from leviathan_local import events
-from leviathan_local.engine.attempt import run_attempt
-from leviathan_local.backlog.store import load_backlog
-from leviathan_local.git.repo import find_repo
 from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.git.repo import find_repo
 
 
 def attempt(root: Path, task_id: str):

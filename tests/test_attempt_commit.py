@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
 from engine_fixtures import GREEN, POLICY, RECIPE_POLICY, RED, make_project, task_yaml
-from leviathan_local.engine.attempt import run_attempt
-from leviathan_local.backlog.store import load_backlog
-from leviathan_local.git.repo import find_repo
+
 from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.git.repo import find_repo
 
 COMMIT = "git add -A && git commit -qm"
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from backlog_samples import EXECUTOR_TASKS, LEVIATHAN_BARE_LIST, LEVIATHAN_TASKS
 from conftest import write
+
 from leviathan_local.backlog.document import InvalidBacklogError
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.errors import EXIT_BAD_INPUT, BacklogError
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
 
 
 def load_text(repo_paths: RepoPaths, text: str):

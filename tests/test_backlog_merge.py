@@ -7,15 +7,15 @@ import re
 import subprocess
 from pathlib import Path
 
+from conftest import git, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import git, write
-from leviathan_local.config import yamlio
-from leviathan_local.commands.init import run_init
-from leviathan_local.git.repo import find_repo
 from leviathan_local.backlog.merge import merge_backlogs, merged_order
 from leviathan_local.backlog.merge_driver import run_driver
+from leviathan_local.commands.init import run_init
+from leviathan_local.config import yamlio
+from leviathan_local.git.repo import find_repo
 
 BASE = """\
 # Our backlog. Keep this header.

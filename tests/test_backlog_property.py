@@ -8,12 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leviathan_local.backlog import cache as backlog_cache
-
 from leviathan_local.backlog import store as backlog_store
-
-from leviathan_local.config import yamlio
 from leviathan_local.backlog.edit import EditRefused, _content_end
 from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.config import yamlio
 from leviathan_local.git.repo import RepoPaths
 
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12).map(str.strip).filter(bool)

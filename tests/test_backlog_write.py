@@ -7,16 +7,16 @@ import os
 import threading
 
 import pytest
-
 from backlog_samples import EXECUTOR_TASKS, LEVIATHAN_BARE_LIST, LEVIATHAN_TASKS
 from conftest import write
+
 from leviathan_local.backlog import store as backlog_store
 from leviathan_local.backlog.edit import EditRefused, edit_fields
+from leviathan_local.backlog.model import Status, status_fields
 from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError, UnknownTaskError
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status, status_fields
-from leviathan_local.config import yamlio
 
 
 def changed_lines(before: str, after: str) -> list[str]:

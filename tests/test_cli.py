@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write
-from leviathan_local.cli.main import main
-from leviathan_local.git.repo import find_repo
+
 from leviathan_local.backlog.store import load_backlog
+from leviathan_local.cli.main import main
 from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy_load import load_policy
+from leviathan_local.git.repo import find_repo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

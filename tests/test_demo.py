@@ -4,12 +4,13 @@ import io
 from pathlib import Path
 
 from conftest import git
-from leviathan_local.review.approve import approve
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.demo import run_demo
 from leviathan_local.events import verify_chain
 from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog.model import Status
+from leviathan_local.review.approve import approve
 
 
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:

@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
+
 from leviathan_local import events
-from leviathan_local.clock import now
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.clock import now
 from leviathan_local.commands.discover import run_discover
+from leviathan_local.config.policy import DiscoverySettings, Policy
 from leviathan_local.discovery.findings import findings_in
 from leviathan_local.discovery.settings import DEFAULT_TAGS
 from leviathan_local.git.repo import RepoPaths, find_repo
-from leviathan_local.backlog.model import Status
-from leviathan_local.config.policy import DiscoverySettings, Policy
 from leviathan_local.planning.wsjf import score_task
 
 TAGS = DEFAULT_TAGS
@@ -313,6 +313,7 @@ def test_the_cli_fast_path_and_its_errors(repo_paths: RepoPaths, tmp_path: Path)
 
 def test_a_run_discovers_first_when_policy_says_so(git_repo: Path) -> None:
     from engine_fixtures import RECIPE_POLICY, make_project
+
     from leviathan_local.commands.run import run_headless
 
     root = make_project(git_repo, "  - id: idle\n    title: Idle\n    status: new\n",

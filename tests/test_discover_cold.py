@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
+from test_discover import SOURCES, discover, discovered
+
+from leviathan_local.commands.discover_report import findings_json
+from leviathan_local.config import globs
 from leviathan_local.discovery import read as discovery_read
 from leviathan_local.discovery import scan as discovery_scan
-from leviathan_local.config import globs
-from leviathan_local.commands.discover_report import findings_json
 from leviathan_local.discovery.comments import syntax_for
 from leviathan_local.discovery.findings import _hits_on_lines, _tag_pattern, findings_in
 from leviathan_local.discovery.read import PARALLEL_FROM, read_files
@@ -25,7 +26,6 @@ from leviathan_local.discovery.settings import DEFAULT_TAGS
 from leviathan_local.discovery.tasks import finding_ids
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.git.spawn import grep_result, start_grep
-from test_discover import SOURCES, discover, discovered
 
 TAGS = DEFAULT_TAGS
 TRICKY = {  # path: content whose tag lines are easy to place wrongly

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from engine_fixtures import (
     GREEN, POLICY, RED, assert_dies, make_project, marked, stop_once_the_grandchild_is_ready, task_yaml,
 )
+
 from leviathan_local.engine.attempt import AttemptResult, run_attempt
 from leviathan_local.git.repo import find_repo
 

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
+
 from leviathan_local.cli.main import main
 from leviathan_local.events import GENESIS, append_event, event_hash, log_path, read_events, verify_chain
 from leviathan_local.git.repo import RepoPaths

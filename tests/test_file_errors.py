@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write
 from test_cli import run_cli
+
 from leviathan_local.cli.entry import main as entry_main
 
 BACKLOG = "tasks:\n  - id: a\n    status: new\n    acceptance_criteria: [x]\n"

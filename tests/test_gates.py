@@ -3,13 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from engine_fixtures import make_project, task_yaml
+
+from leviathan_local.config.policy import ALWAYS_FORBIDDEN
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.gates import scope_violations, secret_findings
 from leviathan_local.git.attempt_tree import Change
 from leviathan_local.git.repo import find_repo
-from leviathan_local.config.policy import ALWAYS_FORBIDDEN
 
 FORBIDDEN = (".github/**", "**/*.pem", *ALWAYS_FORBIDDEN)
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from conftest import git, write
+
 from leviathan_local.git.attempt_tree import Worktree, commit_on_branch, stage_worktree, tree_added_lines, tree_changes
 from leviathan_local.git.repo import add_worktree, branch_head, commit_file, file_is_dirty, find_repo, remove_worktree
 

@@ -6,16 +6,16 @@ import io
 import re
 from pathlib import Path
 
+from conftest import git
+from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import git
-from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
-from leviathan_local.config import yamlio
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.commands.run import run_headless
+from leviathan_local.config import yamlio
 from leviathan_local.git.repo import RepoPaths, find_repo
-from leviathan_local.backlog.model import Status
 
 HUMAN_EDIT = r'''
 import pathlib, re, sys

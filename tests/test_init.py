@@ -4,14 +4,15 @@ import io
 from pathlib import Path
 
 from conftest import git, tree_snapshot
+
 from leviathan_local.backlog.store import load_backlog
+from leviathan_local.clock import now
 from leviathan_local.commands.init import run_init
 from leviathan_local.config.contract import load_contract
-from leviathan_local.git.repo import RepoPaths
 from leviathan_local.config.policy import AgentSettings, Invariant, Policy, Scope
 from leviathan_local.config.policy_load import load_policy
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
-from leviathan_local.clock import now
 
 
 def test_init_creates_valid_commented_files(repo_paths: RepoPaths) -> None:

@@ -8,18 +8,18 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from conftest import git
 from test_review import branches, checked_out, head, held_by_a_pool_slot, reviewed, unchanged  # noqa: F401 (fixture)
+
 from leviathan_local import events
-from leviathan_local.review.approve import Approval, approve
+from leviathan_local.backlog.merge_driver import add_attribute, register_driver
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import edit_task_text, load_backlog
 from leviathan_local.cli.main import main
 from leviathan_local.commands.review import run_merge
 from leviathan_local.errors import BacklogError, LeviathanError
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.merge_driver import add_attribute, register_driver
-from leviathan_local.backlog.model import Status
+from leviathan_local.review.approve import Approval, approve
 from leviathan_local.tui.widgets.review_view import approved_message
 
 BACKLOG = ".leviathan/backlog.yaml"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import tree_snapshot, write
+
 from leviathan_local.cli.main import main
 
 BACKLOG = """\

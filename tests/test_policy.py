@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import write
+
 from leviathan_local.config.contract import load_contract
-from leviathan_local.errors import EXIT_BAD_INPUT, ConfigError
-from leviathan_local.git.repo import RepoPaths
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
+from leviathan_local.errors import EXIT_BAD_INPUT, ConfigError
+from leviathan_local.git.repo import RepoPaths
 
 DESIGN_EXAMPLE = """\
 scopes:                      # optional; a task's `scope` names one

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from engine_fixtures import assert_dies, stop_once_the_grandchild_is_ready, stubborn_grandchild
+
 from leviathan_local.engine.process import run_shell
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from conftest import write
 from engine_fixtures import make_project
+
 from leviathan_local.engine.agents import PHASE_GOALS
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.git.repo import find_repo

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 from engine_fixtures import RED, make_project, marked, process_gone, task_yaml, wait_until
+from test_run import policy_with
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.run import run_headless
 from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog.model import Status
-from test_run import policy_with
 
 
 def blocking_red(pid_file: Path) -> str:

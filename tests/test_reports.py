@@ -11,11 +11,11 @@ from statistics import mean
 
 import jsonschema
 import pytest
-
-import leviathan_local
 from conftest import git
 from engine_fixtures import POLICY, RECIPE_POLICY, make_project, task_yaml
 from test_cli import run_cli
+
+import leviathan_local
 from leviathan_local import events
 from leviathan_local.backlog.store import update_task
 from leviathan_local.clock import parse_timestamp

@@ -7,18 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
 from engine_fixtures import POLICY, SCRIPTED_AGENT, make_project, task_yaml
+
 from leviathan_local import events
-from leviathan_local.review.approve import LocalChangesInTheWay, MergeRefused, approve
-from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.cli.main import main
 from leviathan_local.commands.review import run_merge, run_reject, run_review
+from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.errors import BacklogError, LeviathanError
 from leviathan_local.git.repo import RepoPaths, find_repo
-from leviathan_local.backlog.model import Status
+from leviathan_local.review.approve import LocalChangesInTheWay, MergeRefused, approve
 from leviathan_local.review.reject import reject
 
 

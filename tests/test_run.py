@@ -12,15 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.run import run_headless
-from leviathan_local.git.repo import add_worktree, branch_head, find_repo
-from leviathan_local.backlog.model import Status
-from leviathan_local.engine.runner import RunReport, commit_backlog_on_halt
 from leviathan_local.engine.runlock import RunInProgressError, run_lock
+from leviathan_local.engine.runner import RunReport, commit_backlog_on_halt
+from leviathan_local.git.repo import add_worktree, branch_head, find_repo
 
 HALT_MESSAGE = "[leviathan] Save backlog state on halt ({})"
 

@@ -10,25 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git
-from engine_fixtures import RED, RECIPE_POLICY, make_project, task_yaml
+from engine_fixtures import RECIPE_POLICY, RED, make_project, task_yaml
 from test_file_errors import assert_explained
 from test_run import policy_with
 from test_writers_log_first import (
     FIND_STATE_DIR, HOW, LOG, MESSAGE, break_log, kill_own_attempt, leviathan, mend_log, repository_state,
 )
-from leviathan_local.engine import attempt as attempt_module
+
 from leviathan_local import events
+from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.engine import attempt as attempt_module
 from leviathan_local.engine import runner
 from leviathan_local.engine.agents import NeedsHuman
 from leviathan_local.engine.attempt import run_attempt
-from leviathan_local.backlog.store import load_backlog
-from leviathan_local.errors import BacklogError, ConfigError, FileAccessError
-from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog.model import Status
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runner import RunOptions
+from leviathan_local.errors import BacklogError, ConfigError, FileAccessError
+from leviathan_local.git.repo import find_repo
 from leviathan_local.reports.files import write_halt_report
 
 HUMAN_NOTE = "# a human's note, written before the run\n"

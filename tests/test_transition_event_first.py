@@ -10,17 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import write
 from test_approve_already_merged import merge_by_hand
 from test_cli import run_cli
 from test_file_errors import assert_explained, unprivileged_prefix
 from test_review import reviewed, unchanged  # noqa: F401 (fixture)
+
 from leviathan_local import events
-from leviathan_local.review.approve import approve
+from leviathan_local.backlog.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.errors import FileAccessError
 from leviathan_local.git.repo import RepoPaths, find_repo
-from leviathan_local.backlog.transitions import block, mark_ready, set_wsjf_inputs, unblock
+from leviathan_local.review.approve import approve
 
 BACKLOG = """\
 tasks:

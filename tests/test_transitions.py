@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from conftest import write
+
 from leviathan_local import events
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.transitions import run_ready, run_unblock
 from leviathan_local.errors import EXIT_BAD_INPUT, BacklogError, UnknownTaskError
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
 
 BACKLOG = """\
 tasks:

@@ -10,16 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write
 from engine_fixtures import RED, make_project, task_yaml
 from test_file_errors import assert_explained, unprivileged_prefix
 from test_review import reviewed  # noqa: F401 (fixture)
+
 from leviathan_local import events
-from leviathan_local.backlog.store import load_backlog
-from leviathan_local.git.repo import find_repo
 from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.recovery import recover
+from leviathan_local.git.repo import find_repo
 
 LOG = ".git/leviathan/events.ndjson"
 STATE = ".git/leviathan/"

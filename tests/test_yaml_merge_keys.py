@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import write
+from test_backlog_write import changed_lines
+
 from leviathan_local.backlog import store as backlog_store
 from leviathan_local.backlog.document import InvalidBacklogError
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.parse import _parse_whole, parse_items
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.cli.main import main
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
-from test_backlog_write import changed_lines
 
 SHARED = """\
 # Fields most tasks share.

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import write
 from test_cli import run_cli
+
 from leviathan_local.config import yamlio
 from leviathan_local.config.contract import load_contract
 from leviathan_local.errors import ConfigError

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from leviathan_local.backlog.items import LocatedItem, ParsedItem
+from leviathan_local.backlog.model import Status, Task, parse_status
 from leviathan_local.backlog.validate import Problem
 from leviathan_local.errors import BacklogError, UnknownTaskError
-from leviathan_local.backlog.model import Status, Task, parse_status
 
 
 class InvalidBacklogError(BacklogError):

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from leviathan_local.config import yamlio
 from leviathan_local.backlog.layout import split_items
+from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError, LeviathanError
 
 FindMapping = Callable[[str], yamlio.MappingNode]

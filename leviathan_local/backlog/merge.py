@@ -21,13 +21,13 @@ from difflib import SequenceMatcher
 from functools import cmp_to_key
 from typing import Any
 
-from leviathan_local.config import yamlio
 from leviathan_local.backlog.edit import _content_end, edit_fields
 from leviathan_local.backlog.layout import split_items
-from leviathan_local.backlog.parse import parse_chunk, parse_items
-from leviathan_local.errors import BacklogError, LeviathanError
 from leviathan_local.backlog.merge3 import Labels, conflict_block, merge_sequences, merge_texts
 from leviathan_local.backlog.model import FIELD_ALIASES, TOOL_FIELDS, Status, parse_status
+from leviathan_local.backlog.parse import parse_chunk, parse_items
+from leviathan_local.config import yamlio
+from leviathan_local.errors import BacklogError, LeviathanError
 
 # Tool-owned fields that humans write too: two different values of these are a real conflict,
 # unless one side finished the task.

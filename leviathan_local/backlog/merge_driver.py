@@ -14,8 +14,8 @@ from typing import TextIO
 
 from leviathan_local.atomic import write_atomic
 from leviathan_local.backlog.merge import merge_backlogs
-from leviathan_local.git.repo import RepoPaths, set_repository_config
 from leviathan_local.backlog.merge3 import Labels
+from leviathan_local.git.repo import RepoPaths, set_repository_config
 
 DRIVER_NAME = "leviathan-backlog"
 ATTRIBUTE_LINE = f".leviathan/backlog.yaml merge={DRIVER_NAME}"

@@ -10,12 +10,12 @@ parse, which also gives exact positions for the error message. Both read a task 
 from __future__ import annotations
 
 import hashlib
-from leviathan_local.config import yamlio
+
 from leviathan_local.backlog.items import LocatedItem, ParsedItem
 from leviathan_local.backlog.layout import Layout, split_items
 from leviathan_local.backlog.validate import check_item, value_without_unending_fields
+from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError
-
 
 ItemMemo = dict[bytes, ParsedItem]
 

@@ -15,18 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from leviathan_local.backlog import cache as backlog_cache
-
-from leviathan_local.config import yamlio
 from leviathan_local.atomic import write_atomic_if_unchanged
+from leviathan_local.backlog import cache as backlog_cache
 from leviathan_local.backlog.document import Backlog, InvalidBacklogError
 from leviathan_local.backlog.edit import EditRefused, append_items, edit_fields
+from leviathan_local.backlog.model import Task
 from leviathan_local.backlog.parse import parse_chunk, parse_items
 from leviathan_local.backlog.validate import Problem, build_tasks
+from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError, UnknownTaskError, file_error
 from leviathan_local.events import open_state_file
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.model import Task
 
 MAX_WRITE_RETRIES = 5
 

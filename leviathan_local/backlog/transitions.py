@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leviathan_local import events
+from leviathan_local.backlog.model import STATUS_ALIASES, WSJF_INPUTS, Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.errors import BacklogError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.model import STATUS_ALIASES, WSJF_INPUTS, Status, Task, status_fields
 
 BLOCK_FIELDS = ("blocked_reason", "blocked_type", "blocked_from")
 # Statuses a task may return to when unblocked: an attempt that was running is over.

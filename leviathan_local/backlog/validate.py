@@ -11,14 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from leviathan_local.config import globs
-
-from leviathan_local.config import yamlio
 from leviathan_local.backlog.items import LocatedItem, ParsedItem
-from leviathan_local.clock import parse_timestamp
 from leviathan_local.backlog.model import (
     BLOCKED_TYPES, FIELD_ALIASES, KNOWN_FIELDS, TASK_TYPES, WSJF_INPUTS, Status, Task, parse_status,
 )
+from leviathan_local.clock import parse_timestamp
+from leviathan_local.config import globs, yamlio
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 PRIORITIES = ("high", "medium", "low")

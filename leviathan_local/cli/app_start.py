@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leviathan_local.planning.prefetch import Prefetch, start_prefetch
 from leviathan_local.clock import now
 from leviathan_local.git.locate import locate_quickly
+from leviathan_local.planning.prefetch import Prefetch, start_prefetch
 from leviathan_local.repo_paths import RepoPaths
-
 
 # Below this size the app loads the backlog faster itself than a child can hand it over
 # (bench/tui_bench.py: 1,000 tasks, 0.44 MB, first frame 0.67 s alone, 0.75 s with the child;

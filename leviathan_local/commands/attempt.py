@@ -9,9 +9,9 @@ from dataclasses import asdict
 from typing import TextIO
 
 from leviathan_local.engine.attempt import AttemptResult, run_attempt
+from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.engine.signals import stop_on_signals
 
 
 def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, out: TextIO | None = None) -> int:

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from leviathan_local.commands.demo_project import create_demo_repository
 from leviathan_local.commands.plan import run_plan
 from leviathan_local.commands.run import run_headless
-from leviathan_local.commands.demo_project import create_demo_repository
 from leviathan_local.errors import LeviathanError
 
 

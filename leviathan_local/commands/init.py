@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from leviathan_local.backlog import merge_driver
-
-from leviathan_local.config import templates
 from leviathan_local.atomic import write_atomic
+from leviathan_local.backlog import merge_driver
+from leviathan_local.config import templates
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.git.repo import RepoPaths, current_branch
 

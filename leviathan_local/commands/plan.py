@@ -12,11 +12,11 @@ from typing import Any, TextIO
 
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
-from leviathan_local.errors import EXIT_OK
-from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.config.policy_load import load_policy
+from leviathan_local.errors import EXIT_OK
 from leviathan_local.planning.selection import Selection, select
 from leviathan_local.planning.wsjf import explain
+from leviathan_local.repo_paths import RepoPaths
 
 
 def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, limit: int | None = None,

@@ -8,12 +8,12 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
-from leviathan_local.review.approve import approve
+from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.review.reject import reject
+from leviathan_local.review.approve import approve
 from leviathan_local.review.pending import ReviewItem, list_reviews
-from leviathan_local.engine.signals import stop_on_signals
+from leviathan_local.review.reject import reject
 
 
 def run_review(paths: RepoPaths, as_json: bool = False, out: TextIO | None = None) -> int:

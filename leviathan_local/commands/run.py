@@ -7,11 +7,11 @@ import threading
 from typing import TextIO
 
 from leviathan_local.commands.attempt import render_attempt
+from leviathan_local.engine.runner import RunOptions, run
+from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import BacklogError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.engine.runner import RunOptions, run
 from leviathan_local.reports.files import write_halt_report
-from leviathan_local.engine.signals import stop_on_signals
 
 
 def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[str, ...] = (),

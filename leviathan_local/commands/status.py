@@ -9,8 +9,8 @@ from typing import TextIO
 from leviathan_local.atomic import write_atomic
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.markdown import summary
 from leviathan_local.reports.files import export, make_report, write_report
+from leviathan_local.reports.markdown import summary
 
 
 def run_status(paths: RepoPaths, report_format: str | None = None, output: str | None = None,

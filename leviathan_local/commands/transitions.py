@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from leviathan_local.backlog.transitions import Transition, mark_ready, unblock
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.transitions import Transition, mark_ready, unblock
 
 
 def run_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False, out: TextIO | None = None) -> int:

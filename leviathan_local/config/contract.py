@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from leviathan_local.config import yamlio
 from leviathan_local.config.loading import load_config_node
-from leviathan_local.git.repo import RepoPaths, current_branch
 from leviathan_local.config.schema import text
+from leviathan_local.git.repo import RepoPaths, current_branch
 
 CONTRACT_SPEC = {name: text for name in (
     "target_id", "name", "repo_url", "default_branch", "description", "owner", "created_at",

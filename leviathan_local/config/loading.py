@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from leviathan_local.config import yamlio
+from leviathan_local.config.schema import Problem, Spec, check_mapping
 from leviathan_local.errors import ConfigError, file_error
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.config.schema import Problem, Spec, check_mapping
 
 
 def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | None:

@@ -6,15 +6,15 @@ from typing import Any
 
 from leviathan_local.config import yamlio
 from leviathan_local.config.loading import display, load_config_node
-from leviathan_local.errors import ConfigError
-from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.config.policy import (
-    AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope,
-    TddSettings, WsjfSettings,
+    AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope, TddSettings,
+    WsjfSettings,
 )
 from leviathan_local.config.schema import (
     boolean, list_of, mapping, mapping_of, number, one_of, path_list, text, text_list,
 )
+from leviathan_local.errors import ConfigError
+from leviathan_local.repo_paths import RepoPaths
 
 AGENT_KINDS = ("command", "recipe", "manual")
 

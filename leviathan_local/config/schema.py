@@ -11,9 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from leviathan_local.config import globs
-
-from leviathan_local.config import yamlio
+from leviathan_local.config import globs, yamlio
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leviathan_local import events
+from leviathan_local.backlog.model import Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog, update_tasks
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.discovery.collect import collect, named_findings
 from leviathan_local.discovery.settings import discovery_settings
 from leviathan_local.discovery.tasks import Finding
-from leviathan_local.backlog.model import Status, Task, status_fields
 from leviathan_local.repo_paths import RepoPaths
 
 REMOVED_REASON = "source removed"

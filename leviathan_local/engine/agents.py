@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from leviathan_local.errors import ConfigError
 from leviathan_local.backlog.model import Task
 from leviathan_local.config.policy import Policy
 from leviathan_local.engine.process import CommandResult, run_shell
+from leviathan_local.errors import ConfigError
 
 PHASE_GOALS = {
     "red": "Write or change tests that express the acceptance criteria. Do not implement yet: "

@@ -23,25 +23,24 @@ from pathlib import Path
 from typing import IO
 
 from leviathan_local import events
-
-from leviathan_local.config import globs
-from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
+from leviathan_local.backlog.model import Status, Task, status_fields
 from leviathan_local.backlog.store import edit_task_text, load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
+from leviathan_local.config import globs
 from leviathan_local.config.contract import load_contract
-from leviathan_local.errors import UnknownTaskError
+from leviathan_local.config.policy import Policy, Scope
+from leviathan_local.config.policy_load import load_policy
+from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
+from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
+from leviathan_local.engine.runlock import AttemptRecord, attempt_record
+from leviathan_local.engine.worktree_pool import attempt_worktree
+from leviathan_local.errors import UnknownTaskError
 from leviathan_local.git.attempt_tree import (
     HeadReturn, Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree,
     tree_added_lines, tree_changes, unstaged_paths,
 )
 from leviathan_local.git.repo import RepoPaths, branch_head, delete_branch, detach_worktree
-from leviathan_local.backlog.model import Status, Task, status_fields
-from leviathan_local.config.policy import Policy, Scope
-from leviathan_local.config.policy_load import load_policy
-from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
-from leviathan_local.engine.runlock import AttemptRecord, attempt_record
-from leviathan_local.engine.worktree_pool import attempt_worktree
 
 PHASES = ("red", "green", "refactor")
 logger = logging.getLogger(__name__)

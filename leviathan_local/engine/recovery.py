@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from leviathan_local import events
-from leviathan_local.backlog.store import load_backlog, update_task
-from leviathan_local.git.attempt_tree import (
-    Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
-)
-from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, remove_worktree, worktree_branch
 from leviathan_local.backlog.model import Status, Task, status_fields
+from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
 from leviathan_local.engine.worktree_pool import held_slot, is_slot
+from leviathan_local.git.attempt_tree import (
+    Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
+)
+from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, remove_worktree, worktree_branch
 
 
 def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:

@@ -19,22 +19,21 @@ from enum import StrEnum
 from pathlib import Path
 
 from leviathan_local import events
-
-from leviathan_local.config import globs
-from leviathan_local.engine.agents import require_agent
-from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
+from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
+from leviathan_local.config import globs
+from leviathan_local.config.policy import Policy
+from leviathan_local.config.policy_load import load_policy
 from leviathan_local.discovery.reconcile import run_discovery
+from leviathan_local.engine.agents import require_agent
+from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
+from leviathan_local.engine.recovery import recover
+from leviathan_local.engine.runlock import run_lock
 from leviathan_local.errors import (
     EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
 )
 from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
-from leviathan_local.backlog.model import Status, Task
-from leviathan_local.config.policy import Policy
-from leviathan_local.config.policy_load import load_policy
-from leviathan_local.engine.recovery import recover
-from leviathan_local.engine.runlock import run_lock
 from leviathan_local.planning.selection import select
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ malformed `.git` file) returns None and the caller asks `git.repo.find_repo`, wh
 from __future__ import annotations
 
 import os
+
 TYPE_CHECKING = False  # typing itself costs `discover` milliseconds
 
 if TYPE_CHECKING:  # so does pathlib: more than a warm scan takes

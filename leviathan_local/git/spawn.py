@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-
 HitLines = dict[str, list[tuple[int, str]]]  # path -> (line number, line text) of each line with a tag
 
 

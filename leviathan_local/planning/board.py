@@ -8,17 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from leviathan_local.planning.attempt_history import AttemptSummary, attempts_by_task, last_test_output
-from leviathan_local.events import read_events
-from leviathan_local.planning.gc_pause import collector_paused
-
-from leviathan_local.backlog.store import load_backlog
 from leviathan_local.backlog.model import Status, Task
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
-from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.events import read_events
+from leviathan_local.planning.attempt_history import AttemptSummary, attempts_by_task, last_test_output
+from leviathan_local.planning.gc_pause import collector_paused
 from leviathan_local.planning.selection import select
 from leviathan_local.planning.wsjf import Score, explain, score_task
+from leviathan_local.repo_paths import RepoPaths
 
 
 class BoardRow:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from leviathan_local.config import globs
 from leviathan_local.backlog.model import Status, Task
+from leviathan_local.config import globs
 from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.planning.wsjf import Score, ranking_key, score_task
 

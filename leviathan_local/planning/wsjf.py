@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from leviathan_local.config import globs
 from leviathan_local.backlog.model import Task
+from leviathan_local.config import globs
 from leviathan_local.config.policy import Policy
 
 IMPACT_KEYWORDS = (

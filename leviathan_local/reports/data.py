@@ -11,16 +11,16 @@ import re
 from typing import Any
 
 from leviathan_local import events
+from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import format_timestamp, now, parse_timestamp
-from leviathan_local.backlog.model import Status, Task
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import run_shell
-from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.window import AttemptSummary, attempts_in, window
 from leviathan_local.planning.selection import select
 from leviathan_local.planning.wsjf import Score, score_task
+from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.reports.window import AttemptSummary, attempts_in, window
 
 SCHEMA_VERSION = 1
 WSJF_BUCKETS = ((0.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, None))

@@ -19,21 +19,21 @@ from typing import Any
 from leviathan_local import events
 from leviathan_local.atomic import write_atomic_if_unchanged
 from leviathan_local.backlog.merge import merge_backlogs, task_values
+from leviathan_local.backlog.merge3 import Labels
+from leviathan_local.backlog.model import Status, Task, parse_status, status_fields
 from leviathan_local.backlog.store import edit_task_text, load_backlog, writer_lock
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.config.contract import load_contract
-from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
-from leviathan_local.git.merge import (
-    advance_checkout, contains, create_merge_commit, file_at, identity, local_changes, merge_base,
-    merge_candidate, release_branch, stage_file_if_unstaged,
-)
-from leviathan_local.git.repo import RepoPaths, branch_head, current_branch, delete_branch
-from leviathan_local.backlog.merge3 import Labels
-from leviathan_local.backlog.model import Status, Task, parse_status, status_fields
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import run_shell
-from leviathan_local.review.pending import review_branch_exists, review_task
 from leviathan_local.engine.worktree_pool import attempt_worktree
+from leviathan_local.errors import BacklogError, LeviathanError, WorkFailedError
+from leviathan_local.git.merge import (
+    advance_checkout, contains, create_merge_commit, file_at, identity, local_changes, merge_base, merge_candidate,
+    release_branch, stage_file_if_unstaged,
+)
+from leviathan_local.git.repo import RepoPaths, branch_head, current_branch, delete_branch
+from leviathan_local.review.pending import review_branch_exists, review_task
 
 BACKLOG = ".leviathan/backlog.yaml"
 TOOL_REPORTS = "DOCS/status/"

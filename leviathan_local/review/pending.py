@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leviathan_local import events
+from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.contract import load_contract
 from leviathan_local.errors import BacklogError
 from leviathan_local.git.merge import FileStat, branch_exists, diff_stats, merge_base
 from leviathan_local.git.repo import RepoPaths, branch_head
-from leviathan_local.backlog.model import Status, Task
 
 
 @dataclass

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leviathan_local import events
+from leviathan_local.backlog.model import Status, status_fields
 from leviathan_local.backlog.store import update_task
+from leviathan_local.config.policy_load import load_policy
 from leviathan_local.errors import BacklogError
 from leviathan_local.git.merge import identity, release_branch
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.model import Status, status_fields
-from leviathan_local.config.policy_load import load_policy
 from leviathan_local.review.pending import review_branch_exists, review_task
 
 

@@ -19,12 +19,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
-from leviathan_local.planning.board import Board, load_board
-from leviathan_local.planning.prefetch import Prefetch
+from leviathan_local.backlog.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.clock import now
 from leviathan_local.errors import LeviathanError
+from leviathan_local.planning.board import Board, load_board
+from leviathan_local.planning.prefetch import Prefetch
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.tui.messages import (
     BacklogWritten, BoardFailed, BoardLoaded, BoardPrefetched, FilesChanged, RunFinished,
 )

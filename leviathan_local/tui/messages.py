@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from leviathan_local.errors import LeviathanError
 from leviathan_local.planning.board import Board
 from leviathan_local.planning.prefetch import PrefetchedBoard
-from leviathan_local.errors import LeviathanError
 
 
 class BoardLoaded(Message):

@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from conftest import git, write
 from rich.console import Console
 from textual.worker import WorkerCancelled
 
-from conftest import git, write
 from leviathan_local.git.repo import RepoPaths, find_repo
 
 BACKLOG = """\

@@ -4,18 +4,18 @@ watcher: those tests wait for the app's workers instead); and `leviathan` openin
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Markdown
-
 from conftest import write
+from textual.widgets import Markdown
+from tui.conftest import drive, settle, table_ids
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.screens.help import HelpScreen
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
 from leviathan_local.tui.widgets.discover_view import DiscoverView
-from tui.conftest import drive, settle, table_ids
 
 
 async def board_shown(app: LeviathanApp, pilot) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from tui.conftest import drive, settle, table_ids
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.git.repo import RepoPaths
-from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import BacklogTable
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
-from tui.conftest import drive, settle, table_ids
 
 
 def test_the_board_ranks_actionable_tasks_first(app_repo: RepoPaths) -> None:
@@ -101,8 +102,8 @@ FILTERS = {
 
 
 def test_field_filters_and_words(app_repo: RepoPaths) -> None:
-    from leviathan_local.planning.board import load_board
     from leviathan_local.clock import now
+    from leviathan_local.planning.board import load_board
     from leviathan_local.tui.backlog_filter import parse_filter
 
     rows = load_board(app_repo, now()).rows
@@ -141,9 +142,9 @@ def test_each_status_is_a_coloured_badge(app_repo: RepoPaths) -> None:
 
 
 def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: RepoPaths) -> None:
+    from leviathan_local.clock import now
     from leviathan_local.planning.board import load_board
     from leviathan_local.planning.prefetch import start_prefetch
-    from leviathan_local.clock import now
 
     prefetch = start_prefetch(app_repo, now())
     assert prefetch is not None
@@ -168,8 +169,8 @@ def test_a_prefetched_board_is_shown_then_replaced_by_the_real_one(app_repo: Rep
 
 
 def test_a_prefetch_that_fails_falls_back_to_the_usual_load(app_repo: RepoPaths) -> None:
-    from leviathan_local.planning.prefetch import start_prefetch
     from leviathan_local.clock import now
+    from leviathan_local.planning.prefetch import start_prefetch
 
     app_repo.backlog.write_text("tasks:\n  - id: [broken\n")
     prefetch = start_prefetch(app_repo, now())

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from conftest import git, write
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+from tui.conftest import drive, settle, table_ids
 
-from conftest import git, write
 from leviathan_local.git.repo import RepoPaths, find_repo
 from leviathan_local.tui.app import TABS, LeviathanApp
 from leviathan_local.tui.widgets.backlog_table import COLUMNS, BacklogTable
 from leviathan_local.tui.widgets.problem_bar import ProblemBar
-from tui.conftest import drive, settle, table_ids
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 

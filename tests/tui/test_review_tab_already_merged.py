@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
-
 from conftest import git
 from engine_fixtures import make_project, task_yaml
-from leviathan_local.engine.attempt import run_attempt
-from leviathan_local.backlog.store import load_backlog
-from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog.model import Status
-from leviathan_local.tui.app import LeviathanApp
 from test_approve_already_merged import merge_by_hand
+from textual.widgets import DataTable
 from tui.conftest import drive, settle
+
+from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.git.repo import find_repo
+from leviathan_local.tui.app import LeviathanApp
 
 
 def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:

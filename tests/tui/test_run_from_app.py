@@ -8,17 +8,17 @@ import json
 import re
 from pathlib import Path
 
-from textual.widgets import DataTable, RichLog, Static
-
 from conftest import git
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
+from textual.widgets import DataTable, RichLog, Static
+from tui.conftest import drive, rendered, settle
+
+from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import find_repo
-from leviathan_local.backlog.model import Status
 from leviathan_local.tui.app import LeviathanApp
 from leviathan_local.tui.widgets.run_view import RunView
-from tui.conftest import drive, rendered, settle
 
 MUL_RED = unittest_file("mul", "self.assertEqual(mul(2, 3), 6)", "from mul import mul")
 MUL_GREEN = "printf 'def mul(a, b):\\n    return a * b\\n' > mul.py"

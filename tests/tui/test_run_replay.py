@@ -3,11 +3,12 @@ followed until it halts (then no more reading), and a later one picked up when t
 
 from __future__ import annotations
 
+from tui.conftest import drive, rendered, settle, still_app
+from tui.test_run_from_app import log_text
+
 from leviathan_local import events
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.tui.widgets.run_view import RunView
-from tui.conftest import drive, rendered, settle, still_app
-from tui.test_run_from_app import log_text
 
 ATTEMPT = "attempt-docs-install-5e6f7a"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import TabbedContent
+from tui.conftest import rendered, still_app
 
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.tui.app import TABS
-from tui.conftest import rendered, still_app
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 

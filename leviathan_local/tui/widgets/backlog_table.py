@@ -18,8 +18,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from leviathan_local.planning.board import SORT_KEYS, Board, BoardRow, sort_rows
 from leviathan_local.backlog.model import Status
+from leviathan_local.planning.board import SORT_KEYS, Board, BoardRow, sort_rows
 from leviathan_local.tui.backlog_filter import parse_filter
 
 COLUMNS = ("#", "id", "title", "status", "score", "i/e", "age", "flags", "tries")

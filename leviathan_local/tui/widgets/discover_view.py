@@ -7,11 +7,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.backlog.transitions import mark_ready
 from leviathan_local.discovery.reconcile import apply, reconcile, run_discovery
 from leviathan_local.discovery.tasks import Finding
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.backlog.transitions import mark_ready
 from leviathan_local.tui.messages import BacklogWritten
 
 

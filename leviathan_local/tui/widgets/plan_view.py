@@ -9,10 +9,10 @@ from textual.widgets import Static
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
 from leviathan_local.commands.plan import render_plan
-from leviathan_local.errors import LeviathanError
 from leviathan_local.config.policy_load import load_policy
-from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.errors import LeviathanError
 from leviathan_local.planning.selection import select
+from leviathan_local.repo_paths import RepoPaths
 
 
 class PlanView(VerticalScroll):

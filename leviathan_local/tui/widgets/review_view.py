@@ -12,12 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from leviathan_local.review.approve import Approval, approve
 from leviathan_local.errors import LeviathanError
 from leviathan_local.git.merge import patch_text
-from leviathan_local.review.reject import reject
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.review.approve import Approval, approve
 from leviathan_local.review.pending import ReviewItem, list_reviews
+from leviathan_local.review.reject import reject
 from leviathan_local.tui.messages import BacklogWritten
 from leviathan_local.tui.screens.reason import ReasonScreen
 

@@ -23,9 +23,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
+from leviathan_local.engine.runner import RunOptions, run
 from leviathan_local.events import log_path
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.engine.runner import RunOptions, run
 from leviathan_local.reports.files import write_halt_report
 from leviathan_local.tui.messages import RunFinished
 from leviathan_local.tui.widgets.progress_strip import Phases, ProgressStrip

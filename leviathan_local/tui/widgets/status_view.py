@@ -9,8 +9,8 @@ from textual.widgets import Label, Markdown, Sparkline
 
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.markdown import render_markdown
 from leviathan_local.reports.files import history, make_report, previous_report, write_report
+from leviathan_local.reports.markdown import render_markdown
 
 
 class StatusView(VerticalScroll):
