@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import git, write
@@ -465,3 +466,26 @@ def test_git_merge_keeps_a_human_requote_and_reflow_next_to_a_writeback(git_repo
     for merged in merged_with_the_agent_both_ways(root, "restyle", restyled):
         assert without_tool_writes(merged) == restyled and tasks_of(merged)["alpha"]["status"] == "done"
     assert git(root, "status", "--porcelain") == ""
+
+
+# What `leviathan init` wrote into `.git/config` and `.gitattributes` before the package became
+# wings (version 0.1.0 at 1f9f048), spelled out rather than taken from today's code: a clone set
+# up then must keep merging after an upgrade, without `init` again.
+INIT_0_1_0_DRIVER = "{python} -m leviathan_local merge-driver %O %A %B --marker-size %L --path %P"
+INIT_0_1_0_ATTRIBUTE = ".leviathan/backlog.yaml merge=leviathan-backlog"
+
+
+def test_a_clone_registered_by_an_older_init_still_merges_through_its_driver_line(git_repo: Path) -> None:
+    write(git_repo / ".leviathan" / "backlog.yaml", BASE)
+    write(git_repo / ".gitattributes", INIT_0_1_0_ATTRIBUTE + "\n")
+    git(git_repo, "config", "merge.leviathan-backlog.name", "leviathan-local backlog merge")
+    git(git_repo, "config", "merge.leviathan-backlog.driver", INIT_0_1_0_DRIVER.format(python=sys.executable))
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "backlog, as an older init left it")
+    agent_branch(git_repo, "alpha")
+    agent_branch(git_repo, "beta")
+    git(git_repo, "merge", "-q", "--no-edit", "agent/alpha-1")
+    git(git_repo, "merge", "-q", "--no-edit", "agent/beta-1")  # conflicts in the backlog without the driver
+    tasks = tasks_of((git_repo / ".leviathan" / "backlog.yaml").read_text())
+    assert [tasks[t]["status"] for t in ("alpha", "beta")] == ["done", "done"]
+    assert git(git_repo, "status", "--porcelain") == ""

@@ -1,6 +1,6 @@
 """backlog.yaml text → parsed items, one per task, with the positions validation reports.
 
-Items are parsed chunk by chunk (see ``backlog_layout``) and memoized by chunk content, so
+Items are parsed chunk by chunk (see ``layout``) and memoized by chunk content, so
 a re-load after a small edit re-parses only the tasks whose text changed. Exotic layouts
 (flow style, anchors shared between tasks, a syntax error) fall back to one whole-document
 parse, which also gives exact positions for the error message. Both read a task through

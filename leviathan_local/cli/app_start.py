@@ -1,5 +1,5 @@
 """What `leviathan` with no command does before Textual is imported: find the repository and
-fork the child that ranks the first screenful (see board_prefetch.py)."""
+fork the child that ranks the first screenful (see planning/prefetch.py)."""
 
 from __future__ import annotations
 

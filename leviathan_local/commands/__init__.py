@@ -1,1 +1,3 @@
-"""CLI commands: plain functions taking repository paths and options, returning an exit code."""
+"""CLI commands: plain functions taking repository paths and options, returning an exit code.
+They may import every wing below the terminal app; the app reuses some of them (the plan view).
+"""

@@ -1,4 +1,4 @@
-"""`leviathan demo`: a throw-away sample project and a full run on it, no network or API key.
+"""The sample project `leviathan demo` makes and runs on: no network or API key needed.
 
 The project is a tiny Python package tested with unittest; the backlog's tasks carry their own
 `steps`, run by the `recipe` agent, so the whole loop (red, green, refactor, gates, commit,

@@ -1,8 +1,8 @@
 """A status report as data (schema `status_report.schema.json`, `schema_version` 1).
 
-Built from the backlog as it is now, the event log's window (see `report_window`), the
+Built from the backlog as it is now, the event log's window (see `window`), the
 previous report (for trends and the coverage change) and, when policy names one, a coverage
-command. Rendering is elsewhere: markdown in `report_markdown`, the chart in `report_svg`.
+command. Rendering is elsewhere: markdown in `markdown`, the chart in `svg`.
 """
 
 from __future__ import annotations
