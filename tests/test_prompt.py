@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import write
 from engine_fixtures import make_project
 
-from leviathan_local.engine.agents import PHASE_GOALS
+from leviathan_local.backlog.model import Status, Task
 from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.engine.prompt import OUTPUT_CAP, PHASE_GOALS, Verification, prompt_text
 from leviathan_local.git.repo import find_repo
 
 # The agent keeps each phase's prompt, then does the phase's work. The test command's output
@@ -42,6 +44,10 @@ TASK = """\
 """
 
 
+CHECKS = {"red": "It must FAIL, and at least one changed file must match the test globs (`tests/**`)",
+          "green": "It must PASS", "refactor": "It must still PASS"}
+
+
 def expected(phase: str, last_output: str) -> str:
     return (
         "# Task p: Prompted task\n\nMake it work.\n\n"
@@ -49,6 +55,11 @@ def expected(phase: str, last_output: str) -> str:
         "## You may change only\n- src/\n- tests/\nand never anything matching `**/*.pem`, `.leviathan/**`\n\n"
         "## A reviewer rejected the previous attempt\nHandle negative numbers too\n\n"
         f"## This phase: {phase}\n{PHASE_GOALS[phase]}\n\n"
+        "## How the executor checks this phase\n"
+        "When you finish, the executor runs the test command in the worktree itself:\n"
+        "```\necho checked: $(ls src 2>/dev/null); test -f src/impl.py\n```\n"
+        f"{CHECKS[phase]}. After the last phase the gates check that every changed path is allowed above and "
+        "that no secret was added.\n\n"
         f"## Last test output\n```\n{last_output}\n```\n"
     )
 
@@ -78,3 +89,54 @@ def test_a_prompt_without_feedback_or_description_leaves_those_out(git_repo: Pat
     assert red == expected("red", "(tests not run yet)").replace("Make it work.\n\n", "").replace(
         "## A reviewer rejected the previous attempt\nHandle negative numbers too\n\n", "").replace(
         "- src/\n- tests/\n", "- src/impl.py\n- tests/test_impl.py\n")
+
+
+# Fails green on purpose the first time (no src/impl.py), with a test output longer than any
+# tail a prompt used to keep; the second attempt succeeds.
+LONG_OUTPUT_POLICY = """\
+tdd:
+  test_command: "seq 1 1500; echo END OF OUTPUT; test -f src/impl.py"
+  test_globs: ["tests/**"]
+invariants:
+  - {name: Lint, check: "true"}
+agent: {kind: command, command: "PROMPTS=PROMPT_DIR bash AGENT_FILE"}
+limits: {max_attempts_per_task: 3}
+"""
+FAIL_FIRST_AGENT = """\
+cp "$LEVIATHAN_PROMPT_FILE" "$PROMPTS/$LEVIATHAN_ATTEMPT_ID-$LEVIATHAN_PHASE.md"
+case "$LEVIATHAN_PHASE" in
+  red) echo 'assert True' > tests/test_impl.py ;;
+  green) if [ -e "$PROMPTS/failed-once" ]; then mkdir -p src && echo 'VALUE = 1' > src/impl.py; \
+         else touch "$PROMPTS/failed-once"; fi ;;
+esac
+"""
+
+
+def test_the_next_attempt_is_told_how_the_last_one_failed_with_its_whole_test_output(git_repo: Path) -> None:
+    prompts = git_repo.parent / "prompts"
+    prompts.mkdir()
+    agent = write(git_repo.parent / "agent.sh", FAIL_FIRST_AGENT)
+    policy = LONG_OUTPUT_POLICY.replace("PROMPT_DIR", str(prompts)).replace("AGENT_FILE", str(agent))
+    root = make_project(git_repo, TASK.replace("    scope: web\n", "    allowed_paths: [src/, tests/]\n"), policy)
+    first = run_attempt(find_repo(root), "p")
+    assert first.outcome == "failed" and first.reason == "green: the test command failed (exit 1)"
+    assert "previous attempt failed" not in (prompts / f"{first.attempt_id}-red.md").read_text()
+    second = run_attempt(find_repo(root), "p")
+    assert second.outcome == "succeeded", second.reason
+    red = (prompts / f"{second.attempt_id}-red.md").read_text()
+    told = red.split("## The previous attempt failed\n")[1].split("\n## This phase")[0]
+    whole_output = "\n".join(str(n) for n in range(1, 1501)) + "\nEND OF OUTPUT\n"
+    assert re.fullmatch(re.escape(f"{first.attempt_id} failed in green: the test command failed (exit 1)\n"
+                                  f"Its last test output:\n```\n{whole_output}") + r"\[exit 1 after [0-9.]+s\]\n```\n",
+                        told), told[-200:]
+    assert "- Lint: `true`" in red  # the invariants the gates will run
+
+
+def test_an_output_beyond_the_cap_keeps_its_end_and_says_where_the_rest_is() -> None:
+    task = Task("p", {"id": "p", "title": "Prompted task", "acceptance_criteria": ["works"]}, Status.READY)
+    output = "first line\n" + "x" * OUTPUT_CAP + "\nthe failure at the end"
+    text = prompt_text(task, "green", ("src/",), (), Verification(), output, None, Path("/state/attempt-p.log"))
+    shown = text.split("## Last test output\n")[1]
+    assert shown.startswith("(its first 34 characters are left out; all of it is in /state/attempt-p.log)\n```\n")
+    assert shown.endswith("x\nthe failure at the end\n```\n") and "first line" not in shown
+    assert "How the executor checks" not in text  # no test command known: nothing to restate

@@ -15,14 +15,8 @@ from typing import IO
 from leviathan_local.backlog.model import Task
 from leviathan_local.config.policy import Policy
 from leviathan_local.engine.process import CommandResult, run_shell
+from leviathan_local.engine.prompt import PreviousFailure, Verification, prompt_text
 from leviathan_local.errors import ConfigError
-
-PHASE_GOALS = {
-    "red": "Write or change tests that express the acceptance criteria. Do not implement yet: "
-           "the test command must FAIL after this phase.",
-    "green": "Implement the smallest change that makes the test command PASS.",
-    "refactor": "Improve the code without changing behaviour; the test command must still PASS.",
-}
 
 
 class NeedsHuman(Exception):
@@ -39,6 +33,9 @@ class PhaseContext:
     last_test_output: str
     allowed_paths: tuple[str, ...] = ()  # the task's own, or its scope's: what the gates allow
     forbidden: tuple[str, ...] = ()  # every pattern the gates refuse
+    verification: Verification = Verification()  # what the executor runs after the agent
+    previous_failure: PreviousFailure | None = None  # how the task's last counted attempt failed
+    log_file: Path | None = None  # the attempt's log, where whole outputs are
 
 
 def require_agent(policy: Policy) -> None:
@@ -81,24 +78,8 @@ def run_phase(policy: Policy, context: PhaseContext, timeout: float, log: IO[str
     return run_shell("set -e\n" + "\n".join(steps), context.worktree, env, timeout, log, stop, on_start)
 
 
-def prompt_text(context: PhaseContext) -> str:
-    """What the agent is asked: the task, its criteria, the paths the gates will allow (the
-    task's own or its scope's), the phase's goal, the last test output, a reviewer's feedback."""
-    task = context.task
-    criteria = "\n".join(f"- {item}" for item in task.acceptance_criteria) or "- (none given)"
-    paths = "\n".join(f"- {item}" for item in context.allowed_paths) or "- (none: every change will be refused)"
-    never = ", ".join(f"`{pattern}`" for pattern in context.forbidden)
-    feedback = task.get("review_feedback")
-    return (
-        f"# Task {task.id}: {task.title}\n\n" + (f"{task.description}\n\n" if task.description else "")
-        + f"## Acceptance criteria\n{criteria}\n\n"
-        f"## You may change only\n{paths}\n" + (f"and never anything matching {never}\n" if never else "") + "\n"
-        + (f"## A reviewer rejected the previous attempt\n{feedback}\n\n" if feedback else "")
-        + f"## This phase: {context.phase}\n{PHASE_GOALS[context.phase]}\n\n"
-        f"## Last test output\n```\n{context.last_test_output[-4000:].rstrip() or '(tests not run yet)'}\n```\n"
-    )
-
-
 def write_prompt(context: PhaseContext) -> None:
     context.prompt_file.parent.mkdir(parents=True, exist_ok=True)
-    context.prompt_file.write_text(prompt_text(context))
+    context.prompt_file.write_text(prompt_text(
+        context.task, context.phase, context.allowed_paths, context.forbidden, context.verification,
+        context.last_test_output, context.previous_failure, context.log_file))

@@ -33,6 +33,7 @@ from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
+from leviathan_local.engine.prompt import PreviousFailure, Verification, previous_failure
 from leviathan_local.engine.runlock import AttemptRecord, attempt_record
 from leviathan_local.engine.worktree_pool import attempt_worktree
 from leviathan_local.errors import UnknownTaskError
@@ -94,6 +95,7 @@ class _Attempt:
     last_test_output: str = ""
     content: str | None = None  # the tree of the agent's work, taken when its last phase ended
     head: HeadReturn = HeadReturn()
+    previous_failure: PreviousFailure | None = None  # the task's last counted failure, told in each prompt
 
     @property
     def env(self) -> dict[str, str]:
@@ -143,7 +145,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             git = Worktree(worktree)
             attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
-                               stop, record, ref_targets(git))
+                               stop, record, ref_targets(git),
+                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command))
             result = _outcome(attempt)
             if result.outcome == "succeeded":  # before the slot is cleaned: a death after it is no failure
                 _succeeded(attempt, result)
@@ -226,11 +229,14 @@ def _phase(attempt: _Attempt, phase: str) -> None:
     require_headless(attempt.policy, attempt.task, phase)  # escalated before the phase starts
     with _timed(attempt, phase):
         policy = attempt.policy
+        attempts_dir = attempt.paths.state_dir / "attempts"
         context = PhaseContext(attempt.task, phase, attempt.attempt_id, attempt.worktree,
-                               attempt.paths.state_dir / "attempts" / f"{attempt.attempt_id}-{phase}.prompt.md",
-                               attempt.last_test_output,
+                               attempts_dir / f"{attempt.attempt_id}-{phase}.prompt.md", attempt.last_test_output,
                                tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
-                               policy.forbidden_for(attempt.scope))
+                               policy.forbidden_for(attempt.scope),
+                               Verification(policy.tdd.test_command, tuple(policy.tdd.test_globs),
+                                            tuple((i.name, i.check) for i in policy.invariants)),
+                               attempt.previous_failure, attempts_dir / f"{attempt.attempt_id}.log")
         agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
                           attempt.record.set_group)
         if agent is not None and agent.stopped:
