@@ -89,6 +89,24 @@ def test_timeout_kills_the_agent(git_repo: Path) -> None:
     assert result.outcome == "failed" and "timed out" in result.reason
 
 
+def test_a_phase_timeout_fails_the_phase_long_before_the_attempt_would(git_repo: Path) -> None:
+    policy = RECIPE_POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 300, phase_timeout_seconds: 1")
+    # The agent hangs in green, as on a model that never answers (a docs task: no red to run first).
+    root = make_project(git_repo, task_yaml("t", green="sleep 300", allowed="[docs/]", extra="    scope: docs\n"), policy)
+    result = attempt(root, "t")
+    assert (result.outcome, result.reason) == ("failed", "green: the agent timed out (phase_timeout_seconds 1)")
+    assert [(p.name, p.verdict) for p in result.phases] == [("red", "skipped"), ("green", "failed")]
+    assert load_backlog(find_repo(root)).task("t").attempts == 1
+
+
+def test_a_test_command_that_hangs_is_bounded_by_the_phase_timeout_too(git_repo: Path) -> None:
+    policy = RECIPE_POLICY.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 300, phase_timeout_seconds: 1")
+    policy = policy.replace('test_command: "python -m unittest discover -s tests -q"', 'test_command: "sleep 300"')
+    root = make_project(git_repo, task_yaml("t"), policy)
+    result = attempt(root, "t")
+    assert (result.outcome, result.reason) == ("failed", "red: the test command timed out (phase_timeout_seconds 1)")
+
+
 def test_docs_scope_skips_red(git_repo: Path) -> None:
     task = ("  - id: guide\n    title: Write the guide\n    status: ready\n    scope: docs\n"
             "    acceptance_criteria: [exists]\n    steps: {green: [\"mkdir -p docs && echo hi > docs/guide.md\"]}\n")

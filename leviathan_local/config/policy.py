@@ -36,6 +36,9 @@ class Limits:
     max_attempts_per_task: int = 2
     circuit_breaker_failures: int = 2
     attempt_timeout_seconds: int = 900
+    # Each phase's own bound (the agent, then the test command; gates and commit too), within the
+    # attempt's. None: only the attempt's. A hung agent (a model that never answers) fails its phase.
+    phase_timeout_seconds: int | None = None
     max_running_attempts: int = 1
     max_open_reviews: int = 1
 

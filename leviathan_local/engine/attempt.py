@@ -96,6 +96,7 @@ class _Attempt:
     content: str | None = None  # the tree of the agent's work, taken when its last phase ended
     head: HeadReturn = HeadReturn()
     previous_failure: PreviousFailure | None = None  # the task's last counted failure, told in each prompt
+    phase_deadline: float | None = None  # set as each phase starts, when policy bounds phases
 
     @property
     def env(self) -> dict[str, str]:
@@ -112,10 +113,19 @@ class _Attempt:
     def remaining(self, phase: str) -> float:
         if self.stop is not None and self.stop.is_set():
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+        clock = time.monotonic()
+        if self.deadline <= clock:
             raise PhaseFailed(phase, f"attempt timed out after {self.policy.limits.attempt_timeout_seconds}s")
-        return left
+        if self.phase_deadline is not None and self.phase_deadline <= clock:
+            raise PhaseFailed(phase, f"phase timed out after {self.policy.limits.phase_timeout_seconds}s")
+        return min(self.deadline, self.phase_deadline or self.deadline) - clock
+
+    def timeout_limit(self) -> str:
+        """The limit that bounds the current phase: the phase's own, or the attempt's if sooner."""
+        limits = self.policy.limits
+        if self.phase_deadline is not None and self.phase_deadline < self.deadline:
+            return f"phase_timeout_seconds {limits.phase_timeout_seconds}"
+        return f"attempt_timeout_seconds {limits.attempt_timeout_seconds}"
 
 
 def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> AttemptResult:
@@ -212,6 +222,8 @@ def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
     """Every phase, gates and commit included, logs `phase.started`, then `phase.finished` with
     its verdict and seconds, however it ends. The block may set the verdict and detail."""
     started = time.monotonic()
+    bound = attempt.policy.limits.phase_timeout_seconds
+    attempt.phase_deadline = started + bound if bound else None
     events.append_event(attempt.paths, "phase.started", attempt.task.id, attempt=attempt.attempt_id, phase=phase)
     outcome = {"verdict": "passed", "detail": ""}
     try:
@@ -242,8 +254,7 @@ def _phase(attempt: _Attempt, phase: str) -> None:
         if agent is not None and agent.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         if agent is not None and agent.timed_out:
-            raise PhaseFailed(phase, f"the agent timed out (attempt_timeout_seconds "
-                                     f"{policy.limits.attempt_timeout_seconds})")
+            raise PhaseFailed(phase, f"the agent timed out ({attempt.timeout_limit()})")
         if agent is not None and not agent.passed:
             raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
         if phase == PHASES[-1]:
@@ -262,7 +273,7 @@ def _verify(attempt: _Attempt, phase: str) -> None:
     tests = attempt.shell(phase, attempt.policy.tdd.test_command)
     attempt.last_test_output = tests.output
     if tests.timed_out:
-        raise PhaseFailed(phase, "the test command timed out")
+        raise PhaseFailed(phase, f"the test command timed out ({attempt.timeout_limit()})")
     if phase == "red" and tests.passed:
         raise PhaseFailed(phase, "the tests pass: the new test proves nothing")
     if phase != "red" and not tests.passed:
