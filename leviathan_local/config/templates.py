@@ -72,7 +72,7 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   max_attempts_per_task: 2
 #   circuit_breaker_failures: 2
 #   attempt_timeout_seconds: 900
-#   phase_timeout_seconds: 300       # each phase's own bound (unset: only the attempt's)
+#   # phase_timeout_seconds: 300     # each phase's own bound; unset by default: only the attempt's
 #   max_running_attempts: 1
 #   max_open_reviews: 1
 # escalation:                          # matching tasks wait for a human decision
