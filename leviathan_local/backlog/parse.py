@@ -13,7 +13,7 @@ import hashlib
 
 from leviathan_local.backlog.items import LocatedItem, ParsedItem
 from leviathan_local.backlog.layout import Layout, split_items
-from leviathan_local.backlog.validate import check_item, value_without_unending_fields
+from leviathan_local.backlog.validate import check_item, value_without_unreadable_fields
 from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError
 
@@ -53,7 +53,7 @@ def _rest_is_plain(layout: Layout) -> bool:
     """The text around the items must be a mapping whose `tasks` is now empty (or nothing)."""
     try:
         rest = yamlio.construct(yamlio.compose(layout.rest, "rest", BacklogError))
-    except (BacklogError, yamlio.YamlRecursionError):
+    except (BacklogError, yamlio.YamlValueError):
         return False  # the whole-document parse reads only `tasks`, and says what is wrong there
     if layout.bare_list:
         return rest is None
@@ -67,6 +67,8 @@ def parse_chunk(chunk_text: str) -> ParsedItem | None:
         return None
     if not isinstance(node, yamlio.SequenceNode) or len(node.value) != 1 or node.flow_style:
         return None
+    if yamlio.has_aliases(chunk_text, node):
+        return None  # the whole-document parse bounds what the aliases of all tasks add together
     return parse_item_node(node.value[0])
 
 
@@ -75,8 +77,8 @@ def parse_item_node(node: yamlio.Node) -> ParsedItem:
     item = ParsedItem(value=None, line_in_chunk=base_line)
     try:
         item.value = yamlio.construct(node)
-    except yamlio.YamlRecursionError:
-        item.value = value_without_unending_fields(item, node)
+    except yamlio.YamlValueError:
+        item.value = value_without_unreadable_fields(item, node)
     if isinstance(node, yamlio.MappingNode):
         merges = []
         for key, key_node, _ in yamlio.mapping_pairs(node):

@@ -17,8 +17,12 @@ from leviathan_local.backlog.model import (
 )
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.config import globs, yamlio
+from leviathan_local.git.refnames import component_problem
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+# An id names a branch (`agent/<id>-<short>`) and files (`attempt-<id>-<short>-refactor.prompt.md`,
+# the longest, 34 characters more): 128 leaves room below a file name's 255 bytes.
+MAX_ID_LENGTH = 128
 PRIORITIES = ("high", "medium", "low")
 SIZES = ("xs", "s", "m", "l", "xl", "small", "medium", "large")
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "completed_at", "escalation_approved_at")
@@ -67,10 +71,11 @@ def build_tasks(items: list[LocatedItem]) -> tuple[list[Task], list[Problem], li
     return tasks, problems, warnings
 
 
-def value_without_unending_fields(item: ParsedItem, node: yamlio.Node) -> dict[str, Any] | None:
-    """The task's value once reading it whole failed (a recursive alias, `&a [*a]`): each field
-    that never ends is reported at its anchor and left out, so the task's other problems are
-    listed too. Only called on that failure: the pairs are read one by one here."""
+def value_without_unreadable_fields(item: ParsedItem, node: yamlio.Node) -> dict[str, Any] | None:
+    """The task's value once reading it whole failed (a recursive alias, `&a [*a]`, an integer
+    too long): each field that cannot be read is reported where it fails and left out, so the
+    task's other problems are listed too. Only called on that failure: the pairs are read one
+    by one here."""
     if not isinstance(node, yamlio.MappingNode):
         _reads(item, None, node)
         return None
@@ -86,7 +91,7 @@ def _reads(item: ParsedItem, field: str | None, node: yamlio.Node) -> bool:
     """Whether ``node`` reads; if not, the problem is recorded on ``item`` at its anchor."""
     try:
         yamlio.construct(node)
-    except yamlio.YamlRecursionError as error:
+    except yamlio.YamlValueError as error:
         item.problems.append((error.line - 1 - item.line_in_chunk, error.column, field, error.reason))
         return False
     return True
@@ -108,8 +113,10 @@ def check_item(item: ParsedItem) -> None:
     task_id = _task_id(data)
     if task_id is None:
         report("id", "missing `id` (or `task_id`)")
-    elif not ID_PATTERN.fullmatch(task_id):
-        report("id" if "id" in data else "task_id", "id may hold only letters, digits, `.`, `_` and `-`")
+    else:
+        problem = id_problem(task_id)
+        if problem:
+            report("id" if "id" in data else "task_id", problem)
     if "id" in data and "task_id" in data and str(data["id"]) != str(data["task_id"]):
         report("task_id", f"`id` ({data['id']}) and `task_id` ({data['task_id']}) disagree")
     if parse_status(data.get("status"), data.get("ready")) is None:
@@ -126,6 +133,24 @@ def check_item(item: ParsedItem) -> None:
                 offset, column = item.positions.get(field, (0, 1))
                 item.warnings.append((offset, column, field,
                                       f"unknown field (did you mean `{close[0]}`?); it is kept and ignored"))
+
+
+def id_problem(task_id: str) -> str | None:
+    """Why ``task_id`` cannot be an id; None when it can. An id must be usable as it is in a git
+    branch name, a file name and a command line: these are checked here, at load time, so a
+    run never fails on one halfway (git's rules are decided in Python: no process per id)."""
+    if not ID_PATTERN.fullmatch(task_id):
+        return "id may hold only letters, digits, `.`, `_` and `-`"
+    if len(task_id) > MAX_ID_LENGTH:
+        return f"id is {len(task_id)} characters long; at most {MAX_ID_LENGTH} (it names a git branch and files)"
+    if task_id.startswith("-"):
+        return "id may not start with `-` (a command line would read it as an option)"
+    problem = "id may not contain `..`" if ".." in task_id else component_problem(task_id)
+    if problem is None and task_id.endswith("."):
+        problem = "it may not end with `.`"
+    if problem:
+        return f"id must be valid in a git branch name (`agent/<id>-...`): {problem.replace('a part', 'it')}"
+    return None
 
 
 def _task_id(data: dict[str, Any]) -> str | None:
@@ -193,11 +218,15 @@ def _valid_steps(value: Any) -> bool:
     return all(isinstance(cmds, list) and all(isinstance(c, str) for c in cmds) for cmds in value.values())
 
 
+def _dependency_ids(task: Task) -> list[str]:
+    """The task's dependencies; none when the field is no list (that problem is reported with
+    the task's own)."""
+    return task.dependencies if isinstance(task.get("dependencies"), list) else []
+
+
 def _check_dependencies(tasks: list[Task], by_id: dict[str, Task], problems: list[Problem]) -> None:
     for task in tasks:
-        if not task.get("dependencies"):
-            continue
-        for dependency in task.dependencies:
+        for dependency in _dependency_ids(task):
             if dependency not in by_id:
                 close = difflib.get_close_matches(dependency, by_id, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -214,10 +243,10 @@ def _cycles(tasks: list[Task], by_id: dict[str, Task]) -> list[list[str]]:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
     found: list[list[str]] = []
     for root in tasks:
-        if root.id in state or not root.get("dependencies"):
+        if root.id in state or not _dependency_ids(root):
             continue
         path: list[str] = []
-        stack = [(root.id, iter(root.dependencies))]
+        stack = [(root.id, iter(_dependency_ids(root)))]
         state[root.id] = 1
         path.append(root.id)
         while stack:
@@ -232,5 +261,5 @@ def _cycles(tasks: list[Task], by_id: dict[str, Task]) -> list[list[str]]:
             elif child in by_id and child not in state:
                 state[child] = 1
                 path.append(child)
-                stack.append((child, iter(by_id[child].dependencies)))
+                stack.append((child, iter(_dependency_ids(by_id[child]))))
     return found

@@ -25,8 +25,8 @@ def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | 
     problems: list[Problem] = []
     try:
         check_mapping(root, spec, "", problems)
-    except yamlio.YamlRecursionError as error:
-        raise _unending(source, root, error) from None
+    except yamlio.YamlValueError as error:
+        raise _unreadable(source, root, error) from None
     if problems:
         listing = "\n".join(f"  {source}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems)
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
@@ -35,11 +35,12 @@ def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | 
     return root
 
 
-def _unending(source: str, root: yamlio.Node | None, error: yamlio.YamlRecursionError) -> ConfigError:
-    """A value that never ends (a recursive alias), named by file, line and field as the
-    schema's problems are; the field is found from the top, as the check saw only the value."""
-    cycle = yamlio.find_cycle(root) if root is not None else None
-    node, labels = cycle if cycle else (error.node, ())
+def _unreadable(source: str, root: yamlio.Node | None, error: yamlio.YamlValueError) -> ConfigError:
+    """A value that cannot be read (a recursive alias, an integer too long), named by file, line
+    and field as the schema's problems are; the field is found from the top, as the check saw
+    only the value."""
+    cycle = yamlio.find_cycle(root) if root is not None and isinstance(error, yamlio.YamlRecursionError) else None
+    node, labels = cycle if cycle else (error.node, (yamlio.path_to(root, error.node) or ()) if root else ())
     field = "".join(f"[{label}]" if isinstance(label, int) else f".{label}" for label in labels).lstrip(".")
     line, column = yamlio.position(node)
     return ConfigError(f"{source}:{line}:{column}: {field or '(top level)'}: {error.reason}",

@@ -4,20 +4,26 @@ Reading uses PyYAML's C composer: it is fast and gives every node a line and col
 validation needs for its messages. Values are built from nodes here, with one deliberate
 difference from PyYAML's loader: timestamps stay strings, so a value is written back exactly
 as it was read and time zones are handled in one place (``clock.parse_timestamp``). Merge keys
-(`<<: *defaults`) are resolved here too, so every reader sees the merged fields. A value that
-never ends (an alias inside its own anchor, `&a [*a]`) is a YamlRecursionError naming its line.
+(`<<: *defaults`) are resolved here too, so every reader sees the merged fields.
+
+Hostile documents are bad input, never a hang or a crash: an alias's value is built once and
+reused; a document whose aliases would add more than ALIAS_EXPANSION_LIMIT nodes written out
+(a "billion laughs") is refused when composed; an integer beyond MAX_INTEGER_DIGITS, or a value
+that never ends (an alias inside its own anchor, `&a [*a]`), is a YamlValueError naming its line.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from leviathan_local.config.yamlgraph import alias_expansion, find_cycle, path_to
 from leviathan_local.errors import LeviathanError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -27,7 +33,18 @@ _resolver = yaml.resolver.Resolver()
 
 __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "compose", "construct",
            "position", "mapping_pairs", "is_merge_key", "emit_scalar", "emit_block",
-           "YamlSyntaxError", "YamlRecursionError", "find_cycle"]
+           "YamlSyntaxError", "YamlValueError", "YamlRecursionError", "find_cycle", "path_to", "has_aliases",
+           "ALIAS_EXPANSION_LIMIT", "MAX_INTEGER_DIGITS"]
+
+# The documented limits (README, "Limits on what the files may hold"). A document may hold what
+# it likes; what its aliases add is bounded, since every reader walks the value written out.
+ALIAS_EXPANSION_LIMIT = 1_000_000  # nodes the aliases of one document may add
+MAX_INTEGER_DIGITS = 4300  # Python's own limit for turning an integer into text and back
+# A literal this long is refused before it is converted: a sexagesimal one (`1:02:03`, YAML 1.1)
+# of a million parts would take minutes of big-number arithmetic.
+_MAX_INTEGER_TEXT = 2 * MAX_INTEGER_DIGITS
+# What may precede an alias's `*` (a node's start); text without it has no alias to count.
+_ALIAS_SYNTAX = re.compile(r"(?:^|[\s\[{,:])\*")
 
 
 class YamlSyntaxError(LeviathanError):
@@ -44,22 +61,62 @@ RECURSIVE_REASON = ("a recursive alias: the anchor here holds an alias to itself
 TOO_DEEP_REASON = "nested too deeply to read (hundreds of levels); flatten the value"
 
 
-class YamlRecursionError(LeviathanError):
-    """A value construction could not finish: ``node`` is the anchor an alias inside it names
-    (``recursive``), else the value nested too deeply. Callers add the file and the field."""
+class YamlValueError(LeviathanError):
+    """A value that cannot be built from ``node``, for ``reason``. Callers add the file and the
+    field (``line`` and ``column`` are the node's)."""
+
+    title = "YAML value cannot be read"
+
+    def __init__(self, node: Node, reason: str) -> None:
+        self.node = node
+        self.line, self.column = position(node)
+        self.reason = reason
+        super().__init__(f"line {self.line}, column {self.column}: {reason}",
+                         hint="fix the YAML at that position; nothing was written")
+
+
+class YamlRecursionError(YamlValueError):
+    """``node`` is the anchor an alias inside it names (``recursive``), else the value nested too deeply."""
 
     title = "YAML value never ends"
 
     def __init__(self, node: Node, recursive: bool) -> None:
-        self.node = node
-        self.line, self.column = position(node)
-        self.reason = RECURSIVE_REASON if recursive else TOO_DEEP_REASON
-        super().__init__(f"line {self.line}, column {self.column}: {self.reason}",
-                         hint="fix the YAML at that position; nothing was written")
+        super().__init__(node, RECURSIVE_REASON if recursive else TOO_DEEP_REASON)
+
+
+INTEGER_TOO_LONG_REASON = (f"an integer of more than {MAX_INTEGER_DIGITS} digits, more than the tool reads; "
+                           "quote it to keep it as text")
 
 
 def compose(text: str, source: str, error_cls: type[LeviathanError] = LeviathanError) -> Node | None:
-    """Parse one YAML document into nodes; a syntax error names ``source``, line and column."""
+    """Parse one YAML document into nodes; a syntax error, or aliases that would add more than
+    ALIAS_EXPANSION_LIMIT nodes, is ``error_cls`` naming ``source``, line and column."""
+    root = _composed(text, source, error_cls)
+    if root is not None and _ALIAS_SYNTAX.search(text):
+        _check_expansion(root, source, error_cls)
+    return root
+
+
+def has_aliases(text: str, root: Node | None) -> bool:
+    """Whether ``root`` (composed from ``text``) holds an alias."""
+    return root is not None and _ALIAS_SYNTAX.search(text) is not None and alias_expansion(root, 0)[0] > 0
+
+
+def _check_expansion(root: Node, source: str, error_cls: type[LeviathanError]) -> None:
+    added, node = alias_expansion(root, ALIAS_EXPANSION_LIMIT)
+    if node is None:
+        return
+    line, column = position(node)
+    error = error_cls(
+        f"{source}:{line}:{column}: the aliases of this document stand for more than {ALIAS_EXPANSION_LIMIT:,} "
+        f"values written out (the anchor here is repeated through aliases of aliases: a \"billion laughs\")",
+        hint="write the values out, or alias fewer times; nothing was written",
+    )
+    error.line, error.column = line, column  # type: ignore[attr-defined]
+    raise error
+
+
+def _composed(text: str, source: str, error_cls: type[LeviathanError]) -> Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -100,9 +157,10 @@ def is_merge_key(node: Node) -> bool:
 
 def construct(node: Node | None) -> Any:
     """Plain Python values from nodes; the last of duplicate keys wins (validators report them).
-    A value that never ends raises YamlRecursionError instead of RecursionError."""
+    An alias's value is built once and shared. A value that cannot be built raises YamlValueError
+    (YamlRecursionError when it never ends) instead of RecursionError or ValueError."""
     try:
-        return _build(node)
+        return _build(node, {})
     except RecursionError:
         # Looked for only now: a check on every node would slow every load of a large backlog,
         # and a try costs nothing until it catches.
@@ -110,57 +168,23 @@ def construct(node: Node | None) -> Any:
         raise YamlRecursionError(cycle[0] if cycle else node, recursive=cycle is not None) from None
 
 
-def _build(node: Node | None) -> Any:
+Built = dict[int, Any]  # the value built for each collection node so far, by the node's id
+
+
+def _build(node: Node | None, built: Built) -> Any:
     if node is None:
         return None
     if isinstance(node, ScalarNode):
         return _scalar(node)
-    if isinstance(node, SequenceNode):
-        return [_build(item) for item in node.value]
-    return _mapping(node)
+    value = built.get(id(node))
+    if value is not None:  # an alias of a node built already: the same value, not a copy
+        return value
+    value = [_build(item, built) for item in node.value] if isinstance(node, SequenceNode) else _mapping(node, built)
+    built[id(node)] = value
+    return value
 
 
-Label = str | int  # a mapping's key, or a list's index
-
-
-def find_cycle(root: Node) -> tuple[Node, tuple[Label, ...]] | None:
-    """The first node found inside itself (the anchor of an alias within it, as in `&a [*a]`),
-    with the keys and indexes from ``root`` to it; None when no node is. A loop, not recursion:
-    it walks the graph the recursive builder could not finish."""
-    stack: list[tuple[Node, Iterator[tuple[Label, Node]]]] = [(root, _children(root))]
-    labels: list[Label] = []  # labels[i] leads from stack[i] to stack[i + 1]
-    walking, finished = {id(root)}, set()
-    while stack:
-        node, children = stack[-1]
-        step = next(children, None)
-        if step is None:
-            stack.pop()
-            walking.discard(id(node))
-            finished.add(id(node))
-            if stack:
-                labels.pop()
-            continue
-        label, child = step
-        if id(child) in walking:
-            depth = next(index for index, (seen, _) in enumerate(stack) if seen is child)
-            return child, tuple(labels[:depth])
-        if id(child) not in finished and not isinstance(child, ScalarNode):
-            walking.add(id(child))
-            labels.append(label)
-            stack.append((child, _children(child)))
-    return None
-
-
-def _children(node: Node) -> Iterator[tuple[Label, Node]]:
-    if isinstance(node, SequenceNode):
-        return enumerate(node.value)
-    if isinstance(node, MappingNode):
-        return ((key.value if isinstance(key, ScalarNode) else "?", child)
-                for key, value in node.value for child in (key, value))
-    return iter(())
-
-
-def _mapping(node: MappingNode) -> dict[str, Any]:
+def _mapping(node: MappingNode, built: Built) -> dict[str, Any]:
     """A mapping with its merge keys resolved as the merge-key spec (and ruamel.yaml) says: a key
     of its own wins over a merged one, an earlier mapping of `<<: [*a, *b]` over a later one
     (PyYAML 6.0's loader gets that wrong for most keys). Merged keys come first, so a key the
@@ -168,14 +192,14 @@ def _mapping(node: MappingNode) -> dict[str, Any]:
     edit verifies. A merge of anything but mappings stays under `<<`, for validation to report."""
     own: dict[str, Any] = {}
     merged: dict[str, Any] | None = None  # most mappings merge nothing: no second dict for them
-    for key, key_node, value_node in _pairs(node, _build):
+    for key, key_node, value_node in _pairs(node, lambda key_node: _build(key_node, built)):
         sources = _merged_mappings(value_node) if is_merge_key(key_node) else None
         if sources is None:
-            own[key] = _build(value_node)
+            own[key] = _build(value_node, built)
             continue
         merged = {} if merged is None else merged
         for source in sources:
-            for name, value in _mapping(source).items():
+            for name, value in _build(source, built).items():
                 merged.setdefault(name, value)
     return own if merged is None else {**merged, **own}
 
@@ -195,10 +219,23 @@ def _scalar(node: ScalarNode) -> Any:
     if tag == "tag:yaml.org,2002:bool":
         return node.value.lower() in ("true", "yes", "on", "y")
     if tag == "tag:yaml.org,2002:int":
-        return _constructor.construct_yaml_int(node)
+        return _integer(node)
     if tag == "tag:yaml.org,2002:float":
         return _constructor.construct_yaml_float(node)
     return node.value
+
+
+def _integer(node: ScalarNode) -> int:
+    if len(node.value) > _MAX_INTEGER_TEXT:
+        raise YamlValueError(node, INTEGER_TOO_LONG_REASON)
+    try:
+        value: int = _constructor.construct_yaml_int(node)
+    except ValueError:  # a decimal beyond Python's digit limit
+        raise YamlValueError(node, INTEGER_TOO_LONG_REASON) from None
+    digits = min(MAX_INTEGER_DIGITS, sys.get_int_max_str_digits() or MAX_INTEGER_DIGITS)
+    if value.bit_length() * 0.30103 >= digits:  # log10(2): a hexadecimal too long to print in decimal
+        raise YamlValueError(node, INTEGER_TOO_LONG_REASON)
+    return value
 
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./(][A-Za-z0-9 _./:()+@,-]*")
