@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from leviathan_local.engine.attempt import AttemptResult, run_attempt
+from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.repo_paths import RepoPaths
@@ -16,6 +17,7 @@ from leviathan_local.repo_paths import RepoPaths
 
 def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes or logs anything
     stop = threading.Event()
     with stop_on_signals(stop):
         result = run_attempt(paths, task_id, stop)

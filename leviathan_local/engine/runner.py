@@ -26,12 +26,12 @@ from leviathan_local.config import globs
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.discovery.reconcile import run_discovery
-from leviathan_local.engine.agents import require_agent
 from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
+from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
 from leviathan_local.errors import (
-    EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, BacklogError, LeviathanError, WorkFailedError,
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError,
 )
 from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.planning.selection import select
@@ -85,9 +85,9 @@ class RunReport:
 def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = None) -> RunReport:
     stop = stop or threading.Event()
     report = RunReport()
+    # Bad input is refused before anything is written or logged: the lock and recovery included.
+    check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
     with run_lock(paths) as stale:
-        _check_targets(paths, options)
-        require_agent(load_policy(paths))  # before anything is written or logged, recovery included
         report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:
@@ -123,14 +123,6 @@ def _halt(paths: RepoPaths, options: RunOptions, report: RunReport, failure: Bas
         if failure is None:
             raise
         also_failed(failure, second, "the halt's event")
-
-
-def _check_targets(paths: RepoPaths, options: RunOptions) -> None:
-    known = load_backlog(paths).by_id
-    unknown = [target for target in options.targets if target not in known]
-    if unknown:
-        raise BacklogError(f"--target names unknown task(s): {', '.join(unknown)}",
-                           hint="`leviathan plan` lists the task ids")
 
 
 def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: RunReport) -> HaltReason:
