@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leviathan_local.config import yamlio
-from leviathan_local.config.loading import load_config_node
+from leviathan_local.config.loading import load_config
 from leviathan_local.config.schema import text
 from leviathan_local.git.repo import RepoPaths, current_branch
 
@@ -27,7 +26,7 @@ class Contract:
 
 def load_contract(paths: RepoPaths) -> Contract:
     """The contract; without one (or without default_branch) the checked-out branch is the default."""
-    data = yamlio.construct(load_config_node(paths, paths.contract, CONTRACT_SPEC)) or {}
+    data = load_config(paths, paths.contract, CONTRACT_SPEC) or {}
     values = {key: str(value) for key, value in data.items() if value is not None}
     values.setdefault("default_branch", current_branch(paths) or "main")
     return Contract(**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from leviathan_local.config import yamlio
 from leviathan_local.config.schema import Problem, Spec, check_mapping
@@ -10,8 +11,8 @@ from leviathan_local.errors import ConfigError, file_error
 from leviathan_local.repo_paths import RepoPaths
 
 
-def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | None:
-    """The validated root node of ``path``, None when the file is absent or empty."""
+def load_config(paths: RepoPaths, path: Path, spec: Spec) -> Any:
+    """The validated value of ``path``, None when the file is absent or empty."""
     source = display(paths, path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -25,6 +26,7 @@ def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | 
     problems: list[Problem] = []
     try:
         check_mapping(root, spec, "", problems)
+        value = yamlio.construct(root)  # what no check read (a text value the checks only looked at)
     except yamlio.YamlValueError as error:
         raise _unreadable(source, root, error) from None
     if problems:
@@ -32,7 +34,7 @@ def load_config_node(paths: RepoPaths, path: Path, spec: Spec) -> yamlio.Node | 
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         raise ConfigError(f"{source} has {count}:\n{listing}",
                           hint=f"fix them in {source}; `leviathan init` in an empty repository shows a commented example")
-    return root
+    return value
 
 
 def _unreadable(source: str, root: yamlio.Node | None, error: yamlio.YamlValueError) -> ConfigError:

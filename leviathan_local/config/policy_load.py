@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leviathan_local.config import yamlio
-from leviathan_local.config.loading import display, load_config_node
+from leviathan_local.config.loading import display, load_config
 from leviathan_local.config.policy import (
     AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope, TddSettings,
     WsjfSettings,
@@ -36,8 +35,7 @@ POLICY_SPEC = {
 
 def load_policy(paths: RepoPaths) -> Policy:
     """The repository's policy; the documented defaults when policy.yaml is absent or empty."""
-    root = load_config_node(paths, paths.policy, POLICY_SPEC)
-    data: dict[str, Any] = yamlio.construct(root) or {}
+    data: dict[str, Any] = load_config(paths, paths.policy, POLICY_SPEC) or {}
     policy = Policy(
         scopes={name: _scope(name, body or {}) for name, body in (data.get("scopes") or {}).items()},
         forbidden_patterns=tuple(data.get("forbidden_patterns") or ()),
