@@ -30,9 +30,7 @@ from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_fail
 from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
-from leviathan_local.errors import (
-    EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError,
-)
+from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError
 from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.planning.selection import select
 
