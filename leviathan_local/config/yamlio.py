@@ -92,14 +92,19 @@ def compose(text: str, source: str, error_cls: type[LeviathanError] = LeviathanE
     """Parse one YAML document into nodes; a syntax error, or aliases that would add more than
     ALIAS_EXPANSION_LIMIT nodes, is ``error_cls`` naming ``source``, line and column."""
     root = _composed(text, source, error_cls)
-    if root is not None and _ALIAS_SYNTAX.search(text):
+    if root is not None and _may_alias(text):
         _check_expansion(root, source, error_cls)
     return root
 
 
 def has_aliases(text: str, root: Node | None) -> bool:
     """Whether ``root`` (composed from ``text``) holds an alias."""
-    return root is not None and _ALIAS_SYNTAX.search(text) is not None and alias_expansion(root, 0)[0] > 0
+    return root is not None and _may_alias(text) and alias_expansion(root, 0)[0] > 0
+
+
+def _may_alias(text: str) -> bool:
+    # `in` first: a plain scan for `*`, many times faster than the pattern on text without one.
+    return "*" in text and _ALIAS_SYNTAX.search(text) is not None
 
 
 def _check_expansion(root: Node, source: str, error_cls: type[LeviathanError]) -> None:
