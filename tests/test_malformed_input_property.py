@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import git, write
 from engine_fixtures import RECIPE_POLICY, make_project, task_yaml
 from hypothesis import HealthCheck, given, settings
@@ -51,6 +52,16 @@ HOSTILE = [
 ]
 
 
+# Typed values for a field (the mutation rewrites the file with one field's value replaced):
+# these pass the YAML parser and reach the validators, the ranking and the reports.
+TYPED = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10 ** 30), 10 ** 30) | st.floats() | st.sampled_from(HOSTILE[:24])
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=8,
+)
+
+
 @dataclass
 class Mutation:
     name: str  # which file
@@ -66,7 +77,9 @@ def mutations(draw: st.DrawFn, originals: dict[str, str]) -> Mutation:
     name = draw(st.sampled_from(sorted(originals)))
     text = originals[name]
     lines = text.splitlines(keepends=True)
-    how = draw(st.sampled_from(["value", "insert", "delete", "repeat", "indent", "cut", "several"]))
+    how = draw(st.sampled_from(["typed", "typed", "value", "insert", "delete", "repeat", "indent", "cut", "several"]))
+    if how == "typed":
+        return Mutation(name, how, _typed(draw, yaml.safe_load(text)))
     rounds = draw(st.integers(2, 4)) if how == "several" else 1
     for _ in range(rounds):
         kind = how if how != "several" else draw(st.sampled_from(["value", "insert", "delete", "repeat", "indent"]))
@@ -90,6 +103,25 @@ def mutations(draw: st.DrawFn, originals: dict[str, str]) -> Mutation:
             whole = "".join(lines)
             lines = [whole[:draw(st.integers(0, len(whole)))]]
     return Mutation(name, how, "".join(lines))
+
+
+FIELD_NAMES = ["id", "task_id", "status", "ready", "effort", "scope", "steps", "dependencies", "allowed_paths",
+               "created_at", "attempts", "blocked_type", "source", "kind", "command", "limits", "tdd",
+               "default_branch", "tasks", "agent", "scopes", "red"]
+
+
+def _typed(draw: st.DrawFn, data: object) -> str:
+    """``data`` (a file as read) with one value somewhere in it (or a new key) replaced by a typed value."""
+    holder = data
+    while isinstance(holder, (dict, list)) and holder:
+        key = draw(st.sampled_from(list(holder) if isinstance(holder, dict) else range(len(holder))))
+        if draw(st.integers(0, 3)) == 0 or not isinstance(holder[key], (dict, list)) or not holder[key]:
+            if isinstance(holder, dict) and draw(st.booleans()):
+                key = draw(st.sampled_from(FIELD_NAMES))
+            holder[key] = draw(TYPED)
+            return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        holder = holder[key]
+    return yaml.safe_dump(draw(TYPED), allow_unicode=True)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -140,9 +172,10 @@ def check_one(root: Path, originals: dict[str, str], mutation: Mutation, tally: 
     for name, path in FILES.items():
         (root / path).write_text(mutation.text if name == mutation.name else originals[name])
     before = snapshot(root)
-    code, err, seconds = cli(root, "plan", "--json")
-    assert_clean_outcome(code, err, seconds, "plan --json")
-    assert snapshot(root) == before, "plan wrote something"
+    for command in (("plan", "--json"), ("plan", "--explain"), ("status", "--format", "json")):
+        code, err, seconds = cli(root, *command)
+        assert_clean_outcome(code, err, seconds, " ".join(command))
+        assert snapshot(root) == before, f"{' '.join(command)} wrote something"
     try:
         check_inputs(find_repo(root))
     except LeviathanError as error:  # the files do not check out: a run or attempt must refuse them

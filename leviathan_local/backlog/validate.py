@@ -194,10 +194,13 @@ def _list_problem(value: Any) -> str:
     if not isinstance(value, list):
         return f"must be a list of strings, found {type(value).__name__} {value!r}"
     number, item = next((n, v) for n, v in enumerate(value, 1) if not isinstance(v, (str, int, float)))
-    if isinstance(item, dict):
+    if isinstance(item, dict) and item:
         return (f"item {number} reads as a mapping, not text: quote it if it contains `: ` "
                 f"(e.g. - \"{next(iter(item))}: ...\")")
-    return f"item {number} must be text, found {type(item).__name__}"
+    return f"item {number} must be text, found {_KINDS.get(type(item), type(item).__name__)}"
+
+
+_KINDS = {dict: "an empty mapping `{}`", list: "a list", type(None): "nothing (null)", bool: "true or false"}
 
 
 def _is_list_of_scalars(value: Any) -> bool:
