@@ -92,6 +92,15 @@ def test_non_list_dependencies_are_a_problem_of_the_task(git_repo: Path, capsys,
     assert "\nhint: fix them in .leviathan/backlog.yaml" in err
 
 
+def test_an_empty_mapping_in_a_list_field_is_a_problem_of_the_field(git_repo: Path, capsys) -> None:
+    # Found by tests/test_malformed_input_property.py: it was a StopIteration traceback.
+    write(git_repo / BACKLOG, TASK + "    acceptance_criteria: [works, {}]\n")
+    code, out, err = run_cli(capsys, "--repo", str(git_repo), "plan", "--json")
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert (f"{BACKLOG}:5:5: task 'a' field 'acceptance_criteria': item 2 must be text, "
+            "found an empty mapping `{}`") in err
+
+
 @pytest.mark.parametrize("number", [HUGE, "-" + HUGE, HUGE_HEX, "1" + "_0" * 4400, "1" + ":00" * 5000],
                          ids=["decimal", "negative", "hexadecimal", "underscores", "sexagesimal"])
 def test_an_integer_too_long_in_a_task_is_a_problem_of_its_field(git_repo: Path, capsys, number: str) -> None:
