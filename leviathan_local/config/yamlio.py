@@ -108,7 +108,7 @@ def _may_alias(text: str) -> bool:
 
 
 def _check_expansion(root: Node, source: str, error_cls: type[LeviathanError]) -> None:
-    added, node = alias_expansion(root, ALIAS_EXPANSION_LIMIT)
+    _, node = alias_expansion(root, ALIAS_EXPANSION_LIMIT)
     if node is None:
         return
     line, column = position(node)
