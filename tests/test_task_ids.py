@@ -28,8 +28,8 @@ def git_accepts(*arguments: str) -> bool:
 
 
 @pytest.mark.parametrize("task_id, problem", [
-    ("..", "id may not contain `..`"),
-    ("a..b", "id may not contain `..`"),
+    ("..", "git branch name (`agent/<id>-...`): it may not contain `..`"),
+    ("a..b", "it may not contain `..`"),
     (".hidden", "it may not start with `.`"),
     ("x.lock", "it may not end with `.lock`"),
     ("ends.", "it may not end with `.`"),

@@ -145,12 +145,10 @@ def id_problem(task_id: str) -> str | None:
         return f"id is {len(task_id)} characters long; at most {MAX_ID_LENGTH} (it names a git branch and files)"
     if task_id.startswith("-"):
         return "id may not start with `-` (a command line would read it as an option)"
-    problem = "id may not contain `..`" if ".." in task_id else component_problem(task_id)
+    problem = "it may not contain `..`" if ".." in task_id else component_problem(task_id, called="it")
     if problem is None and task_id.endswith("."):
         problem = "it may not end with `.`"
-    if problem:
-        return f"id must be valid in a git branch name (`agent/<id>-...`): {problem.replace('a part', 'it')}"
-    return None
+    return f"id must be valid in a git branch name (`agent/<id>-...`): {problem}" if problem else None
 
 
 def _task_id(data: dict[str, Any]) -> str | None:

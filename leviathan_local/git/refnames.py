@@ -35,12 +35,13 @@ def ref_problem(name: str) -> str | None:
     return None
 
 
-def component_problem(component: str) -> str | None:
-    """Why git refuses ``component`` as one `/`-separated part of a name (the characters aside)."""
+def component_problem(component: str, called: str = "a part") -> str | None:
+    """Why git refuses ``component`` as one `/`-separated part of a name (the characters aside),
+    naming it ``called``."""
     if not component:
         return "an empty part (`//`, or `/` at an end)"
     if component.startswith("."):
-        return "a part may not start with `.`"
+        return f"{called} may not start with `.`"
     if component.endswith(".lock"):
-        return "a part may not end with `.lock`"
+        return f"{called} may not end with `.lock`"
     return None
