@@ -3,6 +3,7 @@ before anything is written or logged (no run lock, no `run.started`, no report, 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -99,3 +100,13 @@ def test_only_on_a_field_of_the_humans_own_is_allowed(git_repo: Path, capsys) ->
     root = make_project(git_repo, task_yaml("add", extra="    colour: blue\n"), RECIPE_POLICY)
     code, out, _ = run_cli(capsys, "--repo", str(root), "run", "--only", "colour=red")
     assert code == 0 and "Halted: NoMatchingItems" in out
+
+
+def test_bad_input_keeps_the_record_of_a_crashed_run_for_the_next_one(project: Path, capsys) -> None:
+    # Refused inside the run lock, it used to rewrite the lock file, losing what recovery reads.
+    lock = project / ".git" / "leviathan" / "run.lock"
+    write(lock, json.dumps({"pid": 999999, "started": "2026-11-22T11:00:00Z"}))
+    refused(capsys, project, "run", "--target", "nope")
+    assert json.loads(lock.read_text())["pid"] == 999999
+    code, out, _ = run_cli(capsys, "--repo", str(project), "run", "--max-tasks", "1")
+    assert code == 0 and "recovered from a run that died (pid 999999" in out
