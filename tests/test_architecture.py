@@ -61,13 +61,13 @@ def test_the_git_access_check_sees_each_kind_of_access() -> None:
 
 
 def test_discover_starts_without_heavy_imports() -> None:
-    # Editors and hooks run discover over and over: a warm scan must stay near ripgrep's time,
-    # and each of these costs more to import than the scan itself takes. Without site (-S) and
-    # with the source on the path, as a wheel lays it out: an editable install's hook loads pathlib.
-    heavy = {"click", "pygit2", "yaml", "textual", "pathlib", "typing", "subprocess", "threading", "collections",
-             "re", "json", "hashlib"}
+    # Editors and hooks run discover over and over: each of these packages costs more to import
+    # than a warm scan takes. (The standard library's modules are left to the benchmark, which
+    # holds a warm scan to 1.5x ripgrep.) Without site (-S) and with the source on the path, as
+    # a wheel lays it out.
+    heavy = {"click", "pygit2", "yaml", "ruamel", "textual"}
     source = Path(leviathan_local.__file__).parent.parent
-    code = (f"import sys; sys.path.insert(0, {str(source)!r}); import leviathan_local.commands.discover; "
+    code = (f"import sys; sys.path.insert(0, {str(source)!r}); import leviathan_local.cli.entry; "
             "print(' '.join(sys.modules))")
     result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
-    assert heavy & set(result.stdout.split()) == set()
+    assert {name.split(".")[0] for name in result.stdout.split()} & heavy == set()

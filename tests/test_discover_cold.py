@@ -1,12 +1,10 @@
-"""The cold scan's shortcuts, each against the plain way on real repositories: lines from
-`git grep -n -w` instead of searching whole files, and two processes instead of one."""
+"""The cold scan's shortcut against the plain way on real repositories: lines from
+`git grep -n -w` instead of searching whole files; and what a cold scan must get right."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -14,16 +12,11 @@ import pytest
 from conftest import git, write
 from test_discover import SOURCES, discover, discovered
 
-from leviathan_local.commands.discover_report import findings_json
-from leviathan_local.config import globs
-from leviathan_local.discovery import read as discovery_read
 from leviathan_local.discovery import scan as discovery_scan
 from leviathan_local.discovery.comments import syntax_for
 from leviathan_local.discovery.findings import _hits_on_lines, _tag_pattern, findings_in
-from leviathan_local.discovery.read import PARALLEL_FROM, read_files
 from leviathan_local.discovery.scan import scan
 from leviathan_local.discovery.settings import DEFAULT_TAGS
-from leviathan_local.discovery.tasks import finding_ids
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.git.spawn import grep_result, start_grep
 
@@ -76,77 +69,13 @@ def test_lines_that_no_longer_match_the_file_fall_back_to_reading_it_whole(stale
 
 def test_a_cold_scan_finds_what_reading_every_file_finds(repo_paths: RepoPaths) -> None:
     files = {path: content for path, (content, _) in SOURCES.items()} | TRICKY
-    files |= {f"bulk/m{n}.py": f"x = {n}\n# TODO: item {n}\n" * (n % 3) + "y = 2\n" for n in range(PARALLEL_FROM * 2)}
+    files |= {f"bulk/m{n}.py": f"x = {n}\n# TODO: item {n}\n" * (n % 3) + "y = 2\n" for n in range(192)}
     _repository(repo_paths.root, files)
     cold = scan(str(repo_paths.root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
     listed = git(repo_paths.root, "ls-files").split()
     assert cold.relisted and cold.files_listed == len(listed) > len(files) - 1
     assert cold.files == _whole_file_findings(repo_paths.root, listed)
     assert not any(syntax_for(path) is None and path in cold.files for path in files)
-
-
-def _jobs(root: Path, paths: list[str]) -> list[tuple]:
-    infos = {path: os.lstat(root / path) for path in paths}
-    return [(path, info.st_size, info.st_mtime_ns, info.st_ino, None) for path, info in infos.items()]
-
-
-def test_two_processes_read_what_one_reads(tmp_path: Path) -> None:
-    paths = [f"f{n}.c" for n in range(PARALLEL_FROM + 1)]
-    for n, path in enumerate(paths):
-        write(tmp_path / path, f"int v{n};\n// FIXME: case {n}\n" if n % 2 else f"int v{n};\n")
-    jobs = _jobs(tmp_path, paths) + [("missing.c", 1, 1, 1, None)]  # deleted after it was listed
-    alone: dict = {}
-    expected = discovery_read._read_batch(str(tmp_path) + "/", jobs, alone, TAGS)
-    assert discovery_read._may_fork() == (len(os.sched_getaffinity(0)) > 1)
-    together: dict = {}
-    assert read_files(str(tmp_path) + "/", jobs, together, TAGS) == expected
-    assert together == alone and len(alone) == len(paths) // 2 and expected[0][-1] is None
-
-
-def _failing_child(payload: bytes | None, code: int) -> tuple[int, int]:
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(reader)
-        if payload:
-            os.write(writer, payload)
-        os._exit(code)
-    os.close(writer)
-    return pid, reader
-
-
-@pytest.mark.parametrize("payload, code", [(None, 1), (b"not marshal", 0), (None, 0)])
-def test_a_child_that_fails_leaves_its_half_to_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          payload: bytes | None, code: int) -> None:
-    paths = [f"g{n}.py" for n in range(PARALLEL_FROM)]
-    for n, path in enumerate(paths):
-        write(tmp_path / path, f"# TODO: item {n}\n")
-    jobs = _jobs(tmp_path, paths)
-    children: list[int] = []
-
-    def failing(*_: object) -> tuple[int, int]:
-        child = _failing_child(payload, code)
-        children.append(child[0])
-        return child
-
-    monkeypatch.setattr(discovery_read, "_may_fork", lambda: True)
-    monkeypatch.setattr(discovery_read, "_fork_reader", failing)
-    blobs: dict = {}
-    entries, read = read_files(str(tmp_path) + "/", jobs, blobs, TAGS)
-    assert len(children) == 1 and read == len(paths) and None not in entries and len(blobs) == len(paths)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)  # reaped: no zombie left
-
-
-def test_no_child_is_forked_while_another_thread_runs() -> None:
-    release = threading.Event()
-    other = threading.Thread(target=release.wait)
-    other.start()
-    try:
-        assert not discovery_read._may_fork()
-    finally:
-        release.set()
-        other.join()
 
 
 def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(repo_paths: RepoPaths) -> None:
@@ -162,12 +91,11 @@ def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(r
     assert [text for _, _, text, _ in cold.files["hidden.py"]] == ["seen by the scan"]
 
 
-def test_the_findings_json_is_what_json_dumps_writes() -> None:
-    raw = [(1, "TODO", 'a "quoted" \\ path\tand a tab', "café ünïcode \u2028 and \x07 bell"),
-           (7, "FIXME", "fix the crash on token expiry", "fix the crash on token expiry"), (9, "XXX", "", "")]
-    findings = finding_ids("dir/na\\xffme.py", raw) + finding_ids("plain.c", raw[:1])
-    assert findings_json(findings) == json.dumps([finding.as_json() for finding in findings])
-    assert findings_json([]) == "[]"
+def test_the_json_report_holds_odd_comment_text_as_it_is(repo_paths: RepoPaths) -> None:
+    texts = ['a "quoted" \\ path', "café ünïcode and \x07 bell", "fix the crash on token expiry"]
+    _repository(repo_paths.root, {"dir/odd.py": "".join(f"# TODO: {text}\n\n" for text in texts)})
+    found = discover(repo_paths, dry_run=True)["findings"]
+    assert [finding["text"] for finding in found] == texts and found[2]["security"] is True
 
 
 def test_a_file_name_that_is_not_utf8_is_written_to_the_backlog_and_found_again(repo_paths: RepoPaths) -> None:
@@ -214,33 +142,27 @@ def test_a_users_grep_settings_do_not_change_what_git_grep_prints(repo_paths: Re
     assert grep_result(start_grep(str(repo_paths.root), TAGS)) == {"a.py": [(2, "# TODO: one")]}
 
 
-def test_an_interrupt_in_the_parent_leaves_no_child_and_no_open_pipe(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = [f"h{n}.py" for n in range(PARALLEL_FROM)]
-    for n, path in enumerate(paths):
-        write(tmp_path / path, f"# TODO: item {n}\n" * 200)  # an answer larger than a pipe holds
-    parent, real_batch, real_fork = os.getpid(), discovery_read._read_batch, discovery_read._fork_reader
-    children: list[int] = []
-
-    def interrupted(*args: object) -> object:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-        return real_batch(*args)
+def test_an_interrupt_while_git_greps_leaves_no_child_and_no_open_pipe(repo_paths: RepoPaths,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo_paths.root
+    _repository(root, {f"h{n}.py": f"# TODO: item {n}\n" * 200 for n in range(20)})  # more than a pipe holds
+    real_start, started = discovery_scan.start_grep, []
 
     def recorded(*args: object) -> object:
-        child = real_fork(*args)
-        children.append(child[0])
-        return child
+        started.append(real_start(*args))
+        return started[-1]
 
-    monkeypatch.setattr(discovery_read, "_may_fork", lambda: True)
-    monkeypatch.setattr(discovery_read, "_read_batch", interrupted)
-    monkeypatch.setattr(discovery_read, "_fork_reader", recorded)
+    def interrupted(*_: object) -> object:
+        raise KeyboardInterrupt  # as a Ctrl-C while the files are stat'ed, git grep still running
+
+    monkeypatch.setattr(discovery_scan, "start_grep", recorded)
+    monkeypatch.setattr(discovery_scan, "_stat_listed", interrupted)
     descriptors = len(os.listdir("/proc/self/fd"))
     with pytest.raises(KeyboardInterrupt):
-        read_files(str(tmp_path) + "/", _jobs(tmp_path, paths), {}, TAGS)
-    assert len(children) == 1 and len(os.listdir("/proc/self/fd")) == descriptors
+        scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
+    assert len(started) == 1 and len(os.listdir("/proc/self/fd")) == descriptors
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)
+        os.waitpid(started[0].pid, os.WNOHANG)  # reaped: no zombie left
 
 
 def test_comment_text_yaml_cannot_hold_as_it_is_is_written_escaped(repo_paths: RepoPaths) -> None:
@@ -263,6 +185,5 @@ def test_excluded_directories_are_not_even_searched(repo_paths: RepoPaths) -> No
     skipped = discovery_scan._grep_skips(exclude)
     assert skipped == ("worktrees/", ".leviathan/", "vendor/")  # globs are left to the listing's filter
     assert set(grep_result(start_grep(str(root), TAGS, skipped))) == {"src/a.py", "gen/c.gen.py"}
-    cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS,
-                lambda path: any(globs.matches(path, pattern) for pattern in exclude), exclude)
+    cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS, exclude)
     assert list(cold.files) == ["src/a.py"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sys
 
+from leviathan_local.commands.discover import run_discover_at
+from leviathan_local.errors import LeviathanError, file_error
+
 _GLOBAL_WITH_VALUE = ("--repo", "--log-level")
 
 
@@ -20,9 +23,6 @@ def main(argv: list[str] | None = None) -> None:
         cli_main(args)
         return
     repo, dry_run, as_json = fast
-    from leviathan_local.commands.discover import run_discover_at
-    from leviathan_local.errors import LeviathanError, file_error
-
     try:
         code = run_discover_at(repo, dry_run=dry_run, as_json=as_json)
     except OSError as os_error:  # last resort, as in cli.main
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _report(error) -> int:  # a LeviathanError; not imported at module level, to keep the start light
+def _report(error: LeviathanError) -> int:
     sys.stderr.write(f"error: {error.message}\n" + (f"hint: {error.hint}\n" if error.hint else ""))
     return error.exit_code
 

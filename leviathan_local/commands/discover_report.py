@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-from json.encoder import encode_basestring_ascii
+from pathlib import Path
 
-from leviathan_local.discovery.collect import named_findings
 from leviathan_local.discovery.scan import ScanResult
+from leviathan_local.discovery.tasks import Finding, named_findings
+from leviathan_local.repo_paths import RepoPaths
 
 
 def report(located: tuple[str, str, str], scanned: ScanResult, dry_run: bool, as_json: bool) -> tuple[str, bool]:
     """(the report without the scan counts, whether backlog.yaml was written)."""
-    findings = named_findings(scanned)
+    findings = named_findings(scanned.files)
     if os.path.exists(os.path.join(located[0], ".leviathan", "backlog.yaml")) or not dry_run:
-        # Imported here: a dry run in a repository without a backlog needs none of it.
-        from pathlib import Path
-
+        # Imported here: the backlog and its YAML parser, which a dry run without a backlog never needs.
         from leviathan_local.backlog.store import load_backlog
         from leviathan_local.discovery.reconcile import apply, reconcile
-        from leviathan_local.repo_paths import RepoPaths
 
         paths = RepoPaths(*map(Path, located))
-
         result = reconcile(load_backlog(paths).tasks, findings)  # no backlog: the "run init" error
         wrote = not dry_run and result.changes_backlog
         if wrote:
@@ -35,8 +32,10 @@ def report(located: tuple[str, str, str], scanned: ScanResult, dry_run: bool, as
     return render(outcome, findings, dry_run), wrote
 
 
-def _json_body(outcome: dict, findings: list, dry_run: bool) -> str:
-    rest = json.dumps({
+def _json_body(outcome: dict, findings: list[Finding], dry_run: bool) -> str:
+    return json.dumps({
+        "dry_run": dry_run,
+        "findings": [finding.as_json() for finding in findings],
         "new": [finding.id for finding in outcome["new"]],
         "moved": [{"id": f.id, "from": old, "to": f.line} for f, old in outcome["moved"]],
         "restored": [finding.id for finding in outcome["restored"]],
@@ -44,20 +43,9 @@ def _json_body(outcome: dict, findings: list, dry_run: bool) -> str:
                     for task_id, source, blocked in outcome["removed"]],
         "skipped": outcome["skipped"],
     })
-    return f'{{"dry_run": {"true" if dry_run else "false"}, "findings": {findings_json(findings)}, {rest[1:]}'
 
 
-def findings_json(findings: list) -> str:
-    """``[finding.as_json() ...]`` as json.dumps writes it (a test holds it to that), in a third
-    of the time: thousands of findings are most of a cold report's time."""
-    quote = encode_basestring_ascii
-    return "[" + ", ".join(
-        f'{{"id": {quote(f.id)}, "tag": {quote(f.tag)}, "path": {quote(f.path)}, "line": {int(f.line)}, '
-        f'"text": {quote(f.text)}, "description": {quote(f.description)}, "type": {quote(f.type)}, '
-        f'"impact": {int(f.impact)}, "security": {"true" if f.security else "false"}}}' for f in findings) + "]"
-
-
-def _text_body(outcome: dict, findings: list, dry_run: bool) -> str:
+def _text_body(outcome: dict, findings: list[Finding], dry_run: bool) -> str:
     lines = [f"  new      {f.id}  {f.tag:<5} {f.path}:{f.line}  {f.text}" for f in outcome["new"]]
     lines += [f"  moved    {f.id}  {f.path}:{f.line} (was line {old})" for f, old in outcome["moved"]]
     lines += [f"  back     {f.id}  {f.path}:{f.line} (unblocked)" for f in outcome["restored"]]

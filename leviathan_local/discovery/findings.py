@@ -1,7 +1,8 @@
 """Tagged comments in one file's bytes: `TODO: text`, with the comment lines that continue it.
 
-A finding does not know its path: the scan may cache findings per blob and comment syntax, so
-the same content at two paths of one kind is read once.
+A finding here (`cache.RawFinding`) has no id and does not know its path: the scan may cache
+findings per blob and comment syntax, so the same content at two paths of one kind is read
+once. Which spans are comments is `comments`' business.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from leviathan_local.discovery.cache import RawFinding
 from leviathan_local.discovery.comments import (
     LineStarts, Syntax, block_end, comment_at, comment_openers, next_comment, opener_at, syntax_for,
 )
-from leviathan_local.discovery.scan import RawFinding
 
 BINARY_PROBE = 8000  # git's heuristic: a NUL in the first 8000 bytes means binary
 

@@ -15,9 +15,9 @@ from leviathan_local import events
 from leviathan_local.backlog.model import Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog, update_tasks
 from leviathan_local.clock import format_timestamp, now
-from leviathan_local.discovery.collect import collect, named_findings
+from leviathan_local.discovery.scan import scan_repository
 from leviathan_local.discovery.settings import discovery_settings
-from leviathan_local.discovery.tasks import Finding
+from leviathan_local.discovery.tasks import Finding, named_findings
 from leviathan_local.repo_paths import RepoPaths
 
 REMOVED_REASON = "source removed"
@@ -97,7 +97,7 @@ def _blocked_as_removed(task: Task) -> bool:
 def run_discovery(paths: RepoPaths, dry_run: bool = False) -> tuple[Reconciliation, list[Finding]]:
     """Scan, compare with the backlog, and (unless ``dry_run``) write the result."""
     located = (str(paths.root), str(paths.git_dir), str(paths.common_dir))
-    findings = named_findings(collect(located, discovery_settings(located)))
+    findings = named_findings(scan_repository(located, discovery_settings(located)).files)
     result = reconcile(load_backlog(paths).tasks, findings)
     if not dry_run:
         apply(paths, result)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections import namedtuple
+from hashlib import sha1
+from typing import Any, NamedTuple
 
-try:  # CPython's own SHA-1: the same digests as hashlib's, without loading OpenSSL (3 ms at every start)
-    from _sha1 import sha1
-except ImportError:  # pragma: no cover - other interpreters
-    from hashlib import sha1
-
-TYPE_CHECKING = False  # importing typing costs a cold `discover` 4 ms
-if TYPE_CHECKING:
-    from typing import Any
+from leviathan_local.discovery.cache import RawFinding
 
 TYPE_BY_TAG = {"FIXME": "bug", "BUG": "bug", "HACK": "refactor", "XXX": "refactor"}
 # Matched against lowered text: cheaper than re.IGNORECASE, which defeats the regex's literal scan.
@@ -41,11 +35,16 @@ def classify(tag: str, text: str, description: str) -> tuple[str, int, bool]:
     return kind, IMPACT_BY_TAG.get(tag, 3), False
 
 
-class Finding(namedtuple("Finding", "id tag path line text description type impact security")):
-    """id: str, tag: str, path: str, line: int, text: str, description: str, type: str,
-    impact: int, security: bool (a plain namedtuple: typing.NamedTuple needs typing)."""
-
-    __slots__ = ()
+class Finding(NamedTuple):
+    id: str
+    tag: str
+    path: str  # as shown: a name that is not UTF-8 has its odd bytes escaped (`shown_path`)
+    line: int
+    text: str  # after the tag, on its line
+    description: str  # with the comment lines that continue it
+    type: str
+    impact: int
+    security: bool
 
     def source(self) -> dict[str, Any]:
         return {"kind": "todo", "tag": self.tag, "path": self.path, "line": self.line, "text": self.text}
@@ -64,7 +63,12 @@ class Finding(namedtuple("Finding", "id tag path line text description type impa
         return self._asdict()
 
 
-def finding_ids(path: str, raw: list[tuple[int, str, str, str]]) -> list[Finding]:
+def named_findings(files: dict[str, tuple[RawFinding, ...]]) -> list[Finding]:
+    """A scan's findings (`ScanResult.files`) with their task ids, in path and line order."""
+    return [finding for path in sorted(files) for finding in finding_ids(path, list(files[path]))]
+
+
+def finding_ids(path: str, raw: list[RawFinding]) -> list[Finding]:
     """Findings of one file with ids from path and normalized text (not the line): a moved
     line keeps its id; the n-th identical text in a file gets `-n`."""
     seen: dict[str, int] = {}
