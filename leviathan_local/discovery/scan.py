@@ -15,6 +15,7 @@ would make a warm run a third slower.
 from __future__ import annotations
 
 import os
+import stat
 import time
 
 from leviathan_local.discovery.cache import (
@@ -120,16 +121,15 @@ def _stat_listed(root: str, listing: list[str], known_files: dict[str, Entry], s
     """Each listed regular file with its known entry (None if new), and those that changed."""
     files: dict[str, Entry | None] = {}
     changed: list[tuple[str, os.stat_result]] = []
-    stat = os.stat
     # Relative to the work tree's descriptor: fewer path components to walk (5% of this loop).
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for path in listing:  # the hot loop of a warm scan: keep it lean
             try:
-                info = stat(path, dir_fd=root_fd, follow_symlinks=False)
+                info = os.stat(path, dir_fd=root_fd, follow_symlinks=False)
             except OSError:
                 continue  # listed, then deleted
-            if info.st_mode >> 12 != 8:
+            if not stat.S_ISREG(info.st_mode):
                 continue  # not a regular file: symlinks and submodules are not followed (ripgrep's default too)
             entry = known_files.get(path)
             # A file changed within the same clock tick as the last scan could look unchanged: re-read it.
