@@ -66,6 +66,8 @@ ids = st.text(st.sampled_from("aZ9._-"), min_size=1, max_size=10)
 @given(name=names)
 def test_ref_rules_agree_with_git_check_ref_format(name: str) -> None:
     for ref in (f"refs/heads/{name}", f"refs/heads/{BRANCH.format(id=name, short=SHORT)}", name):
+        if ref.startswith("-"):
+            continue  # git's command line takes it for an option, whatever the ref rules say (`-/0`)
         assert (ref_problem(ref) is None) == git_accepts(ref), (ref, ref_problem(ref))
 
 
