@@ -98,12 +98,15 @@ def test_what_the_human_had_changed_before_the_attempt_is_no_escape(git_repo: Pa
 def test_the_backlog_changing_elsewhere_during_the_attempt_is_no_escape(git_repo: Path) -> None:
     """A human adds a task and the tool writes another task's status while the agent works (here
     the agent step does both, as they would be done meanwhile): the tool cannot tell who, and
-    neither touches the attempt's own task."""
+    neither touches the attempt's own task. The human's editor leaves its swap file and backup
+    beside the backlog, as the tool's atomic writes leave their temp file for a moment."""
     status_write = "python -c \"import sys; p=sys.argv[1]; t=open(p).read(); " \
                    "open(p,'w').write(t.replace('id: other\\n    title: Add other\\n    status: ready', " \
                    "'id: other\\n    title: Add other\\n    status: blocked'))\" " + f"{MAIN}/.leviathan/backlog.yaml"
     add_task = f"printf '  - {{id: later, title: Added meanwhile, status: new}}\\n' >> {MAIN}/.leviathan/backlog.yaml"
-    root = make_project(git_repo, task_yaml("t", green=f"{GREEN}; {status_write}; {add_task}") + task_yaml("other"))
+    editor = f"echo swap > {MAIN}/.leviathan/.backlog.yaml.swp; echo old > {MAIN}/.leviathan/backlog.yaml~"
+    root = make_project(git_repo, task_yaml("t", green=f"{GREEN}; {status_write}; {add_task}; {editor}")
+                        + task_yaml("other"))
     result = attempt(root)
     assert result.outcome == "succeeded", result.reason
     backlog = load_backlog(find_repo(root))

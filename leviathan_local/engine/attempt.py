@@ -32,7 +32,7 @@ from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
-from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch
+from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch, escape_block_fields, report_escape
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
 from leviathan_local.engine.prompt import PreviousFailure, Verification, previous_failure
 from leviathan_local.engine.runlock import AttemptRecord, attempt_record
@@ -121,14 +121,9 @@ class _Attempt:
         return result
 
     def check_main_checkout(self, phase: str) -> None:
-        """Fail the attempt if the main checkout changed while the agent's code ran (engine.main_checkout_watch)."""
-        if self.watch is None:
-            return
-        for note in self.watch.notes():
-            self.log.write(f"note: {note}\n")
-        if changes := self.watch.changes():
-            raise PhaseFailed(phase, "the main checkout changed during the attempt, outside its worktree: "
-                              + "; ".join(changes), escaped=True)
+        """Fail the attempt if the main checkout changed while the agent's code ran."""
+        if self.watch is not None and (changed := self.watch.check(self.log)):
+            raise PhaseFailed(phase, changed, escaped=True)
 
     def remaining(self, phase: str) -> float:
         if self.stop is not None and self.stop.is_set():
@@ -415,7 +410,7 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
                             f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
     # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
     if failure.escaped:
-        _report_escape(attempt, failure)
+        report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
     with events.open_log(paths) as log:
         counted = not (failure.interrupted or failure.escaped)
         attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
@@ -432,23 +427,12 @@ def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> d
     """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
     task = attempt.task
     if failure.escaped:
-        return {**status_fields(task, Status.BLOCKED), "blocked_type": "decision", "blocked_from": Status.READY.value,
-                "blocked_reason": f"{failure.reason}. Nothing there was undone. If the change is yours, "
-                                  f"`leviathan unblock {task.id}` (the attempt was not counted); if not, an agent "
-                                  "wrote outside its worktree: see DOCS/decisions.md, `agent.sandbox: bwrap`"}
+        return escape_block_fields(task, failure.reason)
     if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
                 "blocked_from": Status.READY.value}
     return {**status_fields(task, Status.READY), "attempts": attempts}
-
-
-def _report_escape(attempt: _Attempt, failure: PhaseFailed) -> None:
-    """On the console, in the attempt's log and its record (the event follows with the failure)."""
-    logger.warning("warning: %s: %s", attempt.attempt_id, failure.reason)
-    attempt.log.write(f"error: {failure.reason}\n")
-    attempt.log.flush()
-    attempt.record.update(main_checkout_changed=failure.reason)
 
 
 def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:

@@ -19,17 +19,20 @@ Nothing found is undone: the main checkout is the human's.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from leviathan_local.backlog.model import TOOL_FIELDS
+from leviathan_local.backlog.model import TOOL_FIELDS, Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog
+from leviathan_local.engine.runlock import AttemptRecord
 from leviathan_local.errors import LeviathanError
 from leviathan_local.git.checkout_state import Fingerprint, checkout_fingerprint
 from leviathan_local.repo_paths import RepoPaths
 
 REPORTS_DIR = "DOCS/status/"  # reports.files.STATUS_DIR: the engine may not import reports
 WORKTREES_DIR = "worktrees/"  # the slots of engine.worktree_pool
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +51,14 @@ class MainCheckoutWatch:
         watch.task_fields = watch._own_fields()
         watch.backlog_bytes = watch._backlog_bytes()
         return watch
+
+    def check(self, log: IO[str]) -> str | None:
+        """Why the attempt fails (what changed), or None; the notes go to the attempt's ``log``."""
+        for note in self.notes():
+            log.write(f"note: {note}\n")
+        changes = self.changes()
+        return ("the main checkout changed during the attempt, outside its worktree: " + "; ".join(changes)
+                if changes else None)
 
     def changes(self) -> list[str]:
         """What changed in the main checkout since the watch started, in words; [] when nothing."""
@@ -72,8 +83,7 @@ class MainCheckoutWatch:
         return notes
 
     def _fingerprint(self) -> Fingerprint:
-        backlog = self.paths.backlog.relative_to(self.paths.root).as_posix()
-        return checkout_fingerprint(self.paths, (WORKTREES_DIR, REPORTS_DIR, backlog), (".leviathan",))
+        return checkout_fingerprint(self.paths, _unwatched, (".leviathan",))
 
     def _own_fields(self) -> dict[str, Any] | None:
         """The human-owned fields of the attempt's task; {} once it is gone, None when the backlog
@@ -91,6 +101,31 @@ class MainCheckoutWatch:
             return self.paths.backlog.read_bytes()
         except OSError:
             return b""
+
+
+def _unwatched(path: str) -> bool:
+    """The slots, the reports, and the backlog with every file named after it: the tool's atomic
+    writes leave `.backlog.yaml.*.tmp` for a moment, editors their swap files, backups and locks."""
+    directory, _, name = path.rpartition("/")
+    return (path.startswith((WORKTREES_DIR, REPORTS_DIR))
+            or (directory == ".leviathan" and "backlog.yaml" in name))
+
+
+def escape_block_fields(task: Task, reason: str) -> dict[str, Any]:
+    """Blocked for a human decision, not counted: the tool cannot tell the human's change from an
+    agent's, and counting would exhaust the task's attempts for an edit the human made."""
+    return {**status_fields(task, Status.BLOCKED), "blocked_type": "decision", "blocked_from": Status.READY.value,
+            "blocked_reason": f"{reason}. Nothing there was undone. If the change is yours, `leviathan unblock "
+                              f"{task.id}` (the attempt was not counted); if not, an agent wrote outside its "
+                              "worktree: see `agent.sandbox: bwrap`"}
+
+
+def report_escape(attempt_id: str, reason: str, log: IO[str], record: AttemptRecord) -> None:
+    """On the console, in the attempt's log and its record (the event follows with the failure)."""
+    logger.warning("warning: %s: %s", attempt_id, reason)
+    log.write(f"error: {reason}\n")
+    log.flush()
+    record.update(main_checkout_changed=reason)
 
 
 def _how(before: str | None, after: str | None) -> str:

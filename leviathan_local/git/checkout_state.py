@@ -13,6 +13,7 @@ it is in git's own history.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pygit2
@@ -24,28 +25,23 @@ Fingerprint = dict[str, str]  # path (relative to the root, or `.git/...`) -> st
 GIT_WATCHED = ("config", "hooks")  # in the common dir: nothing the tool runs writes them
 
 
-def checkout_fingerprint(paths: RepoPaths, skipped: tuple[str, ...], whole: tuple[str, ...]) -> Fingerprint:
-    """The main checkout's changed and untracked files (none under the prefixes ``skipped``, which
-    end in `/` or name one file), every file under the directories ``whole`` (ignored or not), and
-    git's own config and hooks."""
+def checkout_fingerprint(paths: RepoPaths, skipped: Callable[[str], bool], whole: tuple[str, ...]) -> Fingerprint:
+    """The main checkout's changed and untracked files, every file under the directories ``whole``
+    (ignored or not), and git's own config and hooks; none of the paths ``skipped`` says to skip."""
     repo = open_repository(paths.git_dir)
     found: Fingerprint = {}
     # Read only: libgit2 refreshes no index on disk here, so the human's git sees nothing of it.
     for path, flags in repo.status(untracked_files="all", ignored=False).items():
-        if not _under(path, skipped):
+        if not skipped(path):
             found[path] = f"{flags}:{_content_id(paths.root / path)}"
     for directory in whole:
         for path in _files_under(paths.root, paths.root / directory):
-            if not _under(path, skipped):
+            if not skipped(path):
                 found.setdefault(path, f"file:{_content_id(paths.root / path)}")
     for name in GIT_WATCHED:
         for path in _files_under(paths.common_dir, paths.common_dir / name):
             found[f".git/{path}"] = f"file:{_content_id(paths.common_dir / path)}"
     return found
-
-
-def _under(path: str, prefixes: tuple[str, ...]) -> bool:
-    return any(path == prefix or (prefix.endswith("/") and path.startswith(prefix)) for prefix in prefixes)
 
 
 def _files_under(root: Path, start: Path) -> list[str]:
