@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml
+from engine_fixtures import (
+    GREEN, POLICY, RED, make_project, marked, stop_once_the_grandchild_is_ready, stubborn_grandchild, task_yaml,
+)
 
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
@@ -85,3 +87,17 @@ def test_a_sandbox_that_cannot_run_refuses_the_attempt_before_anything_is_writte
     assert "bubblewrap cannot run here: no `bwrap` on PATH" in str(caught.value)
     assert caught.value.exit_code == EXIT_BAD_INPUT and "apt-get install bubblewrap" in caught.value.hint
     assert (root / ".leviathan" / "backlog.yaml").read_bytes() == backlog
+
+
+@needs_bwrap
+def test_a_stop_kills_what_runs_in_the_sandbox(git_repo: Path, tmp_path: Path) -> None:
+    """The sandbox stays in the command's process group: a stop (as a timeout) kills a grandchild
+    that ignores SIGTERM, and nothing carrying the attempt's id is left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    pid_file = out / "grandchild.pid"
+    policy = SANDBOXED.replace("sandbox: bwrap}", f"sandbox: bwrap, sandbox_writable: [{out}]}}")
+    root = make_project(git_repo, task_yaml("t", red=stubborn_grandchild(pid_file)), policy)
+    result, _ = stop_once_the_grandchild_is_ready(lambda stop: run_attempt(find_repo(root), "t", stop), pid_file)
+    assert result.outcome == "interrupted", result.reason
+    assert marked(result.attempt_id) == []  # its pid in the file is the sandbox's own: found by its mark instead

@@ -48,7 +48,7 @@ def confinement(paths: RepoPaths, policy: Policy, worktree: Path, git_dir: Path,
                 ) -> Iterator[Confinement]:
     """The attempt's confinement, its temp dir made (inside the state dir: never committable)
     and removed when the block ends. ``git_dir`` is the worktree's own git directory."""
-    temp_dir = paths.state_dir / "tmp" / attempt_id
+    temp_dir = attempt_temp_dir(paths, attempt_id)
     temp_dir.mkdir(parents=True, exist_ok=True)
     try:
         wrap = ()
@@ -60,6 +60,11 @@ def confinement(paths: RepoPaths, policy: Policy, worktree: Path, git_dir: Path,
         yield Confinement(temp_dir, wrap)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def attempt_temp_dir(paths: RepoPaths, attempt_id: str) -> Path:
+    """The attempt's own temp dir; recovery removes the one a dead attempt left."""
+    return paths.state_dir / "tmp" / attempt_id
 
 
 def bwrap_command(writable: list[Path]) -> tuple[str, ...]:
