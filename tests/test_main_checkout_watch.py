@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,28 @@ def test_the_default_policy_is_unchanged_by_the_watch(git_repo: Path) -> None:
     root = make_project(git_repo, task_yaml("t"), POLICY)
     assert attempt(root).outcome == "succeeded"
     assert git(root, "status", "--porcelain") == " M .leviathan/backlog.yaml\n"
+
+
+def test_an_agent_committing_in_the_main_checkout_fails(git_repo: Path) -> None:
+    """A commit leaves every file clean: HEAD moving is what shows it."""
+    commit = f"echo x >> {MAIN}/README.md && git -C {MAIN} commit -qam sneaky"
+    root = make_project(git_repo, task_yaml("t", green=f"{GREEN}; {commit}"))
+    result = attempt(root)
+    assert result.outcome == "failed"
+    assert "HEAD moved from main at " in result.reason and "(a commit, checkout, reset or pull)" in result.reason
+    assert git(root, "log", "-1", "--format=%s") == "sneaky\n"  # left as it is
+
+
+def test_a_review_approved_during_the_attempt_is_no_escape(git_repo: Path) -> None:
+    """The tool's own merge moves HEAD (here `leviathan merge` runs while the agent works, as a
+    human would run it from the TUI): its `review.approved` event names the commit."""
+    approve = f"{sys.executable} -m leviathan_local --repo {MAIN} merge other"
+    root = make_project(git_repo, task_yaml("other", allowed="[calc.py, tests/]")
+                        + task_yaml("t", red=unittest_file("sub", "self.assertEqual(sub(3, 2), 1)", "from ops import sub"),
+                                    green=f"printf 'def sub(a, b):\\n    return a - b\\n' > ops.py; {approve}",
+                                    allowed="[ops.py, tests/]"))
+    assert attempt(root, "other").outcome == "succeeded"
+    result = attempt(root)
+    assert result.outcome == "succeeded", result.reason
+    assert load_backlog(find_repo(root)).task("other").status is Status.DONE
+    assert events_of(root, "review.approved")[-1]["commit"] == git(root, "rev-parse", "main").strip()

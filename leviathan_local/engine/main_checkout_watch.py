@@ -6,8 +6,9 @@ code runs in each phase, and again in the tests it wrote and the invariants run 
 watch is taken before the first phase and compared after every phase, the gates and the sweep of
 what the agent left running. Watched: every tracked file that changed and every untracked one
 (ignored ones are the human's build output), all of `.leviathan/` ignored or not, git's config
-and hooks. Not watched: `worktrees/` (the slots) and `DOCS/status/` (reports, which `leviathan
-status` writes at any time).
+and hooks, and where HEAD is (a commit there leaves every file clean), unless a review approved
+meanwhile made that commit. Not watched: `worktrees/` (the slots) and `DOCS/status/` (reports,
+which `leviathan status` writes at any time).
 
 `backlog.yaml` is written during an attempt by the human (an editor, the TUI) and by the tool (the
 status of other tasks, from other attempts or the TUI), and nobody can tell those writes from an
@@ -23,11 +24,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from leviathan_local import events
 from leviathan_local.backlog.model import TOOL_FIELDS, Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.runlock import AttemptRecord
 from leviathan_local.errors import LeviathanError
-from leviathan_local.git.checkout_state import Fingerprint, checkout_fingerprint
+from leviathan_local.git.checkout_state import Fingerprint, checkout_fingerprint, checkout_head
 from leviathan_local.repo_paths import RepoPaths
 
 REPORTS_DIR = "DOCS/status/"  # reports.files.STATUS_DIR: the engine may not import reports
@@ -42,6 +44,8 @@ class MainCheckoutWatch:
     files: Fingerprint = field(default_factory=dict)
     task_fields: dict[str, Any] | None = None
     backlog_bytes: bytes = b""
+    head: tuple[str, str | None] = ("", None)
+    events_seen: int = 0  # how many events the log held at the start: approvals after it move HEAD
     noted: set[str] = field(default_factory=set)  # notes already given, so each is logged once
 
     @classmethod
@@ -50,6 +54,8 @@ class MainCheckoutWatch:
         watch.files = watch._fingerprint()
         watch.task_fields = watch._own_fields()
         watch.backlog_bytes = watch._backlog_bytes()
+        watch.head = checkout_head(paths)
+        watch.events_seen = len(events.read_events(paths))
         return watch
 
     def check(self, log: IO[str]) -> str | None:
@@ -65,6 +71,8 @@ class MainCheckoutWatch:
         now = self._fingerprint()
         found = [f"{path} {_how(self.files.get(path), now.get(path))}"
                  for path in sorted(self.files.keys() | now.keys()) if self.files.get(path) != now.get(path)]
+        if moved := self._head_moved():
+            found.append(moved)
         fields = self._own_fields()
         if fields is not None and self.task_fields is not None and fields != self.task_fields:
             changed = sorted(name for name in fields.keys() | self.task_fields.keys()
@@ -81,6 +89,20 @@ class MainCheckoutWatch:
             notes.append("backlog.yaml changed in the main checkout during the attempt outside this task's own "
                          "fields: not judged, since humans and the tool write it during a run")
         return notes
+
+    def _head_moved(self) -> str | None:
+        """HEAD moved and no review approved meanwhile made that commit (a commit, a checkout, a
+        reset or a pull in the main checkout: the agent's, or the human's)."""
+        head = checkout_head(self.paths)
+        if head == self.head:
+            return None
+        approved = {str(event.data.get("commit")) for event in events.read_events(self.paths)[self.events_seen:]
+                    if event.kind == "review.approved"}
+        if head[0] == self.head[0] and head[1] in approved:
+            self.head = head  # the tool's own merge: later moves are judged from here
+            return None
+        before, after = (f"{on} at {(commit or 'no commit')[:12]}" for on, commit in (self.head, head))
+        return f"HEAD moved from {before} to {after} (a commit, checkout, reset or pull)"
 
     def _fingerprint(self) -> Fingerprint:
         return checkout_fingerprint(self.paths, _unwatched, (".leviathan",))

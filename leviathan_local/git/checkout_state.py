@@ -6,8 +6,8 @@ every tracked file that differs from HEAD or the index and every untracked one (
 file the human had already changed and the agent changes again shows), a whole directory such as
 `.leviathan/` even where it is ignored, and git's own `config` and `hooks/` (a hook written there
 runs on the human's next commit). Clean tracked files are not read: a change to one shows in the
-status. The default branch moving (a review approved, a human's commit or pull) is not a change:
-it is in git's own history.
+status. Where HEAD is (``checkout_head``) is told apart: the tool itself moves it when a review is
+approved meanwhile.
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ def checkout_fingerprint(paths: RepoPaths, skipped: Callable[[str], bool], whole
         for path in _files_under(paths.common_dir, paths.common_dir / name):
             found[f".git/{path}"] = f"file:{_content_id(paths.common_dir / path)}"
     return found
+
+
+def checkout_head(paths: RepoPaths) -> tuple[str, str | None]:
+    """The main checkout's HEAD: the branch it is on (`HEAD` when detached) and its commit."""
+    repo = open_repository(paths.git_dir)
+    head = repo.references["HEAD"]
+    on = str(head.target) if head.type == pygit2.enums.ReferenceType.SYMBOLIC else "HEAD"
+    return on.removeprefix("refs/heads/"), None if repo.head_is_unborn else str(repo.head.target)
 
 
 def _files_under(root: Path, start: Path) -> list[str]:
