@@ -47,6 +47,7 @@ def test_a_second_run_recovers_what_a_killed_one_left(git_repo: Path, command, l
         attempt_id = load_backlog(paths).task("a").get("last_attempt_id")
         held = lock.exists() and f'"pid": {dead.pid}' in lock.read_text()
         assert held == (command == ["run"])  # a lone attempt takes no run lock
+        assert (paths.state_dir / "tmp" / attempt_id).is_dir()  # the attempt's temp dir, left by the kill
     finally:
         dead.kill()
         dead.wait()
@@ -81,6 +82,7 @@ def check_recovery(paths, dead_pid: int, run_died: bool, attempt_id: str, agent:
     if status is Status.BLOCKED:
         assert task.get("blocked_type") == "attempts_exhausted" and text.endswith("Halted: AllDoneOrBlocked\n")
     assert list((paths.state_dir / "running").iterdir()) == []
+    assert not (paths.state_dir / "tmp" / attempt_id).exists()
     assert (paths.state_dir / "run.lock").read_text() == ""
 
 

@@ -62,6 +62,8 @@ class WsjfSettings:
 class AgentSettings:
     kind: str | None = None  # command | recipe | manual; None until configured
     command: str | None = None
+    sandbox: str | None = None  # bwrap: every command of an attempt under bubblewrap (engine.sandbox)
+    sandbox_writable: tuple[str, ...] = ()  # more paths the sandbox leaves writable (`~` expanded)
 
 
 @dataclass(frozen=True)

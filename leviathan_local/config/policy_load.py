@@ -16,6 +16,7 @@ from leviathan_local.errors import ConfigError
 from leviathan_local.repo_paths import RepoPaths
 
 AGENT_KINDS = ("command", "recipe", "manual")
+SANDBOXES = ("bwrap",)
 
 POLICY_SPEC = {
     "scopes": mapping_of({"allowed_paths": path_list, "forbidden_patterns": path_list, "tdd": boolean}),
@@ -27,7 +28,8 @@ POLICY_SPEC = {
                            "types": text_list}),
     "wsjf": mapping({"aging_per_day": number(0, whole=False), "aging_cap": number(1, whole=False),
                      "slice_threshold": number(1)}),
-    "agent": mapping({"kind": one_of(*AGENT_KINDS), "command": text}),
+    "agent": mapping({"kind": one_of(*AGENT_KINDS), "command": text, "sandbox": one_of(*SANDBOXES),
+                      "sandbox_writable": text_list}),
     "discovery": mapping({"tags": text_list, "exclude": path_list, "on_run": boolean}),
     "reports": mapping({"commit": boolean, "coverage_command": text}),
 }

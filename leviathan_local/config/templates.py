@@ -88,6 +88,8 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   # command: 'codex exec --full-auto "$(cat "$LEVIATHAN_PROMPT_FILE")"'
 #   # kind: recipe                     # run each task's own `steps`
 #   # kind: manual                     # a human does the phase
+#   # sandbox: bwrap                   # every command of an attempt under bubblewrap (README)
+#   # sandbox_writable: [~/.config/my-agent]   # more paths it may write
 # discovery: {tags: [TODO, FIXME, HACK, XXX, BUG], exclude: [], on_run: false}
 # reports:
 #   commit: false                      # true: a run's report goes into its halt commit

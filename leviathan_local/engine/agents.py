@@ -16,6 +16,7 @@ from leviathan_local.backlog.model import Task
 from leviathan_local.config.policy import Policy
 from leviathan_local.engine.process import CommandResult, run_shell
 from leviathan_local.engine.prompt import PreviousFailure, Verification, prompt_text
+from leviathan_local.engine.sandbox import Confinement, check_sandbox
 from leviathan_local.errors import ConfigError
 
 
@@ -36,6 +37,7 @@ class PhaseContext:
     verification: Verification = Verification()  # what the executor runs after the agent
     previous_failure: PreviousFailure | None = None  # how the task's last counted attempt failed
     log_file: Path | None = None  # the attempt's log, where whole outputs are
+    confinement: Confinement | None = None  # the attempt's temp dir, caches and sandbox
 
 
 def require_agent(policy: Policy) -> None:
@@ -47,6 +49,7 @@ def require_agent(policy: Policy) -> None:
 
 def check_agent(policy: Policy, task: Task) -> None:
     require_agent(policy)
+    check_sandbox(policy)
     if policy.agent.kind == "recipe" and not task.get("steps"):
         raise ConfigError(f"task {task.id!r} has no `steps`, which the recipe agent runs",
                           hint="add `steps: {red: [...], green: [...], refactor: [...]}` to the task")
@@ -66,16 +69,17 @@ def run_phase(policy: Policy, context: PhaseContext, timeout: float, log: IO[str
     env = {
         "LEVIATHAN_PHASE": context.phase, "LEVIATHAN_TASK_ID": context.task.id,
         "LEVIATHAN_ATTEMPT_ID": context.attempt_id, "LEVIATHAN_PROMPT_FILE": str(context.prompt_file),
-        "LEVIATHAN_WORKTREE": str(context.worktree),
+        "LEVIATHAN_WORKTREE": str(context.worktree), **(context.confinement.env if context.confinement else {}),
     }
+    wrap = context.confinement.wrap if context.confinement else ()
     require_headless(policy, context.task, context.phase)
     if policy.agent.kind == "command":
-        return run_shell(policy.agent.command or "", context.worktree, env, timeout, log, stop, on_start)
+        return run_shell(policy.agent.command or "", context.worktree, env, timeout, log, stop, on_start, wrap)
     steps = (context.task.get("steps") or {}).get(context.phase) or []
     if not steps:
         return None
     # One shell, so a step can rely on what an earlier step of the same phase set up.
-    return run_shell("set -e\n" + "\n".join(steps), context.worktree, env, timeout, log, stop, on_start)
+    return run_shell("set -e\n" + "\n".join(steps), context.worktree, env, timeout, log, stop, on_start, wrap)
 
 
 def write_prompt(context: PhaseContext) -> None:

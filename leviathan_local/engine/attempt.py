@@ -32,9 +32,12 @@ from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
+from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch, escape_block_fields, report_escape
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
 from leviathan_local.engine.prompt import PreviousFailure, Verification, previous_failure
 from leviathan_local.engine.runlock import AttemptRecord, attempt_record
+from leviathan_local.engine.sandbox import Confinement, confinement
+from leviathan_local.engine.verification_artifacts import remove_verification_artifacts
 from leviathan_local.engine.worktree_pool import attempt_worktree
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.git.attempt_tree import (
@@ -48,11 +51,12 @@ logger = logging.getLogger(__name__)
 
 
 class PhaseFailed(Exception):
-    def __init__(self, phase: str, reason: str, interrupted: bool = False) -> None:
+    def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False) -> None:
         super().__init__(reason)
         self.phase = phase
         self.reason = reason
         self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
+        self.escaped = escaped  # the main checkout changed: blocked for a human to say by whom, not counted
 
 
 @dataclass
@@ -97,18 +101,29 @@ class _Attempt:
     head: HeadReturn = HeadReturn()
     previous_failure: PreviousFailure | None = None  # the task's last counted failure, told in each prompt
     phase_deadline: float | None = None  # set as each phase starts, when policy bounds phases
+    confinement: Confinement | None = None
+    watch: MainCheckoutWatch | None = None  # taken before the agent's first phase
 
     @property
     def env(self) -> dict[str, str]:
         # Every command of the attempt carries its id: recovery finds what a dead run left running by it.
-        return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id}
+        return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id,
+                **(self.confinement.env if self.confinement else {})}
 
     def shell(self, phase: str, command: str) -> CommandResult:
+        """A verification command (the tests, an invariant), under the attempt's confinement;
+        what it adds to the worktree is removed when it ends."""
         result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
-                           self.record.set_group)
+                           self.record.set_group, self.confinement.wrap if self.confinement else ())
+        remove_verification_artifacts(self.git, command, self.log)
         if result.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         return result
+
+    def check_main_checkout(self, phase: str) -> None:
+        """Fail the attempt if the main checkout changed while the agent's code ran."""
+        if self.watch is not None and (changed := self.watch.check(self.log)):
+            raise PhaseFailed(phase, changed, escaped=True)
 
     def remaining(self, phase: str) -> float:
         if self.stop is not None and self.stop.is_set():
@@ -157,7 +172,9 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
                                previous_failure=previous_failure(paths, task_id, policy.tdd.test_command))
-            result = _outcome(attempt)
+            with confinement(paths, policy, worktree, Path(git.repo.path), attempt_id) as attempt.confinement:
+                attempt.watch = MainCheckoutWatch.start(paths, task_id)
+                result = _outcome(attempt)
             if result.outcome == "succeeded":  # before the slot is cleaned: a death after it is no failure
                 _succeeded(attempt, result)
     return result
@@ -170,8 +187,9 @@ def _outcome(attempt: _Attempt) -> AttemptResult:
             commit = _cycle(attempt)
         finally:
             _sweep(attempt)
+        attempt.check_main_checkout("after the gates")  # what the agent left running wrote until the sweep
     except PhaseFailed as failure:
-        return _fail(attempt, failure)
+        return _fail(attempt, _escape_or(attempt, failure))
     except NeedsHuman as waiting:
         return _escalate(attempt, str(waiting))
     except Exception as error:
@@ -183,6 +201,17 @@ def _outcome(attempt: _Attempt) -> AttemptResult:
             also_failed(error, second, "putting the task back")
         raise
     return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
+
+
+def _escape_or(attempt: _Attempt, failure: PhaseFailed) -> PhaseFailed:
+    """A change to the main checkout outranks the failure that ended the cycle: it needs a human."""
+    if failure.escaped or failure.interrupted:
+        return failure
+    try:
+        attempt.check_main_checkout(failure.phase)
+    except PhaseFailed as escape:
+        return PhaseFailed(failure.phase, f"{escape.reason} (and {failure.reason})", escaped=True)
+    return failure
 
 
 def _sweep(attempt: _Attempt) -> None:
@@ -248,7 +277,8 @@ def _phase(attempt: _Attempt, phase: str) -> None:
                                policy.forbidden_for(attempt.scope),
                                Verification(policy.tdd.test_command, tuple(policy.tdd.test_globs),
                                             tuple((i.name, i.check) for i in policy.invariants)),
-                               attempt.previous_failure, attempts_dir / f"{attempt.attempt_id}.log")
+                               attempt.previous_failure, attempts_dir / f"{attempt.attempt_id}.log",
+                               attempt.confinement)
         agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
                           attempt.record.set_group)
         if agent is not None and agent.stopped:
@@ -257,16 +287,18 @@ def _phase(attempt: _Attempt, phase: str) -> None:
             raise PhaseFailed(phase, f"the agent timed out ({attempt.timeout_limit()})")
         if agent is not None and not agent.passed:
             raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
+        # The agent's tree, staged before the tests run: what they add is told apart from it.
+        staged = stage_worktree(attempt.git)
         if phase == PHASES[-1]:
             # The agent is done: this content is what the tests and gates check and what is committed.
-            attempt.content = stage_worktree(attempt.git)
-        _verify(attempt, phase)
+            attempt.content = staged
+        _verify(attempt, phase, staged)
+        attempt.check_main_checkout(phase)
 
 
-def _verify(attempt: _Attempt, phase: str) -> None:
+def _verify(attempt: _Attempt, phase: str, staged: str) -> None:
     if phase == "red":
         globs_ = attempt.policy.tdd.test_globs
-        staged = stage_worktree(attempt.git)
         changed = [p for c in tree_changes(attempt.git, attempt.base, staged) for p in c.paths]
         if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
             raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
@@ -288,6 +320,7 @@ def _gates(attempt: _Attempt) -> None:
             result = attempt.shell("gates", invariant.check)
             if not result.passed:
                 problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
+        attempt.check_main_checkout("gates")
         changed = unstaged_paths(attempt.git)
         if changed:
             problems.append(Violation(", ".join(changed), "changed after the agent's last phase, by the test command "
@@ -376,12 +409,16 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
                             f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
                             f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
     # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
+    if failure.escaped:
+        report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
     with events.open_log(paths) as log:
-        attempts = load_backlog(paths).task(task.id).attempts + (0 if failure.interrupted else 1)
+        counted = not (failure.interrupted or failure.escaped)
+        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
         update_task(paths, task.id, _failure_fields(attempt, failure, attempts))
         outcome = "interrupted" if failure.interrupted else "failed"
         log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome)
+                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
+                   **({"main_checkout_changed": True} if failure.escaped else {}))
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 
@@ -389,6 +426,8 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
 def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> dict[str, object]:
     """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
     task = attempt.task
+    if failure.escaped:
+        return escape_block_fields(task, failure.reason)
     if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",

@@ -39,18 +39,19 @@ class CommandResult:
 
 def run_shell(command: str, cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None,
               log: IO[str] | None = None, stop: threading.Event | None = None,
-              on_start: Callable[[int], None] | None = None) -> CommandResult:
+              on_start: Callable[[int], None] | None = None, wrap: tuple[str, ...] = ()) -> CommandResult:
     """Run ``command`` with bash in ``cwd``; stdout and stderr are merged, kept and logged.
 
     Output reaches the log as it arrives (the app shows it live). The command is over when
     its shell has exited and its output pipe is closed: a background child still writing
     keeps it running, as it would in a terminal. Setting ``stop`` (a shutdown request) ends
     the command like a timeout does. ``on_start`` gets the command's process group id as soon
-    as it runs (an attempt records it, so a run that dies can be cleaned up after).
+    as it runs (an attempt records it, so a run that dies can be cleaned up after). ``wrap`` is
+    the argv the shell runs under (a sandbox's), in the same process group.
     """
     started = time.monotonic()
     process = subprocess.Popen(
-        ["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+        [*wrap, "bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     if on_start is not None:

@@ -12,6 +12,7 @@ recovery refuses it (exit 2), leaving everything as it was for the next run.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
+from leviathan_local.engine.sandbox import attempt_temp_dir
 from leviathan_local.engine.worktree_pool import held_slot, is_slot
 from leviathan_local.git.attempt_tree import (
     Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
@@ -67,6 +69,7 @@ def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int, log: 
         notes.append(f"{task_id}: {swept}")
     if record.get("worktree"):
         notes.extend(_keep_and_clean(paths, Path(record["worktree"]), record))
+    shutil.rmtree(attempt_temp_dir(paths, attempt_id), ignore_errors=True)
     task = load_backlog(paths).by_id.get(task_id)
     if task is not None and task.status is Status.DOING and task.get("last_attempt_id") == attempt_id:
         notes.extend(_count(paths, task, limit, record.get("pid"), log))

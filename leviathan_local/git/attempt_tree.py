@@ -106,11 +106,13 @@ def _change(repo: pygit2.Repository, delta: pygit2.DiffDelta) -> Change:
     return Change(new.path, kind, old.path if kind == "R" else None, target, modes, old.id != new.id)
 
 
-def unstaged_paths(worktree: Worktree) -> list[str]:
+def unstaged_paths(worktree: Worktree, only_untracked: bool = False) -> list[str]:
     """Paths whose files differ from the worktree's index (untracked ones included, ignored ones
-    not): what changed since ``stage_worktree``."""
+    not): what changed since ``stage_worktree``; with ``only_untracked``, only the files it added."""
     flags = pygit2.enums.DiffOption.INCLUDE_UNTRACKED | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
-    return sorted({delta.new_file.path for delta in worktree.index.diff_to_workdir(flags).deltas})
+    deltas = worktree.index.diff_to_workdir(flags).deltas
+    return sorted({delta.new_file.path for delta in deltas
+                   if not only_untracked or delta.status == pygit2.enums.DeltaStatus.UNTRACKED})
 
 
 def ref_targets(worktree: Worktree) -> dict[str, str]:
