@@ -83,11 +83,25 @@ def remove_worktree(paths: RepoPaths, name: str, location: Path, delete_branch: 
 
 
 def drop_stale_index_lock(repo: pygit2.Repository) -> None:
-    """An agent killed in the middle of `git commit` leaves the worktree's index.lock behind.
-    Only the executor, which holds the slot and has stopped the agent, calls this: the lock
-    is stale, and every later index write would fail on it."""
-    lock = Path(repo.path) / "index.lock"
-    lock.unlink(missing_ok=True)
+    """An agent killed in the middle of `git commit` (or the executor in the middle of a
+    checkout) leaves the worktree's index.lock, HEAD.lock… behind in the worktree's own git
+    dir. Only the executor, which holds the slot and has stopped the agent, calls this: the
+    locks are stale, and every later write would fail on them."""
+    for lock in Path(repo.path).glob("*.lock"):
+        lock.unlink(missing_ok=True)
+
+
+def worktree_head(location: Path) -> tuple[str | None, str | None] | None:
+    """(branch checked out or None when detached, commit or None when unborn) of a worktree;
+    None when it is no usable worktree (its `.git` missing or broken: a checkout killed early)."""
+    try:
+        repo = open_repository(location)
+        if Path(repo.workdir or "").resolve() != location.resolve():
+            return None  # no `.git` of its own: git found an enclosing repository instead
+        branch = None if repo.head_is_detached else repo.references["HEAD"].target.removeprefix("refs/heads/")
+        return branch, None if repo.head_is_unborn else str(repo.head.target)
+    except (pygit2.GitError, KeyError):
+        return None
 
 
 def file_is_dirty(paths: RepoPaths, relative: str) -> bool:
@@ -197,6 +211,16 @@ def detach_worktree(location: Path) -> None:
     repo = open_repository(location)
     if not repo.head_is_detached:
         repo.set_head(repo.head.target)
+
+
+def delete_branch_at(paths: RepoPaths, branch: str, commit: str) -> bool:
+    """Delete ``branch`` if it still points at ``commit`` (it holds nothing beyond it); whether it did."""
+    repo = open_repository(paths.git_dir)
+    found = repo.branches.local.get(branch)
+    if found is None or str(found.target) != commit:
+        return False
+    found.delete()
+    return True
 
 
 def delete_branch(paths: RepoPaths, branch: str) -> None:
