@@ -37,8 +37,10 @@ def bulk_project(root: Path, tasks: str, policy: str | None = None) -> RepoPaths
 
 
 def start_run(paths: RepoPaths, environment: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """`leviathan run` in a session of its own: its process group is its pid."""
-    return subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "run"],
+    """`leviathan run` in a session of its own: its process group is its pid, which its
+    commands find in KILL_RUN_GROUP (the shell's pid, which exec makes the run's)."""
+    command = [sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "run"]
+    return subprocess.Popen(["sh", "-c", 'export KILL_RUN_GROUP=$$; exec "$@"', "sh", *command],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, **(environment or {})})
 
@@ -92,7 +94,7 @@ def leftovers(paths: RepoPaths) -> list[str]:
     for top in (paths.common_dir, root / ".leviathan", slots):
         if top.is_dir():
             found += [f"left behind: {path}" for path in top.rglob("*")
-                      if path.name.endswith((".lock", ".tmp")) and not _held_for_good(paths, path)]
+                      if (path.name.endswith((".lock", ".tmp")) or path.name.startswith("tmp_obj")) and not _held_for_good(paths, path)]
     found += [f"temp file: {path}" for path in (paths.state_dir / "running").glob("*")]
     chain = verify_chain(paths)
     if not chain.ok:

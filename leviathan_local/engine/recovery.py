@@ -25,6 +25,7 @@ from leviathan_local.engine.worktree_pool import every_slot, held_slot, is_slot
 from leviathan_local.git.attempt_tree import (
     Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
 )
+from leviathan_local.git.main_locks import clear_dead_writers_locks
 from leviathan_local.git.repo import (
     RepoPaths, clean_worktree, delete_branch_at, list_worktrees, remove_worktree, worktree_branch, worktree_head,
 )
@@ -48,6 +49,7 @@ def _recover(paths: RepoPaths, stale_run: dict | None, live: list[dict[str, Any]
              log: events.EventLog) -> list[str]:
     notes = [f"recovered from a run that died (pid {stale_run.get('pid', '?')}, started "
              f"{stale_run.get('started', '?')})"] if stale_run else []
+    notes += [f"removed {lock}: the dead run's own git lock" for lock in clear_dead_writers_locks(paths)]
     limit = load_policy(paths).limits.max_attempts_per_task
     handled = {str(record.get("task")) for record in live}
     for found in dead:

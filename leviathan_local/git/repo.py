@@ -10,6 +10,7 @@ import pygit2
 
 from leviathan_local.errors import NotARepositoryError
 from leviathan_local.git.locate import common_dir_of
+from leviathan_local.git.main_locks import guarded_main_write
 from leviathan_local.repo_paths import RepoPaths
 
 __all__ = ["RepoPaths"]  # re-exported: most callers know it from here
@@ -123,6 +124,11 @@ def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str | 
     or staged stays as it was: the commit's tree is HEAD's tree plus these files. None, and no
     commit, when that tree is HEAD's (a file staged, then changed back): never an empty commit."""
     repo = open_repository(paths.root)
+    with guarded_main_write(paths, str(repo.references["HEAD"].target)):  # a death inside leaves no lock for good
+        return _commit_files(paths, repo, relatives, message)
+
+
+def _commit_files(paths: RepoPaths, repo: pygit2.Repository, relatives: list[str], message: str) -> str | None:
     scratch = pygit2.Index()
     if not repo.head_is_unborn:
         scratch.read_tree(repo.head.peel(pygit2.Tree))
