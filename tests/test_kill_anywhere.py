@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not inotify_available(), reason="the milestones 
 
 # How many occurrences of each milestone a run of the two tasks below passes (roughly; a count
 # past the end just lets the run finish, and the check after it holds all the same).
-MILESTONES = {"checkout": 2999, "call": 16, "event": 30, "backlog": 8, "git-lock": 3}
+MILESTONES = {"checkout": 2999, "call": 14, "event": 28, "backlog": 4, "git-lock": 2}
 DEFAULT_SEEDS = range(len(MILESTONES))  # each kind once
 SWEEP_SEEDS = range(len(MILESTONES), 40)
 
