@@ -7,6 +7,8 @@ file system; fsync of the file and then of the directory makes the new bytes sur
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -27,9 +29,9 @@ def write_atomic_if_unchanged(path: Path, data: bytes, expected: bytes) -> bool:
 
 
 def _replace(path: Path, data: bytes, durable: bool, expected: bytes | None) -> bool:
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
+    descriptor, temp_name = _held_temp(path)
+    try:  # the descriptor, and so the temp file's flock, stays open until the rename is done
+        with os.fdopen(descriptor, "wb", closefd=False) as handle:
             handle.write(data)
             handle.flush()
             if durable:
@@ -43,9 +45,41 @@ def _replace(path: Path, data: bytes, durable: bool, expected: bytes | None) -> 
         if os.path.exists(temp_name):
             os.unlink(temp_name)
         raise
+    finally:
+        os.close(descriptor)
     if durable:
         _fsync_directory(path.parent)
     return True
+
+
+def _held_temp(path: Path) -> tuple[int, str]:
+    """A new temp file beside ``path``, flock'ed for as long as this process writes it: a temp
+    file nobody holds was left by a writer that died (SIGKILL between create and rename), and
+    is removed here, so one more write of the same file leaves none behind."""
+    while True:
+        descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if os.fstat(descriptor).st_nlink:
+            break
+        os.close(descriptor)  # another writer's sweep took it for a dead one's before the flock: again
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if str(left) != temp_name:
+            _remove_if_dead(left)
+    return descriptor, temp_name
+
+
+def _remove_if_dead(temp: Path) -> None:
+    try:
+        handle = os.open(temp, os.O_RDONLY)
+    except OSError:
+        return  # gone meanwhile (renamed into place by its live writer), or not ours to read
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        temp.unlink(missing_ok=True)
+    except OSError:
+        pass  # held: its writer lives
+    finally:
+        os.close(handle)
 
 
 def _current_bytes(path: Path) -> bytes:

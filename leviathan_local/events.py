@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from leviathan_local.atomic import write_atomic
 from leviathan_local.clock import format_timestamp, now
-from leviathan_local.errors import FileAccessError, file_error
+from leviathan_local.errors import EXIT_WORK_FAILED, FileAccessError, LeviathanError, file_error
 from leviathan_local.repo_paths import RepoPaths
 
 if TYPE_CHECKING:
@@ -113,9 +114,12 @@ def open_log(paths: RepoPaths) -> Iterator[EventLog]:
 
 def check_appendable(paths: RepoPaths) -> None:
     """Raise now what an append would (exit 2, the file named), for a job that changes things
-    long before its events and should refuse whole instead: an attempt, before its worktree."""
+    long before its events and should refuse whole instead: an attempt, before its worktree.
+    A log whose chain is broken refuses too (exit 1, the first broken line named): an event
+    chained onto it would vouch for what someone changed."""
     with open_log(paths):
         pass
+    check_chain(paths)
 
 
 class EventLog:
@@ -189,20 +193,79 @@ def read_events(paths: RepoPaths, task_id: str | None = None) -> list[Event]:
 
 
 def verify_chain(paths: RepoPaths) -> ChainReport:
-    previous, count = GENESIS, 0
+    """The whole chain checked, line by line (`events verify`)."""
+    data = _log_bytes(paths)
+    return ChainReport(True, 0) if data is None else _verify_lines(data, 0, GENESIS, 0)[0]
+
+
+def check_chain(paths: RepoPaths) -> None:
+    """Refuse (BrokenLogError, exit 1) to chain onto a log whose chain is broken. Cheap on a long
+    log: the bytes up to the last point verified are only hashed (any edit there changes the
+    digest, and then the whole chain is checked to name the first broken line); the events after
+    it are checked one by one. The point moves to the end each time the chain holds."""
+    with open_state_file(paths, "events.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_SH)  # no append is half written meanwhile
+        data = _log_bytes(paths)
+        if data is None:
+            return
+        start, previous, count, digest = 0, GENESIS, 0, hashlib.sha256()
+        point = _verified_point(paths)
+        if point is not None and point["offset"] <= len(data):
+            digest.update(memoryview(data)[:point["offset"]])
+            if digest.hexdigest() == point["digest"]:
+                start, previous, count = point["offset"], point["hash"], point["count"]
+            else:
+                digest = hashlib.sha256()
+        report, last_hash = _verify_lines(data, start, previous, count)
+        if not report.ok:
+            seq = f" (seq {report.broken_seq})" if report.broken_seq is not None else ""
+            raise BrokenLogError(f"the event log {log_path(paths)} is broken at line {report.broken_line}{seq}: "
+                                 f"{report.reason}; {report.count} events before it are intact",
+                                 hint="nothing was written: `leviathan events verify` shows the damage; restore the "
+                                      "log from a backup, or move it aside to start a new one")
+        digest.update(memoryview(data)[start:])
+        record = {"offset": len(data), "count": report.count, "hash": last_hash, "digest": digest.hexdigest()}
+        write_atomic(paths.state_dir / VERIFIED_POINT, json.dumps(record).encode(), durable=False)
+
+
+class BrokenLogError(LeviathanError):
+    title = "Event log broken"
+    exit_code = EXIT_WORK_FAILED
+
+
+VERIFIED_POINT = "events.verified"  # where the chain was last found intact: {offset, count, hash, digest}
+
+
+def _verified_point(paths: RepoPaths) -> dict[str, Any] | None:
     try:
-        handle = open(log_path(paths), encoding="utf-8")
+        point = json.loads((paths.state_dir / VERIFIED_POINT).read_bytes())
+        return point if {"offset", "count", "hash", "digest"} <= set(point) else None
+    except (OSError, ValueError, TypeError):
+        return None  # none yet, or unreadable: the whole chain is checked, and the point written anew
+
+
+def _log_bytes(paths: RepoPaths) -> bytes | None:
+    try:
+        return log_path(paths).read_bytes()
     except FileNotFoundError:
-        return ChainReport(True, 0)
+        return None
     except OSError as error:
         raise _log_error(paths, error) from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            problem, seq = _check_line(line, previous, count + 1)
-            if problem:
-                return ChainReport(False, count, number, seq, problem)
-            previous, count = json.loads(line)["hash"], count + 1
-    return ChainReport(True, count)
+
+
+def _verify_lines(data: bytes, start: int, previous: str, count: int) -> tuple[ChainReport, str]:
+    """The chain checked from byte ``start``, which follows ``count`` intact events ending with
+    hash ``previous`` (one line each); (the report, the last intact event's hash)."""
+    lines = data[start:].split(b"\n")
+    ends_cleanly = lines[-1] == b""
+    for index, raw in enumerate(lines[:-1] if ends_cleanly else lines):
+        whole = index < len(lines) - 1
+        problem, seq = _check_line(raw.decode("utf-8", errors="replace") + ("\n" if whole else ""), previous,
+                                   count + 1)
+        if problem:
+            return ChainReport(False, count, count + 1, seq, problem), previous
+        previous, count = json.loads(raw)["hash"], count + 1
+    return ChainReport(True, count), previous
 
 
 def _check_line(line: str, previous: str, expected_seq: int) -> tuple[str | None, int | None]:

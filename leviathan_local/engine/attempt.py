@@ -165,8 +165,11 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
                                          "branch_name": branch})
             events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
-        with attempt_worktree(paths, branch, base) as worktree, open(log_path, "w") as log:
-            record.update(worktree=str(worktree))
+        # The record names the slot before its checkout starts, and says when it is done: a death
+        # in between leaves a half-made slot that recovery cleans, and keeps nothing of it.
+        with attempt_worktree(paths, branch, base, lambda slot: record.update(worktree=str(slot))) as worktree, \
+                open(log_path, "w") as log:
+            record.update(checked_out=True)
             git = Worktree(worktree)
             attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,

@@ -23,11 +23,14 @@ from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
 from leviathan_local.engine.sandbox import attempt_temp_dir
-from leviathan_local.engine.worktree_pool import held_slot, is_slot
+from leviathan_local.engine.worktree_pool import every_slot, held_slot, is_slot
 from leviathan_local.git.attempt_tree import (
     Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
 )
-from leviathan_local.git.repo import RepoPaths, clean_worktree, list_worktrees, remove_worktree, worktree_branch
+from leviathan_local.git.main_locks import clear_dead_writers_locks
+from leviathan_local.git.repo import (
+    RepoPaths, clean_worktree, delete_branch_at, list_worktrees, remove_worktree, worktree_branch, worktree_head,
+)
 
 
 def recover(paths: RepoPaths, stale_run: dict | None) -> list[str]:
@@ -48,6 +51,7 @@ def _recover(paths: RepoPaths, stale_run: dict | None, live: list[dict[str, Any]
              log: events.EventLog) -> list[str]:
     notes = [f"recovered from a run that died (pid {stale_run.get('pid', '?')}, started "
              f"{stale_run.get('started', '?')})"] if stale_run else []
+    notes += [f"removed {lock}: the dead run's own git lock" for lock in clear_dead_writers_locks(paths)]
     limit = load_policy(paths).limits.max_attempts_per_task
     handled = {str(record.get("task")) for record in live}
     for found in dead:
@@ -59,7 +63,7 @@ def _recover(paths: RepoPaths, stale_run: dict | None, live: list[dict[str, Any]
             if task.status is Status.DOING and task.id not in handled:  # no record: an older run's, say
                 notes.extend(_count(paths, task, limit, stale_run.get("pid"), log))
                 notes.extend(_release_worktree_of(paths, str(task.get("branch_name") or "")))
-    return notes
+    return notes + _reconcile_slots(paths)
 
 
 def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int, log: events.EventLog) -> list[str]:
@@ -78,18 +82,54 @@ def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int, log: 
 
 def _keep_and_clean(paths: RepoPaths, location: Path, record: dict[str, Any]) -> list[str]:
     """The dead attempt's work goes on its branch as one commit (for inspection, as a failed
-    attempt's does); its slot is left clean at the base, ready for the next attempt."""
-    if not location.is_dir():
-        return []
+    attempt's does); its slot is left clean at the base, ready for the next attempt. A slot whose
+    checkout the attempt never finished holds nothing of the agent: it is only cleaned, and the
+    branch, which holds nothing either, goes."""
+    shown = location.relative_to(paths.root) if location.is_relative_to(paths.root) else location
+    branch, base = str(record["branch"]), str(record["base"])
     with held_slot(paths, location) as held:
         if not held:
-            return [f"{location.relative_to(paths.root)}: another attempt holds it now; left alone"]
+            return [f"{shown}: another attempt holds it now; left alone"]
+        if not record.get("checked_out"):
+            _reset_slot(paths, location, base)
+            gone = delete_branch_at(paths, branch, base)
+            return [f"cleaned {shown}: its checkout was cut short" + (f"; deleted the empty {branch}" if gone else "")]
+        if not location.is_dir():
+            return []
         kept = _keep_work(location, record)
-        clean_worktree(location, str(record["base"]))
-    shown = location.relative_to(paths.root)
+        clean_worktree(location, base)
     if kept is None:
         return [f"cleaned {shown}"]
-    return [f"cleaned {shown}; what the attempt changed is on {record['branch']} ({kept[:12]})"]
+    return [f"cleaned {shown}; what the attempt changed is on {branch} ({kept[:12]})"]
+
+
+def _reset_slot(paths: RepoPaths, location: Path, base: str) -> None:
+    """A held slot, whatever state a killed checkout left it in, made clean at ``base`` again
+    (detached), or removed when it is no usable worktree (the next attempt makes it anew)."""
+    head = worktree_head(location) if location.is_dir() else None
+    if head is None:
+        remove_worktree(paths, location.name, location)
+    else:
+        clean_worktree(location, base)
+
+
+def _reconcile_slots(paths: RepoPaths) -> list[str]:
+    """Every slot nobody holds, left on a branch or half made by a death no record tells of,
+    cleaned where it stands (its branch kept), or removed when it is no usable worktree."""
+    notes = []
+    for name, location in every_slot(paths):
+        with held_slot(paths, location) as held:
+            head = worktree_head(location) if location.is_dir() else None
+            if not held or (head is not None and head[0] is None):
+                continue  # another attempt's, or clean (HEAD moves off the branch last)
+            shown = location.relative_to(paths.root) if location.is_relative_to(paths.root) else location
+            if head is None or head[1] is None:
+                remove_worktree(paths, name, location)
+                notes.append(f"removed {shown}: no usable worktree (a checkout cut short)")
+            else:
+                clean_worktree(location, head[1])
+                notes.append(f"cleaned {shown} (branch {head[0]} kept)")
+    return notes
 
 
 def _keep_work(location: Path, record: dict[str, Any]) -> str | None:

@@ -86,6 +86,7 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     # Bad input is refused before anything is written or logged: the lock and recovery included.
     check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
     with run_lock(paths) as stale:
+        events.check_appendable(paths)  # a tampered log refuses the run before recovery appends to it
         report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:

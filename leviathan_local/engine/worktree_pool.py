@@ -12,7 +12,7 @@ share one.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,9 +25,12 @@ MAX_SLOTS = 64
 
 
 @contextmanager
-def attempt_worktree(paths: RepoPaths, branch: str, base: str) -> Iterator[Path]:
+def attempt_worktree(paths: RepoPaths, branch: str, base: str,
+                     claimed: Callable[[Path], None] = lambda _slot: None) -> Iterator[Path]:
     """A worktree on new branch ``branch`` at ``base``, held until the block ends, then left
-    clean at ``base`` with its HEAD detached (the branch keeps whatever was committed on it)."""
+    clean at ``base`` with its HEAD detached (the branch keeps whatever was committed on it).
+    ``claimed`` is told the slot once it is held, before its branch or files change: a process
+    killed mid-checkout has then already said which slot it left half made."""
     known = {name for name, _ in list_worktrees(paths)}
     for number in range(MAX_SLOTS):
         name = f"{SLOT_PREFIX}{number}"
@@ -35,6 +38,7 @@ def attempt_worktree(paths: RepoPaths, branch: str, base: str) -> Iterator[Path]
             if not held:
                 continue  # another attempt holds this slot
             location = paths.root / "worktrees" / name
+            claimed(location)
             if name in known and location.is_dir():
                 reset_worktree(location, branch, base)
             else:
@@ -59,6 +63,18 @@ def held_slot(paths: RepoPaths, location: Path) -> Iterator[bool]:
 
 def is_slot(paths: RepoPaths, location: Path) -> bool:
     return location.parent == paths.root / "worktrees" and location.name.startswith(SLOT_PREFIX)
+
+
+def every_slot(paths: RepoPaths) -> list[tuple[str, Path]]:
+    """(name, location) of every slot, whether git knows it (its directory may be gone) or only
+    its directory is there (a checkout killed before git registered it)."""
+    found = {name: location for name, location in list_worktrees(paths) if name.startswith(SLOT_PREFIX)}
+    directory = paths.root / "worktrees"
+    if directory.is_dir():
+        for entry in directory.iterdir():
+            if entry.name.startswith(SLOT_PREFIX) and entry.is_dir():
+                found.setdefault(entry.name, entry)
+    return sorted(found.items())
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import pygit2
 
 from leviathan_local.errors import NotARepositoryError
 from leviathan_local.git.locate import common_dir_of
+from leviathan_local.git.main_locks import guarded_main_write
 from leviathan_local.repo_paths import RepoPaths
 
 __all__ = ["RepoPaths"]  # re-exported: most callers know it from here
@@ -83,11 +84,25 @@ def remove_worktree(paths: RepoPaths, name: str, location: Path, delete_branch: 
 
 
 def drop_stale_index_lock(repo: pygit2.Repository) -> None:
-    """An agent killed in the middle of `git commit` leaves the worktree's index.lock behind.
-    Only the executor, which holds the slot and has stopped the agent, calls this: the lock
-    is stale, and every later index write would fail on it."""
-    lock = Path(repo.path) / "index.lock"
-    lock.unlink(missing_ok=True)
+    """An agent killed in the middle of `git commit` (or the executor in the middle of a
+    checkout) leaves the worktree's index.lock, HEAD.lock… behind in the worktree's own git
+    dir. Only the executor, which holds the slot and has stopped the agent, calls this: the
+    locks are stale, and every later write would fail on them."""
+    for lock in Path(repo.path).glob("*.lock"):
+        lock.unlink(missing_ok=True)
+
+
+def worktree_head(location: Path) -> tuple[str | None, str | None] | None:
+    """(branch checked out or None when detached, commit or None when unborn) of a worktree;
+    None when it is no usable worktree (its `.git` missing or broken: a checkout killed early)."""
+    try:
+        repo = open_repository(location)
+        if Path(repo.workdir or "").resolve() != location.resolve():
+            return None  # no `.git` of its own: git found an enclosing repository instead
+        branch = None if repo.head_is_detached else repo.references["HEAD"].target.removeprefix("refs/heads/")
+        return branch, None if repo.head_is_unborn else str(repo.head.target)
+    except (pygit2.GitError, KeyError):
+        return None
 
 
 def file_is_dirty(paths: RepoPaths, relative: str) -> bool:
@@ -109,6 +124,11 @@ def commit_files(paths: RepoPaths, relatives: list[str], message: str) -> str | 
     or staged stays as it was: the commit's tree is HEAD's tree plus these files. None, and no
     commit, when that tree is HEAD's (a file staged, then changed back): never an empty commit."""
     repo = open_repository(paths.root)
+    with guarded_main_write(paths, str(repo.references["HEAD"].target)):  # a death inside leaves no lock for good
+        return _commit_files(paths, repo, relatives, message)
+
+
+def _commit_files(paths: RepoPaths, repo: pygit2.Repository, relatives: list[str], message: str) -> str | None:
     scratch = pygit2.Index()
     if not repo.head_is_unborn:
         scratch.read_tree(repo.head.peel(pygit2.Tree))
@@ -197,6 +217,16 @@ def detach_worktree(location: Path) -> None:
     repo = open_repository(location)
     if not repo.head_is_detached:
         repo.set_head(repo.head.target)
+
+
+def delete_branch_at(paths: RepoPaths, branch: str, commit: str) -> bool:
+    """Delete ``branch`` if it still points at ``commit`` (it holds nothing beyond it); whether it did."""
+    repo = open_repository(paths.git_dir)
+    found = repo.branches.local.get(branch)
+    if found is None or str(found.target) != commit:
+        return False
+    found.delete()
+    return True
 
 
 def delete_branch(paths: RepoPaths, branch: str) -> None:
