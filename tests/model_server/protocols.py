@@ -1,0 +1,14 @@
+"""Which protocol serves which path (matched on the path's end, so any base URL prefix works)."""
+
+from __future__ import annotations
+
+from .anthropic import AnthropicMessages
+from .chat import ChatCompletions
+from .responses import OpenAIResponses
+from .server import Exchange
+
+EXCHANGES_BY_PATH: dict[str, Exchange] = {
+    "/messages": AnthropicMessages(),
+    "/responses": OpenAIResponses(),
+    "/chat/completions": ChatCompletions(),
+}
