@@ -67,3 +67,24 @@ def test_aider_edits_runs_its_test_command_and_restores_the_chat(project: Path, 
     assert list(project.glob(".aider*")) == []
     assert RED_PROMPT in (state_dir / "chat.history.md").read_text()
     save_sample("aider-stdout.txt", red.stdout)
+
+
+def test_aider_exits_0_when_its_edit_cannot_be_applied_and_never_runs_the_models_shell(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("aider")
+    (project / "greeting.txt").write_text("hello\n")
+    not_matching = edit_block("greeting.txt", "goodbye\n", "hello, world\n")
+    shell = "\n```bash\ntouch model-shell-ran.txt\n```\n"
+    # aider asks the model again after a failed edit (up to 3 reflections): each gets the same answer.
+    script = Script([Turn.say(not_matching + shell)] * 4)
+    with ModelServer(script) as server:
+        message = tmp_path / "prompt.md"
+        message.write_text("Make greeting.txt say hello, world.")
+        finished = run_cli(aider(server.base_url, tmp_path / "home", egress.proxy_env(), message,
+                                 state_dir=tmp_path / "aider-state", restore=False, test_cmd="true"), project)
+    assert finished.returncode == 0  # the failure is only in what it printed
+    assert "SearchReplaceNoExactMatch" in finished.stdout
+    assert "Only 3 reflections allowed, stopping." in finished.stdout
+    assert len(server.main_requests()) == 4
+    assert (project / "greeting.txt").read_text() == "hello\n"
+    assert not (project / "model-shell-ran.txt").exists()
