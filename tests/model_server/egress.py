@@ -27,7 +27,8 @@ class EgressRecorder:
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="egress-recorder", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="egress-recorder", daemon=True)
 
     @property
     def url(self) -> str:

@@ -80,7 +80,9 @@ class ModelServer:
         self._stopping = threading.Event()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, name="model-server", daemon=True)
+        # A short poll interval: stop() waits for the serving loop to notice, once per test.
+        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="model-server", daemon=True)
 
     @property
     def port(self) -> int:
