@@ -66,7 +66,7 @@ def test_aider_edits_runs_its_test_command_and_restores_the_chat(project: Path, 
     assert changed_files(project) == ["greeting.txt", TEST_EVIDENCE]
     assert list(project.glob(".aider*")) == []
     assert RED_PROMPT in (state_dir / "chat.history.md").read_text()
-    save_sample("aider-stdout.txt", red.stdout)
+    save_sample("aider-stdout.txt", red.stdout, project)
 
 
 def test_aider_exits_0_when_its_edit_cannot_be_applied_and_never_runs_the_models_shell(

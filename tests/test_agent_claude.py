@@ -13,7 +13,7 @@ import pytest
 from agent_cli_fixtures import (
     TEST_EVIDENCE, TEST_SCRIPT, changed_files, egress, project, require_cli, run_cli, save_sample,
 )
-from model_server import ModelServer, Script, Turn, Usage
+from model_server import ModelServer, Script, Turn, Usage, refused_port
 from model_server.anthropic import tool_results
 from model_server.clients import Invocation, claude
 from model_server.egress import EgressRecorder
@@ -75,7 +75,7 @@ def test_claude_edits_runs_the_tests_and_resumes_its_session(project: Path, tmp_
         assert any(result.get("is_error") is not True for result in tool_results(server.main_requests()[1].body))
     assert changed_files(project) == ["greeting.txt", TEST_EVIDENCE]
     assert script.remaining == 0
-    save_sample("claude-stream-json.jsonl", red.stdout)
+    save_sample("claude-stream-json.jsonl", red.stdout, project)
 
 
 def test_claude_refuses_to_skip_permissions_as_root_and_denies_unlisted_commands(project: Path, tmp_path: Path,
@@ -113,3 +113,18 @@ def test_claude_refuses_a_session_id_already_used(project: Path, tmp_path: Path,
     assert first.returncode == 0
     # A second phase must say --resume: --session-id only ever starts a session.
     assert (second.returncode, second.stderr.strip()) == (1, f"Error: Session ID {session_id} is already in use.")
+
+
+def test_claude_with_the_model_unreachable_fails_at_once_when_told_not_to_retry(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("claude")
+    invocation = claude(f"http://127.0.0.1:{refused_port()}", tmp_path / "home", egress.proxy_env(), "hello",
+                        session_id=str(uuid.uuid4()), resume=False, allowed_bash="true")
+    # By default it retries 10 times with a growing delay (minutes, api_retry events on stdout).
+    finished = run_cli(replace(invocation, env={**invocation.env, "CLAUDE_CODE_MAX_RETRIES": "0"}), project,
+                       timeout=60)
+    assert finished.returncode == 1
+    result = result_event(finished.stdout)
+    # subtype says "success": is_error is what tells.
+    assert (result["subtype"], result["is_error"]) == ("success", True)
+    assert result["result"] == "API Error: Unable to connect to API (ConnectionRefused)"

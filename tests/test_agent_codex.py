@@ -77,7 +77,7 @@ def test_codex_patches_runs_the_tests_and_resumes_its_thread(project: Path, tmp_
             assert earlier in first_green_request
     assert changed_files(project) == ["greeting.txt", TEST_EVIDENCE]
     assert script.remaining == 0
-    save_sample("codex-exec.jsonl", red.stdout)
+    save_sample("codex-exec.jsonl", red.stdout, project)
 
 
 TEST_SCRIPT_COMMAND = f"sh {TEST_SCRIPT}"
