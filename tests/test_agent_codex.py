@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from agent_cli_fixtures import (
     TEST_EVIDENCE, TEST_SCRIPT, changed_files, egress, project, require_cli, run_cli, save_sample,
 )
-from model_server import ModelServer, Script, Turn, Usage
+from model_server import ModelServer, Script, Turn, Usage, refused_port
 from model_server.clients import codex
 from model_server.egress import EgressRecorder
 
@@ -81,3 +82,18 @@ def test_codex_patches_runs_the_tests_and_resumes_its_thread(project: Path, tmp_
 
 
 TEST_SCRIPT_COMMAND = f"sh {TEST_SCRIPT}"
+
+
+def test_codex_with_the_model_unreachable_fails_at_once_when_its_retries_are_bounded(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("codex")
+    invocation = codex(f"http://127.0.0.1:{refused_port()}", tmp_path / "home", egress.proxy_env(), "hello",
+                       thread_id=None, last_message=tmp_path / "last-message.txt")
+    # By default it never exits ("Reconnecting... waiting for network"); these three make it fail.
+    bounded = ["-c", "features.unbounded_connection_retries=false",
+               "-c", "model_providers.scripted.request_max_retries=0",
+               "-c", "model_providers.scripted.stream_max_retries=0"]
+    finished = run_cli(replace(invocation, argv=[*invocation.argv[:-1], *bounded, "-"]), project, timeout=60)
+    assert finished.returncode == 1
+    assert events(finished.stdout)[-1] == {"type": "turn.failed",
+                                           "error": {"message": "Connection failed: error sending request"}}
