@@ -14,8 +14,8 @@ class AnthropicMessages:
     name = "anthropic"
 
     def is_main(self, body: dict[str, Any]) -> bool:
-        # Claude Code's main loop always offers its tools; its side requests (the quota probe,
-        # a session title, a topic check) offer none.
+        # Claude Code's main loop always offers its tools; its side requests (a session title,
+        # asked for unless non-essential traffic is off) offer none.
         return bool(body.get("tools"))
 
     def respond(self, reply: Reply, body: dict[str, Any], turn: Turn) -> None:

@@ -42,7 +42,7 @@ def base_env(home: Path, proxy_env: dict[str, str]) -> dict[str, str]:
 # --- Claude Code -------------------------------------------------------------------------------
 
 CLAUDE_QUIET_ENV = {
-    # One switch for the event logging, error reports, auto-update and the start-up quota probe:
+    # One switch for the event logging, error reports, auto-update and the session-title request:
     # without it Claude Code sends six CONNECTs to api.anthropic.com and one extra model request.
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     "DISABLE_AUTOUPDATER": "1",

@@ -3,7 +3,7 @@
 A test lists the model's turns in the order the agent's main loop will ask for them. Each turn
 is one model response: text, tool calls (a tool name and its arguments, rendered by each
 protocol in its own wire shape), or a failure (an HTTP error, a hang, a dropped connection).
-Requests that are not the agent's main loop (Claude Code's title and quota probes, say) never
+Requests that are not the agent's main loop (Claude Code's session title, say) never
 consume a turn: each protocol module decides which requests are the main loop.
 """
 

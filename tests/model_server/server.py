@@ -165,7 +165,7 @@ class ModelServer:
         return Handler
 
 
-# Side requests (titles, quota probes) get a short answer and never consume the script.
+# Side requests (a session title) get a short answer and never consume the script.
 AUXILIARY_TURN = Turn.say("ok")
 
 
