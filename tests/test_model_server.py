@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -146,9 +148,6 @@ def test_a_scenario_file_with_an_unknown_field_names_it(tmp_path: Path) -> None:
 
 
 def test_offline_runs_a_command_where_only_loopback_exists() -> None:
-    import subprocess
-    import sys
-
     offline = Path(__file__).parent / "model_server" / "offline.py"
     probe = "print(sorted(line.split(':')[0].strip() for line in open('/proc/net/dev').readlines()[2:]))"
     finished = subprocess.run([sys.executable, str(offline), sys.executable, "-c", probe],

@@ -7,7 +7,7 @@ from typing import Any
 
 from .ids import new_id
 from .script import Turn
-from .server import Reply
+from .wire import Reply
 
 
 class ChatCompletions:

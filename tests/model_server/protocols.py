@@ -5,7 +5,7 @@ from __future__ import annotations
 from .anthropic import AnthropicMessages
 from .chat import ChatCompletions
 from .responses import OpenAIResponses
-from .server import Exchange
+from .wire import Exchange
 
 EXCHANGES_BY_PATH: dict[str, Exchange] = {
     "/messages": AnthropicMessages(),

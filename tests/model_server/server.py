@@ -9,14 +9,15 @@ until the server stops, a connection dropped without a response.
 from __future__ import annotations
 
 import json
+import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any
 
+from .protocols import EXCHANGES_BY_PATH
 from .script import Script, Turn
+from .wire import Exchange, Reply
 
 
 @dataclass(frozen=True)
@@ -29,50 +30,10 @@ class RecordedRequest:
     main: bool  # took a scripted turn (the agent's main loop)
 
 
-class Exchange(Protocol):
-    """What a protocol module gives the server for one request."""
-
-    name: str
-
-    def is_main(self, body: dict[str, Any]) -> bool: ...
-
-    def respond(self, reply: Reply, body: dict[str, Any], turn: Turn) -> None: ...
-
-
-class Reply:
-    """The response side of one request, for the protocol modules: JSON or a server-sent event stream."""
-
-    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
-        self._handler = handler
-
-    def json(self, payload: Any, status: int = 200) -> None:
-        data = json.dumps(payload).encode()
-        self._handler.send_response(status)
-        self._handler.send_header("Content-Type", "application/json")
-        self._handler.send_header("Content-Length", str(len(data)))
-        self._handler.end_headers()
-        self._handler.wfile.write(data)
-
-    def start_stream(self) -> None:
-        # No length: the stream ends when the connection closes (every response closes it).
-        self._handler.send_response(200)
-        self._handler.send_header("Content-Type", "text/event-stream")
-        self._handler.send_header("Cache-Control", "no-cache")
-        self._handler.end_headers()
-
-    def event(self, data: Any, event: str | None = None) -> None:
-        lines = f"event: {event}\n" if event else ""
-        payload = data if isinstance(data, str) else json.dumps(data)
-        self._handler.wfile.write(f"{lines}data: {payload}\n\n".encode())
-        self._handler.wfile.flush()
-
-
 class ModelServer:
     """A scripted model on ``http://127.0.0.1:<port>``; use as a context manager."""
 
     def __init__(self, script: Script | None = None, exchanges: dict[str, Exchange] | None = None) -> None:
-        from .protocols import EXCHANGES_BY_PATH
-
         self.script = script or Script()
         self.requests: list[RecordedRequest] = []
         self._exchanges = exchanges or EXCHANGES_BY_PATH
@@ -171,14 +132,6 @@ AUXILIARY_TURN = Turn.say("ok")
 
 def refused_port() -> int:
     """A 127.0.0.1 port nothing listens on (bound then closed), for "connection refused" tests."""
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextmanager
-def running(script: Script) -> Iterator[ModelServer]:
-    with ModelServer(script) as server:
-        yield server
