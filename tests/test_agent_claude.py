@@ -128,3 +128,17 @@ def test_claude_with_the_model_unreachable_fails_at_once_when_told_not_to_retry(
     # subtype says "success": is_error is what tells.
     assert (result["subtype"], result["is_error"]) == ("success", True)
     assert result["result"] == "API Error: Unable to connect to API (ConnectionRefused)"
+
+
+def test_claude_fails_the_phase_on_a_model_error_when_told_not_to_retry(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("claude")
+    with ModelServer(Script([Turn.fail("http_500")])) as server:
+        invocation = claude(server.base_url, tmp_path / "home", egress.proxy_env(), "hello",
+                            session_id=str(uuid.uuid4()), resume=False, allowed_bash="true")
+        finished = run_cli(replace(invocation, env={**invocation.env, "CLAUDE_CODE_MAX_RETRIES": "0"}), project)
+        assert len(server.main_requests()) == 1
+    assert finished.returncode == 1
+    result = result_event(finished.stdout)
+    assert (result["is_error"], result["api_error_status"]) == (True, 500)
+    assert result["result"].startswith("API Error: 500 scripted failure.")

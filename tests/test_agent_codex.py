@@ -20,6 +20,12 @@ __all__ = ["egress", "project"]  # the fixtures, imported for pytest
 
 RED_PROMPT = "Add greeting.txt saying hello, then run the tests with sh test.sh."
 GREEN_PROMPT = "Now make it say hello, world."
+TEST_SCRIPT_COMMAND = f"sh {TEST_SCRIPT}"
+# By default codex never gives up on an unreachable model ("Reconnecting... waiting for
+# network"); with these three it fails the turn at the first error.
+BOUNDED_RETRIES = ["-c", "features.unbounded_connection_retries=false",
+                   "-c", "model_providers.scripted.request_max_retries=0",
+                   "-c", "model_providers.scripted.stream_max_retries=0"]
 
 
 def events(stdout: str) -> list[dict[str, Any]]:
@@ -81,19 +87,25 @@ def test_codex_patches_runs_the_tests_and_resumes_its_thread(project: Path, tmp_
     save_sample("codex-exec.jsonl", red.stdout, project)
 
 
-TEST_SCRIPT_COMMAND = f"sh {TEST_SCRIPT}"
-
 
 def test_codex_with_the_model_unreachable_fails_at_once_when_its_retries_are_bounded(
         project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
     require_cli("codex")
     invocation = codex(f"http://127.0.0.1:{refused_port()}", tmp_path / "home", egress.proxy_env(), "hello",
                        thread_id=None, last_message=tmp_path / "last-message.txt")
-    # By default it never exits ("Reconnecting... waiting for network"); these three make it fail.
-    bounded = ["-c", "features.unbounded_connection_retries=false",
-               "-c", "model_providers.scripted.request_max_retries=0",
-               "-c", "model_providers.scripted.stream_max_retries=0"]
-    finished = run_cli(replace(invocation, argv=[*invocation.argv[:-1], *bounded, "-"]), project, timeout=60)
+    finished = run_cli(replace(invocation, argv=[*invocation.argv[:-1], *BOUNDED_RETRIES, "-"]), project, timeout=60)
     assert finished.returncode == 1
     assert events(finished.stdout)[-1] == {"type": "turn.failed",
                                            "error": {"message": "Connection failed: error sending request"}}
+
+
+def test_codex_fails_the_turn_on_a_model_error_once_its_retries_are_bounded(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("codex")
+    with ModelServer(Script([Turn.fail("http_500")])) as server:
+        invocation = codex(server.base_url, tmp_path / "home", egress.proxy_env(), "hello",
+                           thread_id=None, last_message=tmp_path / "last-message.txt")
+        finished = run_cli(replace(invocation, argv=[*invocation.argv[:-1], *BOUNDED_RETRIES, "-"]), project)
+        assert len(server.main_requests()) == 1
+    assert finished.returncode == 1
+    assert events(finished.stdout)[-1]["type"] == "turn.failed"
