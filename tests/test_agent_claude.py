@@ -142,3 +142,17 @@ def test_claude_fails_the_phase_on_a_model_error_when_told_not_to_retry(
     result = result_event(finished.stdout)
     assert (result["is_error"], result["api_error_status"]) == (True, 500)
     assert result["result"].startswith("API Error: 500 scripted failure.")
+
+
+def test_claude_allowed_tools_before_a_prompt_argument_swallows_the_prompt(
+        project: Path, tmp_path: Path, egress: EgressRecorder) -> None:
+    require_cli("claude")
+    with ModelServer(Script([Turn.say("never asked")])) as server:
+        env = claude(server.base_url, tmp_path / "home", egress.proxy_env(), "", session_id=str(uuid.uuid4()),
+                     resume=False, allowed_bash="true").env
+        argv = ["claude", "-p", "--allowedTools", "Bash(true)", "say hi", "--output-format", "json"]
+        finished = run_cli(Invocation(argv, env), project)
+        assert server.main_requests() == []
+    # The variadic option took "say hi" as a second tool: hence --allowedTools=... and stdin.
+    assert finished.returncode == 1
+    assert "Input must be provided either through stdin or as a prompt argument" in finished.stderr
