@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -75,9 +76,12 @@ def egress() -> Iterator[EgressRecorder]:
 
 
 def save_sample(name: str, text: str, project: Path) -> None:
-    """Keep a CLI's real output for the adapters' parser tests, the temporary path made fixed."""
+    """Keep a CLI's real output for the adapters' parser tests, the temporary path made fixed
+    (also as Claude Code spells it in a project directory's name: every other character a dash)."""
     if os.environ.get(WRITE_SAMPLES):
-        (SAMPLES / name).write_text(text.replace(str(project.parent), "/tmp/test"))
+        temporary = str(project.parent)
+        fixed = text.replace(temporary, "/tmp/test").replace(re.sub(r"[^A-Za-z0-9]", "-", temporary), "-tmp-test")
+        (SAMPLES / name).write_text(fixed)
 
 
 def changed_files(root: Path) -> list[str]:

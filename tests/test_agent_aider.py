@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from agent_cli_fixtures import (
-    TEST_EVIDENCE, TEST_SCRIPT, changed_files, egress, project, require_cli, run_cli, save_sample,
+    TEST_EVIDENCE, TEST_SCRIPT, Finished, changed_files, egress, project, require_cli, run_cli, save_sample,
 )
 from model_server import ModelServer, Script, Turn, Usage
 from model_server.chat import message_texts
@@ -38,7 +38,7 @@ def test_aider_edits_runs_its_test_command_and_restores_the_chat(project: Path, 
         Turn.say("green: updating\n\n" + edit_block("greeting.txt", "hello\n", "hello, world\n")),
     ])
     with ModelServer(script) as server:
-        def phase(prompt: str, restore: bool) -> object:
+        def phase(prompt: str, restore: bool) -> Finished:
             message = tmp_path / "prompt.md"
             message.write_text(prompt)
             invocation = aider(server.base_url, tmp_path / "home", egress.proxy_env(), message,

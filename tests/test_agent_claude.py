@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from agent_cli_fixtures import (
-    TEST_EVIDENCE, TEST_SCRIPT, changed_files, egress, project, require_cli, run_cli, save_sample,
+    TEST_EVIDENCE, TEST_SCRIPT, Finished, changed_files, egress, project, require_cli, run_cli, save_sample,
 )
 from model_server import ModelServer, Script, Turn, Usage, refused_port
 from model_server.anthropic import tool_results
@@ -46,7 +46,7 @@ def test_claude_edits_runs_the_tests_and_resumes_its_session(project: Path, tmp_
         Turn.say("green: done"),
     ])
     with ModelServer(script) as server:
-        def phase(prompt: str, resume: bool) -> Any:
+        def phase(prompt: str, resume: bool) -> Finished:
             invocation = claude(server.base_url, tmp_path / "home", egress.proxy_env(), prompt,
                                 session_id=session_id, resume=resume, allowed_bash=f"sh {TEST_SCRIPT}")
             return run_cli(invocation, project)
@@ -72,7 +72,8 @@ def test_claude_edits_runs_the_tests_and_resumes_its_session(project: Path, tmp_
         # The resumed session carries red's prompt, its tool calls' results and its last words.
         for earlier in (RED_PROMPT, "red: wrote greeting.txt and ran the tests", GREEN_PROMPT):
             assert earlier in first_green_request
-        assert any(result.get("is_error") is not True for result in tool_results(server.main_requests()[1].body))
+        red_tool_results = tool_results(server.main_requests()[red_requests].body)
+        assert len(red_tool_results) == 2 and not any(result.get("is_error") for result in red_tool_results)
     assert changed_files(project) == ["greeting.txt", TEST_EVIDENCE]
     assert script.remaining == 0
     save_sample("claude-stream-json.jsonl", red.stdout, project)
@@ -105,7 +106,7 @@ def test_claude_refuses_a_session_id_already_used(project: Path, tmp_path: Path,
     require_cli("claude")
     session_id = str(uuid.uuid4())
     with ModelServer(Script([Turn.say("one"), Turn.say("two")])) as server:
-        def start() -> Any:
+        def start() -> Finished:
             return run_cli(claude(server.base_url, tmp_path / "home", egress.proxy_env(), "hello",
                                   session_id=session_id, resume=False, allowed_bash="true"), project)
 

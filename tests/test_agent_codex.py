@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from agent_cli_fixtures import (
-    TEST_EVIDENCE, TEST_SCRIPT, changed_files, egress, project, require_cli, run_cli, save_sample,
+    TEST_EVIDENCE, TEST_SCRIPT, Finished, changed_files, egress, project, require_cli, run_cli, save_sample,
 )
 from model_server import ModelServer, Script, Turn, Usage, refused_port
 from model_server.clients import codex
@@ -48,7 +48,7 @@ def test_codex_patches_runs_the_tests_and_resumes_its_thread(project: Path, tmp_
         Turn.say("green: done"),
     ])
     with ModelServer(script) as server:
-        def phase(prompt: str, thread_id: str | None) -> Any:
+        def phase(prompt: str, thread_id: str | None) -> Finished:
             invocation = codex(server.base_url, tmp_path / "home", egress.proxy_env(), prompt,
                                thread_id=thread_id, last_message=last_message)
             return run_cli(invocation, project)
