@@ -23,7 +23,7 @@ from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine import attempt as attempt_module
 from leviathan_local.engine import runner
-from leviathan_local.engine.agents import NeedsHuman
+from leviathan_local.engine.agents.phase import NeedsHuman
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runner import RunOptions

@@ -59,9 +59,22 @@ class WsjfSettings:
 
 
 @dataclass(frozen=True)
+class AgentPrices:
+    """US dollars per million tokens, for an agent that reports tokens but no cost (codex)."""
+
+    input_usd_per_million: float = 0.0
+    output_usd_per_million: float = 0.0
+    cached_input_usd_per_million: float = 0.0
+
+
+@dataclass(frozen=True)
 class AgentSettings:
-    kind: str | None = None  # command | recipe | manual; None until configured
-    command: str | None = None
+    kind: str | None = None  # claude | codex | aider | command | recipe | manual; None until configured
+    command: str | None = None  # the `command` kind's shell command template
+    model: str | None = None  # passed to the agent CLI (claude, codex, aider)
+    executable: str | None = None  # the agent CLI's path, when it is not on PATH by its usual name
+    args: tuple[str, ...] = ()  # more arguments for the agent CLI, after the executor's own
+    prices: AgentPrices | None = None
     sandbox: str | None = None  # bwrap: every command of an attempt under bubblewrap (engine.sandbox)
     sandbox_writable: tuple[str, ...] = ()  # more paths the sandbox leaves writable (`~` expanded)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from leviathan_local.config.loading import display, load_config
 from leviathan_local.config.policy import (
-    AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope, TddSettings,
-    WsjfSettings,
+    AgentPrices, AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope,
+    TddSettings, WsjfSettings,
 )
 from leviathan_local.config.schema import (
     boolean, list_of, mapping, mapping_of, number, one_of, path_list, text, text_list,
@@ -15,7 +15,8 @@ from leviathan_local.config.schema import (
 from leviathan_local.errors import ConfigError
 from leviathan_local.repo_paths import RepoPaths
 
-AGENT_KINDS = ("command", "recipe", "manual")
+AGENT_KINDS = ("claude", "codex", "aider", "command", "recipe", "manual")
+PRICE_SPEC = {name: number(0, whole=False) for name in AgentPrices.__dataclass_fields__}
 SANDBOXES = ("bwrap",)
 
 POLICY_SPEC = {
@@ -28,7 +29,8 @@ POLICY_SPEC = {
                            "types": text_list}),
     "wsjf": mapping({"aging_per_day": number(0, whole=False), "aging_cap": number(1, whole=False),
                      "slice_threshold": number(1)}),
-    "agent": mapping({"kind": one_of(*AGENT_KINDS), "command": text, "sandbox": one_of(*SANDBOXES),
+    "agent": mapping({"kind": one_of(*AGENT_KINDS), "command": text, "model": text, "executable": text,
+                      "args": text_list, "prices": mapping(PRICE_SPEC), "sandbox": one_of(*SANDBOXES),
                       "sandbox_writable": text_list}),
     "discovery": mapping({"tags": text_list, "exclude": path_list, "on_run": boolean}),
     "reports": mapping({"commit": boolean, "coverage_command": text}),
@@ -47,7 +49,7 @@ def load_policy(paths: RepoPaths) -> Policy:
         limits=_section(Limits, data.get("limits")),
         escalation=_section(EscalationRules, data.get("escalation")),
         wsjf=_section(WsjfSettings, data.get("wsjf")),
-        agent=_section(AgentSettings, data.get("agent")),
+        agent=_agent(data.get("agent")),
         discovery=_section(DiscoverySettings, data.get("discovery")),
         reports=_section(ReportSettings, data.get("reports")),
     )
@@ -58,6 +60,12 @@ def load_policy(paths: RepoPaths) -> Policy:
 def _scope(name: str, body: dict[str, Any]) -> Scope:
     return Scope(name, tuple(body.get("allowed_paths") or ()), tuple(body.get("forbidden_patterns") or ()),
                  bool(body.get("tdd", True)))
+
+
+def _agent(values: dict[str, Any] | None) -> AgentSettings:
+    values = dict(values or {})
+    prices = values.pop("prices", None)
+    return _section(AgentSettings, {**values, "prices": _section(AgentPrices, prices) if prices else None})
 
 
 def _section(kind: type, values: dict[str, Any] | None) -> Any:

@@ -30,7 +30,10 @@ from leviathan_local.config import globs
 from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.config.policy_load import load_policy
-from leviathan_local.engine.agents import NeedsHuman, PhaseContext, check_agent, require_headless, run_phase
+from leviathan_local.engine.agents.context import PhaseContext
+from leviathan_local.engine.agents.phase import ADAPTERS, NeedsHuman, check_agent, require_headless, run_phase
+from leviathan_local.engine.agents.report import AgentReport
+from leviathan_local.engine.agents.session import AgentSession, start_session
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
 from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch, escape_block_fields, report_escape
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
@@ -65,6 +68,7 @@ class PhaseRecord:
     verdict: str  # passed | failed | skipped (the status report's schema knows these three)
     seconds: float
     detail: str = ""
+    agent: dict[str, object] = field(default_factory=dict)  # the agent's session, tokens and cost (AgentReport.ledger)
 
 
 @dataclass
@@ -103,6 +107,8 @@ class _Attempt:
     phase_deadline: float | None = None  # set as each phase starts, when policy bounds phases
     confinement: Confinement | None = None
     watch: MainCheckoutWatch | None = None  # taken before the agent's first phase
+    session: AgentSession | None = None  # one agent session across the phases (adapter kinds)
+    agent_reports: dict[str, AgentReport] = field(default_factory=dict)  # by phase: what the agent said
 
     @property
     def env(self) -> dict[str, str]:
@@ -159,12 +165,15 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
     events.check_appendable(paths)
     log_path = paths.state_dir / "attempts" / f"{attempt_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    session = (start_session(policy.agent.kind, log_path.with_suffix(".agent"))
+               if policy.agent.kind in ADAPTERS else None)
+    started = {"session": session.record()} if session else {}
     # The record exists before the task is `doing`: a process that dies from here on leaves it behind.
-    with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base) as record:
+    with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base, **started) as record:
         with events.open_log(paths) as events_log:
             update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
                                          "branch_name": branch})
-            events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base)
+            events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base, **started)
         # The record names the slot before its checkout starts, and says when it is done: a death
         # in between leaves a half-made slot that recovery cleans, and keeps nothing of it.
         with attempt_worktree(paths, branch, base, lambda slot: record.update(worktree=str(slot))) as worktree, \
@@ -174,7 +183,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
-                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command))
+                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command),
+                               session=session)
             with confinement(paths, policy, worktree, Path(git.repo.path), attempt_id) as attempt.confinement:
                 attempt.watch = MainCheckoutWatch.start(paths, task_id)
                 result = _outcome(attempt)
@@ -281,15 +291,12 @@ def _phase(attempt: _Attempt, phase: str) -> None:
                                Verification(policy.tdd.test_command, tuple(policy.tdd.test_globs),
                                             tuple((i.name, i.check) for i in policy.invariants)),
                                attempt.previous_failure, attempts_dir / f"{attempt.attempt_id}.log",
-                               attempt.confinement)
-        agent = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
-                          attempt.record.set_group)
-        if agent is not None and agent.stopped:
-            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
-        if agent is not None and agent.timed_out:
-            raise PhaseFailed(phase, f"the agent timed out ({attempt.timeout_limit()})")
-        if agent is not None and not agent.passed:
-            raise PhaseFailed(phase, f"the agent exited with {agent.exit_code}")
+                               attempt.confinement, attempt.session)
+        run = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,
+                        attempt.record.set_group)
+        if run is not None:
+            _agent_finished(attempt, phase, run.report)
+            _judge_agent(attempt, phase, run.result, run.report)
         # The agent's tree, staged before the tests run: what they add is told apart from it.
         staged = stage_worktree(attempt.git)
         if phase == PHASES[-1]:
@@ -297,6 +304,28 @@ def _phase(attempt: _Attempt, phase: str) -> None:
             attempt.content = staged
         _verify(attempt, phase, staged)
         attempt.check_main_checkout(phase)
+
+
+def _agent_finished(attempt: _Attempt, phase: str, report: AgentReport) -> None:
+    """Keep what the agent said (its cost is spent however the phase ends) and its session."""
+    attempt.agent_reports[phase] = report
+    if attempt.session is not None:
+        attempt.record.update(session=attempt.session.record())  # codex's id is known from its first phase
+    if report.message:
+        attempt.log.write(f"[agent] {report.message}\n")
+        attempt.log.flush()
+
+
+def _judge_agent(attempt: _Attempt, phase: str, result: CommandResult, report: AgentReport) -> None:
+    if result.stopped:
+        raise PhaseFailed(phase, "shutdown requested", interrupted=True)
+    if result.timed_out:
+        raise PhaseFailed(phase, f"the agent timed out ({attempt.timeout_limit()})")
+    if not result.passed:
+        raise PhaseFailed(phase, f"the agent exited with {result.exit_code}"
+                          + (f": {report.failure}" if report.failure else ""))
+    if report.failure:  # aider exits 0 when its edit could not be applied, Claude Code on an API error
+        raise PhaseFailed(phase, f"the agent failed: {report.failure}")
 
 
 def _verify(attempt: _Attempt, phase: str, staged: str) -> None:
@@ -397,9 +426,11 @@ def _message(attempt: _Attempt) -> str:
 
 def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail: str = "") -> None:
     seconds = round(time.monotonic() - started, 3)
-    attempt.phases.append(PhaseRecord(phase, verdict, seconds, detail))
+    report = attempt.agent_reports.get(phase)
+    agent = report.ledger() if report else {}
+    attempt.phases.append(PhaseRecord(phase, verdict, seconds, detail, agent))
     events.append_event(attempt.paths, "phase.finished", attempt.task.id, attempt=attempt.attempt_id,
-                        phase=phase, verdict=verdict, seconds=seconds, detail=detail)
+                        phase=phase, verdict=verdict, seconds=seconds, detail=detail, **({"agent": agent} if agent else {}))
 
 
 def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:

@@ -1,0 +1,100 @@
+"""aider (`aider --message-file`): every question answered yes, no git of its own, its history
+files in the attempt's state directory (not the worktree, where the gates would refuse them),
+the chat restored in later phases, and its plain-text output read for tokens, cost and failure.
+
+aider exits 0 when the model fails or its edit cannot be applied, so its words decide: stopping
+after its reflections, a model error, or (in red and green, which must change files) no edit
+applied is a failed phase with aider's own reason. In `--no-git` mode aider knows no files but
+those named, so each phase names the files inside the task's allowed paths. Its own test run
+(`--auto-test`, which feeds failures back to the model) is on in green and refactor only: in
+red the tests are meant to fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+
+from leviathan_local.config import globs
+from leviathan_local.config.policy import AgentSettings
+from leviathan_local.engine.agents.context import PhaseContext
+from leviathan_local.engine.agents.report import AgentReport
+from leviathan_local.engine.agents.session import AgentSession
+
+MAX_FILES = 200  # named on the command line; beyond that aider is told of none and creates its own
+FLAGS = ("--yes-always", "--no-git", "--no-gitignore", "--no-auto-commits", "--no-check-update", "--no-analytics",
+         "--no-show-release-notes", "--no-show-model-warnings", "--no-stream", "--no-pretty", "--no-fancy-input")
+TOKENS = re.compile(r"^Tokens: ([\d.]+)(k?) sent, ([\d.]+)(k?) received\.(?: Cost: \$([\d.]+) message)?", re.M)
+APPLIED = re.compile(r"^Applied edit to ", re.M)
+STOPPED = "Only 3 reflections allowed, stopping."
+MODEL_ERROR = re.compile(r"^(litellm\.\w+: .*)$", re.M)
+
+
+def command(context: PhaseContext, settings: AgentSettings, session: AgentSession) -> str:
+    state = session.state_dir
+    test = (["--test-cmd", context.verification.test_command, "--auto-test"]
+            if context.phase != "red" and context.verification.test_command else [])
+    argv = [settings.executable or "aider", *(["--model", settings.model] if settings.model else []), *FLAGS,
+            "--chat-history-file", str(state / "chat.history.md"),
+            "--input-history-file", str(state / "input.history"), "--llm-history-file", str(state / "llm.history"),
+            "--restore-chat-history" if session.phases_run else "--no-restore-chat-history",
+            *test, *settings.args, "--message-file", str(context.prompt_file), *_files(context)]
+    return shlex.join(argv)
+
+
+def environment(session: AgentSession) -> dict[str, str]:
+    # litellm fetches its price list from GitHub at import unless told to use its own copy.
+    return {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
+
+def report(output: str, context: PhaseContext, session: AgentSession) -> AgentReport:
+    sent = received = 0
+    cost: float | None = None
+    for match in TOKENS.finditer(output):
+        sent += _tokens(match.group(1), match.group(2))
+        received += _tokens(match.group(3), match.group(4))
+        if match.group(5):
+            cost = (cost or 0.0) + float(match.group(5))
+    tokens = (sent, received) if TOKENS.search(output) else (None, None)
+    return AgentReport(session.session_id, *tokens, cost_usd=cost, cost_source="agent" if cost is not None else None,
+                       message=_last_words(output), failure=_failure(output, context.phase))
+
+
+def _failure(output: str, phase: str) -> str | None:
+    errors = MODEL_ERROR.findall(output)
+    if STOPPED in output:
+        return "aider stopped: its edits could not be applied after 3 tries" + (f" ({errors[-1]})" if errors else "")
+    if APPLIED.search(output) is None:
+        if errors:
+            return f"aider applied no edit: {errors[-1]}"
+        if phase != "refactor":  # refactor's edits are optional
+            return f"aider applied no edit: {_last_words(output) or 'it said nothing'}"
+    return None
+
+
+def _last_words(output: str) -> str:
+    """The last thing aider said that is not its own bookkeeping."""
+    for line in reversed(output.splitlines()):
+        if line.strip() and not line.startswith(("Tokens:", "Applied edit to ", "Warning: Input is not a terminal")):
+            return line.strip()
+    return ""
+
+
+def _tokens(number: str, thousands: str) -> int:
+    return round(float(number) * (1000 if thousands else 1))  # aider rounds: "1.0k sent"
+
+
+def _files(context: PhaseContext) -> list[str]:
+    """The worktree's files inside the allowed paths and outside the forbidden ones."""
+    found: list[str] = []
+    for directory, subdirectories, names in os.walk(context.worktree):
+        subdirectories[:] = sorted(d for d in subdirectories if d != ".git")
+        for name in sorted(names):
+            path = os.path.relpath(os.path.join(directory, name), context.worktree)
+            if (any(globs.matches(path, p) for p in context.allowed_paths)
+                    and not any(globs.matches(path, p) for p in context.forbidden)):
+                found.append(path)
+                if len(found) > MAX_FILES:
+                    return []
+    return found
