@@ -101,7 +101,7 @@ scopes: {docs: [docs/]}
         ":1:33: limits.max_attempts_per_task: expected an integer >= 1, found 'two'",
         "limits.attempt_timeout_seconds: expected an integer >= 1, found 0",
         "wsjf.aging_cap: expected a number >= 1, found 0.5",
-        "agent.kind: expected one of command, recipe, manual, found 'robot'",
+        "agent.kind: expected one of claude, codex, aider, command, recipe, manual, found 'robot'",
         "forbidden_patterns: paths must stay inside the repository",
         "discovery.on_run: expected true or false, found 'maybe'",
         "scopes.docs: expected a mapping of keys, found a list",

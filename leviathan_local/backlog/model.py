@@ -33,7 +33,7 @@ STATUS_ALIASES: dict[str, Status] = {
     "pr": Status.REVIEW,
 }
 PENDING = "pending"  # Leviathan dialect: ready or new depending on the `ready` flag
-BLOCKED_TYPES = ("clarification", "decision", "escalation", "attempts_exhausted")
+BLOCKED_TYPES = ("clarification", "decision", "escalation", "attempts_exhausted", "budget")
 TASK_TYPES = ("feature", "bug", "refactor", "security", "docs", "test", "performance", "chore")
 WSJF_INPUTS = ("impact", "time_criticality", "risk_reduction", "effort")
 

@@ -117,12 +117,14 @@ def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], o
 @cli.command()
 @click.argument("task_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (for runners).")
+@click.option("--budget-left", type=click.FloatRange(min=0), default=None, metavar="USD",
+              help="What the run this attempt belongs to may still spend (set by `run` for parallel attempts).")
 @click.pass_obj
-def attempt(obj: Context, task_id: str, as_json: bool) -> None:
+def attempt(obj: Context, task_id: str, as_json: bool, budget_left: float | None) -> None:
     """Run one attempt at a task in its own worktree (red, green, refactor, gates, commit)."""
     from leviathan_local.commands.attempt import run_attempt_command
 
-    raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json))
+    raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json, budget_left=budget_left))
 
 
 @cli.group(invoke_without_command=True)

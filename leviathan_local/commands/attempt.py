@@ -9,18 +9,20 @@ from dataclasses import asdict
 from typing import TextIO
 
 from leviathan_local.engine.attempt import AttemptResult, run_attempt
+from leviathan_local.engine.budget import phase_cost
 from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.repo_paths import RepoPaths
 
 
-def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, out: TextIO | None = None) -> int:
+def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, out: TextIO | None = None,
+                        budget_left: float | None = None) -> int:
     out = out or sys.stdout
     check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes or logs anything
     stop = threading.Event()
     with stop_on_signals(stop):
-        result = run_attempt(paths, task_id, stop)
+        result = run_attempt(paths, task_id, stop, budget_left)
     out.write(json.dumps(asdict(result)) + "\n" if as_json else render_attempt(result, paths))
     if result.outcome == "interrupted":
         return EXIT_INTERRUPTED
@@ -31,10 +33,12 @@ def render_attempt(result: AttemptResult, paths: RepoPaths) -> str:
     lines = [f"{result.task_id}: attempt {result.attempt_id} {result.outcome}"
              + (f" ({result.reason})" if result.reason else "")]
     for phase in result.phases:
-        lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s  {phase.detail}".rstrip())
+        cost = phase_cost({"agent": phase.agent})
+        spent = f"  ${cost:.4f}" if cost else ""
+        lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s{spent}  {phase.detail}".rstrip())
     if result.outcome == "succeeded":
         lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")
-    elif result.outcome == "failed":
+    elif result.outcome in ("failed", "budget"):
         lines.append(f"  branch {result.branch} kept for inspection")
     if result.outcome != "already_done":
         lines.append(f"  log: {paths.state_dir / 'attempts' / (result.attempt_id + '.log')}")

@@ -39,6 +39,9 @@ class Limits:
     # Each phase's own bound (the agent, then the test command; gates and commit too), within the
     # attempt's. None: only the attempt's. A hung agent (a model that never answers) fails its phase.
     phase_timeout_seconds: int | None = None
+    # Cost budgets in US dollars (engine/budget.py): None, no limit.
+    max_cost_usd_per_task: float | None = None
+    max_cost_usd_per_run: float | None = None
     max_running_attempts: int = 1
     max_open_reviews: int = 1
 

@@ -24,7 +24,8 @@ POLICY_SPEC = {
     "forbidden_patterns": path_list,
     "invariants": list_of({"name": text, "check": text}),
     "tdd": mapping({"test_command": text, "test_globs": path_list}),
-    "limits": mapping({name: number(1) for name in Limits.__dataclass_fields__}),
+    "limits": mapping({name: number(0, whole=False) if name.startswith("max_cost_usd") else number(1)
+                       for name in Limits.__dataclass_fields__}),
     "escalation": mapping({"effort_at_least": number(1), "keywords": text_list, "paths": path_list,
                            "types": text_list}),
     "wsjf": mapping({"aging_per_day": number(0, whole=False), "aging_cap": number(1, whole=False),

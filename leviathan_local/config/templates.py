@@ -73,6 +73,8 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   circuit_breaker_failures: 2
 #   attempt_timeout_seconds: 900
 #   # phase_timeout_seconds: 300     # each phase's own bound; unset by default: only the attempt's
+#   # max_cost_usd_per_task: 5       # all of a task's attempts; reached: the task is blocked (budget)
+#   # max_cost_usd_per_run: 20       # what one run may spend; reached: the run halts (BudgetReached)
 #   max_running_attempts: 1
 #   max_open_reviews: 1
 # escalation:                          # matching tasks wait for a human decision

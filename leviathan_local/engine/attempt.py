@@ -34,6 +34,7 @@ from leviathan_local.engine.agents.context import PhaseContext
 from leviathan_local.engine.agents.phase import ADAPTERS, NeedsHuman, check_agent, require_headless, run_phase
 from leviathan_local.engine.agents.report import AgentReport
 from leviathan_local.engine.agents.session import AgentSession, start_session
+from leviathan_local.engine.budget import Budget, phase_cost
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
 from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch, escape_block_fields, report_escape
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
@@ -54,12 +55,14 @@ logger = logging.getLogger(__name__)
 
 
 class PhaseFailed(Exception):
-    def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False) -> None:
+    def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False,
+                 budget: bool = False) -> None:
         super().__init__(reason)
         self.phase = phase
         self.reason = reason
         self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
         self.escaped = escaped  # the main checkout changed: blocked for a human to say by whom, not counted
+        self.budget = budget  # a cost budget reached: the task waits for a human, not counted
 
 
 @dataclass
@@ -76,10 +79,14 @@ class AttemptResult:
     task_id: str
     attempt_id: str
     branch: str
-    outcome: str  # succeeded | failed | interrupted | already_done | needs_human
+    outcome: str  # succeeded | failed | interrupted | budget | already_done | needs_human
     reason: str = ""
     commit: str | None = None
     phases: list[PhaseRecord] = field(default_factory=list)
+
+    def spent(self) -> float:
+        """What the attempt's agent cost, as far as known."""
+        return sum(phase_cost({"agent": phase.agent}) for phase in self.phases)
 
 
 @dataclass
@@ -109,6 +116,12 @@ class _Attempt:
     watch: MainCheckoutWatch | None = None  # taken before the agent's first phase
     session: AgentSession | None = None  # one agent session across the phases (adapter kinds)
     agent_reports: dict[str, AgentReport] = field(default_factory=dict)  # by phase: what the agent said
+    budget: Budget = Budget()
+
+    def check_budget(self, phase: str) -> None:
+        spent = sum(report.cost_usd or 0.0 for report in self.agent_reports.values())
+        if reason := self.budget.reached(spent):
+            raise PhaseFailed(phase, f"budget: {reason}", budget=True)
 
     @property
     def env(self) -> dict[str, str]:
@@ -149,7 +162,9 @@ class _Attempt:
         return f"attempt_timeout_seconds {limits.attempt_timeout_seconds}"
 
 
-def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> AttemptResult:
+def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None,
+                run_budget_left: float | None = None) -> AttemptResult:
+    """One attempt at ``task_id``; ``run_budget_left``: what the run it belongs to may still spend."""
     policy = load_policy(paths)
     task = load_backlog(paths).task(task_id)
     short = secrets.token_hex(3)
@@ -184,7 +199,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
                                previous_failure=previous_failure(paths, task_id, policy.tdd.test_command),
-                               session=session)
+                               session=session,
+                               budget=Budget.for_attempt(paths, task_id, policy.limits, run_budget_left))
             with confinement(paths, policy, worktree, Path(git.repo.path), attempt_id) as attempt.confinement:
                 attempt.watch = MainCheckoutWatch.start(paths, task_id)
                 result = _outcome(attempt)
@@ -281,6 +297,7 @@ def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
 
 def _phase(attempt: _Attempt, phase: str) -> None:
     require_headless(attempt.policy, attempt.task, phase)  # escalated before the phase starts
+    attempt.check_budget(phase)  # before the agent spends more: a phase that reached it still ends
     with _timed(attempt, phase):
         policy = attempt.policy
         attempts_dir = attempt.paths.state_dir / "attempts"
@@ -446,10 +463,10 @@ def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
     if failure.escaped:
         report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
     with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped)
+        counted = not (failure.interrupted or failure.escaped or failure.budget)
         attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
         update_task(paths, task.id, _failure_fields(attempt, failure, attempts))
-        outcome = "interrupted" if failure.interrupted else "failed"
+        outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
         log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
                    reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
                    **({"main_checkout_changed": True} if failure.escaped else {}))
@@ -462,6 +479,10 @@ def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> d
     task = attempt.task
     if failure.escaped:
         return escape_block_fields(task, failure.reason)
+    if failure.budget:
+        return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "budget",
+                "blocked_reason": f"{failure.reason}; raise the limit in .leviathan/policy.yaml, then "
+                                  f"`leviathan unblock {task.id}`", "blocked_from": Status.READY.value}
     if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",

@@ -41,6 +41,7 @@ BACKLOG_PATH = ".leviathan/backlog.yaml"
 class HaltReason(StrEnum):
     ALL_DONE_OR_BLOCKED = "AllDoneOrBlocked"
     CAP_REACHED = "CapReached"
+    BUDGET_REACHED = "BudgetReached"  # limits.max_cost_usd_per_run
     CIRCUIT_BREAKER_TRIPPED = "CircuitBreakerTripped"
     SHUTDOWN_REQUESTED = "ShutdownRequested"
     TARGET_COMPLETED = "TargetCompleted"
@@ -74,6 +75,7 @@ class RunReport:
     halt_commit: str | None = None
     notes: list[str] = field(default_factory=list)
     report_files: tuple[str, ...] = ()  # the status report this run wrote
+    spent_usd: float = 0.0  # what its attempts' agents cost, as far as known
 
     @property
     def exit_code(self) -> int:
@@ -177,8 +179,16 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
         batch = disjoint_batch(pool, policy, slots)
         if not batch:  # the checks above leave a slot; without one the loop would spin forever
             raise RuntimeError(f"internal error: no attempt can start ({slots} slot(s) for {len(pool)} task(s))")
-        results = _run_batch(paths, batch, stop)
+        run_limit = policy.limits.max_cost_usd_per_run
+        if run_limit is not None and report.spent_usd >= run_limit:
+            return HaltReason.BUDGET_REACHED
+        # Parallel attempts share what is left evenly, so together they cannot spend more.
+        share = None if run_limit is None else (run_limit - report.spent_usd) / len(batch)
+        results = _run_batch(paths, batch, stop, share)
         report.attempts.extend(results)
+        report.spent_usd += sum(result.spent() for result in results)
+        if run_limit is not None and report.spent_usd >= run_limit:
+            return HaltReason.BUDGET_REACHED
         for result in results:
             consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
         if any(result.outcome == "interrupted" for result in results):
@@ -204,13 +214,15 @@ def _task_paths(task: Task, policy: Policy) -> list[str]:
     return policy.paths_for(task.allowed_paths, policy.scope_named(task.get("scope"))) or ["**"]
 
 
-def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event) -> list[AttemptResult]:
+def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event,
+               budget_left: float | None) -> list[AttemptResult]:
     if len(batch) == 1:
-        return [run_attempt(paths, batch[0].id, stop)]
+        return [run_attempt(paths, batch[0].id, stop, budget_left)]
     # In parallel, each attempt is its own `leviathan attempt` process: the unit a remote
     # runner would execute too. Every file they share (backlog, event log) has its own lock.
+    budget = [] if budget_left is None else ["--budget-left", repr(budget_left)]
     children = [subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "attempt",
-                                  task.id, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  task.id, "--json", *budget], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for task in batch]
     while any(child.poll() is None for child in children):
         if stop.wait(0.1):

@@ -1,0 +1,49 @@
+"""Cost budgets: `limits.max_cost_usd_per_task` (all of a task's attempts, from the event log)
+and `limits.max_cost_usd_per_run` (what the run's attempts spent so far). Reaching one stops the
+attempt after the phase that reached it, keeps its work on the branch, and blocks the task with
+`blocked_type: budget` until a human raises the limit and unblocks it. Costs are what the agents
+reported, or what policy's `agent.prices` made of their tokens; a phase of unknown cost adds 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leviathan_local.config.policy import Limits
+from leviathan_local.events import Event, read_events
+from leviathan_local.repo_paths import RepoPaths
+
+
+def phase_cost(data: dict[str, object]) -> float:
+    """The cost an event's (or a phase record's) agent ledger holds, 0 when unknown."""
+    agent = data.get("agent")
+    cost = agent.get("cost_usd") if isinstance(agent, dict) else None
+    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0
+
+
+def task_spent(events: list[Event]) -> float:
+    return sum(phase_cost(event.data) for event in events if event.kind == "phase.finished")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one attempt may still spend: what its task spent before, and the run's remainder."""
+
+    task_limit: float | None = None
+    task_spent_before: float = 0.0
+    run_left: float | None = None  # None: not in a run, or no run limit
+
+    @classmethod
+    def for_attempt(cls, paths: RepoPaths, task_id: str, limits: Limits, run_left: float | None) -> Budget:
+        if limits.max_cost_usd_per_task is None:
+            return cls(run_left=run_left)
+        return cls(limits.max_cost_usd_per_task, task_spent(read_events(paths, task_id)), run_left)
+
+    def reached(self, spent_in_attempt: float) -> str | None:
+        """Why the attempt must stop, having spent ``spent_in_attempt`` so far; None if it may go on."""
+        if self.task_limit is not None and self.task_spent_before + spent_in_attempt >= self.task_limit:
+            return (f"the task's cost reached ${self.task_spent_before + spent_in_attempt:.4f} of "
+                    f"limits.max_cost_usd_per_task ${self.task_limit:g}")
+        if self.run_left is not None and spent_in_attempt >= self.run_left:
+            return f"the run's cost reached limits.max_cost_usd_per_run (this attempt spent ${spent_in_attempt:.4f})"
+        return None
