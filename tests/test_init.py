@@ -86,7 +86,7 @@ def test_uncommented_policy_holds_the_examples_and_the_documented_defaults(repo_
         scopes={"docs": Scope("docs", ("docs/",), (), tdd=False)},
         forbidden_patterns=(".github/**", "**/*.pem"),
         invariants=(Invariant("Tests pass", "python -m pytest -q"),),
-        agent=AgentSettings("command", "claude -p --permission-mode acceptEdits"),
+        agent=AgentSettings("claude"),
     )
 
 

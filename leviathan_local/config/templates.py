@@ -84,10 +84,14 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   types: [security]                  # discovered security TODOs are filed as type security
 # wsjf: {aging_per_day: 0.1, aging_cap: 2.0, slice_threshold: 5}
 # agent:                               # who does the work in each phase
-#   kind: command
-#   command: "claude -p --permission-mode acceptEdits"            # Claude Code
-#   # command: 'aider --yes-always --message-file "$LEVIATHAN_PROMPT_FILE"'
-#   # command: 'codex exec --full-auto "$(cat "$LEVIATHAN_PROMPT_FILE")"'
+#   kind: claude                       # Claude Code (`claude -p`): one session across the phases
+#   # model: claude-sonnet-4-5         # passed to the CLI; unset: the CLI's own default
+#   # kind: codex                      # codex (`codex exec --json`, `exec resume` in later phases)
+#   # prices: {input_usd_per_million: 1.25, output_usd_per_million: 10}   # your provider's: codex reports no cost
+#   # kind: aider                      # aider (--message-file; its history kept outside the worktree)
+#   # args: ["--edit-format", "diff"]  # more arguments for the CLI, after the executor's own
+#   # kind: command                    # any other CLI or script: one shell command for every phase
+#   # command: 'my-agent --prompt-file "$LEVIATHAN_PROMPT_FILE"'
 #   # kind: recipe                     # run each task's own `steps`
 #   # kind: manual                     # a human does the phase
 #   # sandbox: bwrap                   # every command of an attempt under bubblewrap (README)
