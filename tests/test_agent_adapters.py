@@ -48,8 +48,9 @@ def test_claude_runs_as_root_with_the_prompt_on_stdin_and_one_session(tmp_path: 
 def test_claude_reads_session_tokens_cost_and_message_from_its_result_line(tmp_path: Path) -> None:
     output = (SAMPLES / "claude-stream-json.jsonl").read_text()
     report = claude.report(output, context(tmp_path), start_session("claude", tmp_path / "state"))
-    assert report == AgentReport("e7d56878-19ef-48c4-8770-350f56631d13", 3500, 100, 0, 0.012, "agent",
-                                 "red: wrote greeting.txt and ran the tests", None)
+    session_id = json.loads(output.splitlines()[0])["session_id"]  # the sample's own
+    assert report == AgentReport(session_id, 3500, 100, 0, 0.012, "agent", "red: wrote greeting.txt and ran the tests",
+                                 None)
 
 
 def test_claude_api_error_is_a_failure_though_its_subtype_says_success(tmp_path: Path) -> None:
@@ -69,8 +70,8 @@ def test_codex_continues_its_thread_and_counts_each_phase_on_its_own(tmp_path: P
     assert 'sandbox_mode="workspace-write"' in first and first[-3:] == ["-", "<", str(tmp_path / "prompt.md")]
     output = (SAMPLES / "codex-exec.jsonl").read_text()
     report = codex.report(output, context(tmp_path), session)
-    assert (report.session_id, report.tokens_in, report.tokens_out, report.failure) == (
-        "01a23409-2c4b-7ee1-896f-b0fb36c45031", 3500, 100, None)
+    thread = json.loads(output.splitlines()[0])["thread_id"]
+    assert (report.session_id, report.tokens_in, report.tokens_out, report.failure) == (thread, 3500, 100, None)
     assert report.message == "red: wrote greeting.txt and ran the tests" and report.cost_usd is None
     session.session_id, session.phases_run = report.session_id, 1
     later = argv(codex.command(context(tmp_path, "green"), settings, session))
@@ -98,7 +99,7 @@ def test_aider_keeps_its_files_in_the_state_dir_and_restores_the_chat(tmp_path: 
     assert {"--yes-always", "--no-git", "--no-gitignore", "--no-auto-commits"} <= set(red)
     assert red[red.index("--chat-history-file") + 1] == str(tmp_path / "state" / "chat.history.md")
     assert "--no-restore-chat-history" in red and "--auto-test" not in red  # red's tests must fail
-    assert red[-1] == "src/calc.py"
+    assert red[-2:] == ["--read", "src/calc.py"]  # shown, not named for editing: aider's root stays the worktree
     session.phases_run = 1
     green = argv(aider.command(context(tmp_path, "green"), AgentSettings("aider"), session))
     assert "--restore-chat-history" in green and green[green.index("--test-cmd") + 1] == "sh test.sh"

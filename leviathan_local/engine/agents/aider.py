@@ -5,7 +5,10 @@ the chat restored in later phases, and its plain-text output read for tokens, co
 aider exits 0 when the model fails or its edit cannot be applied, so its words decide: stopping
 after its reflections, a model error, or (in red and green, which must change files) no edit
 applied is a failed phase with aider's own reason. In `--no-git` mode aider knows no files but
-those named, so each phase names the files inside the task's allowed paths. Its own test run
+those named, so each phase shows it the files inside the task's allowed paths, with `--read`:
+aider roots itself at the common directory of the files it may edit (all in `tests/`, a new
+`tests/test_x.py` would land in `tests/tests/`), so it is given none to edit and asks (answered
+yes) before editing one, its root staying the worktree. Its own test run
 (`--auto-test`, which feeds failures back to the model) is on in green and refactor only: in
 red the tests are meant to fail.
 """
@@ -22,7 +25,7 @@ from leviathan_local.engine.agents.context import PhaseContext
 from leviathan_local.engine.agents.report import AgentReport
 from leviathan_local.engine.agents.session import AgentSession
 
-MAX_FILES = 200  # named on the command line; beyond that aider is told of none and creates its own
+MAX_FILES = 200  # shown on the command line; beyond that aider is shown none and reads what it needs
 FLAGS = ("--yes-always", "--no-git", "--no-gitignore", "--no-auto-commits", "--no-check-update", "--no-analytics",
          "--no-show-release-notes", "--no-show-model-warnings", "--no-stream", "--no-pretty", "--no-fancy-input")
 TOKENS = re.compile(r"^Tokens: ([\d.]+)(k?) sent, ([\d.]+)(k?) received\.(?: Cost: \$([\d.]+) message)?", re.M)
@@ -39,7 +42,8 @@ def command(context: PhaseContext, settings: AgentSettings, session: AgentSessio
             "--chat-history-file", str(state / "chat.history.md"),
             "--input-history-file", str(state / "input.history"), "--llm-history-file", str(state / "llm.history"),
             "--restore-chat-history" if session.phases_run else "--no-restore-chat-history",
-            *test, *settings.args, "--message-file", str(context.prompt_file), *_files(context)]
+            *test, *settings.args, "--message-file", str(context.prompt_file),
+            *(part for path in _files(context) for part in ("--read", path))]
     return shlex.join(argv)
 
 
