@@ -14,7 +14,8 @@ from engine_fixtures import (
     GREEN, POLICY, RED, assert_dies, make_project, marked, stop_once_the_grandchild_is_ready, task_yaml,
 )
 
-from leviathan_local.engine.attempt import AttemptResult, run_attempt
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.git.repo import find_repo
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finding escaped processes needs /proc")

@@ -98,7 +98,7 @@ def test_an_internal_error_after_the_commit_leaves_the_attempt_for_the_next_run(
     def bookkeeping_fails(*_arguments) -> None:
         raise OSError("disk full")  # injected: the one step no real fixture can make fail on demand
 
-    monkeypatch.setattr(attempt_module, "_succeeded", bookkeeping_fails)
+    monkeypatch.setattr(attempt_module, "record_success", bookkeeping_fails)
     with pytest.raises(OSError, match="disk full"):
         attempt_module.run_attempt(paths, "a")
     assert load_backlog(paths).task("a").status is Status.DOING

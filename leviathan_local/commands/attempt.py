@@ -8,7 +8,8 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
-from leviathan_local.engine.attempt import AttemptResult, run_attempt
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.budget import phase_cost
 from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.signals import stop_on_signals

@@ -12,154 +12,40 @@ status change is left without its event.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from leviathan_local import events
-from leviathan_local.backlog.model import Status, Task, status_fields
+from leviathan_local.backlog.model import Status, status_fields
 from leviathan_local.backlog.store import edit_task_text, load_backlog, update_task
 from leviathan_local.clock import format_timestamp, now
 from leviathan_local.config import globs
 from leviathan_local.config.contract import load_contract
-from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents.context import PhaseContext
 from leviathan_local.engine.agents.phase import ADAPTERS, NeedsHuman, check_agent, require_headless, run_phase
 from leviathan_local.engine.agents.report import AgentReport
-from leviathan_local.engine.agents.session import AgentSession, start_session
-from leviathan_local.engine.budget import Budget, phase_cost
+from leviathan_local.engine.agents.session import start_session
+from leviathan_local.engine.attempt_outcome import also_failed, record_escalation, record_failure, record_success
+from leviathan_local.engine.attempt_state import PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord
+from leviathan_local.engine.budget import Budget
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
-from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch, escape_block_fields, report_escape
-from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell, sweep_attempt
-from leviathan_local.engine.prompt import PreviousFailure, Verification, previous_failure
-from leviathan_local.engine.runlock import AttemptRecord, attempt_record
-from leviathan_local.engine.sandbox import Confinement, confinement
-from leviathan_local.engine.verification_artifacts import remove_verification_artifacts
+from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch
+from leviathan_local.engine.process import CommandResult, sweep_attempt
+from leviathan_local.engine.prompt import Verification, previous_failure
+from leviathan_local.engine.runlock import attempt_record
+from leviathan_local.engine.sandbox import confinement
 from leviathan_local.engine.worktree_pool import attempt_worktree
 from leviathan_local.errors import UnknownTaskError
 from leviathan_local.git.attempt_tree import (
-    HeadReturn, Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree,
-    tree_added_lines, tree_changes, unstaged_paths,
+    Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree, tree_added_lines,
+    tree_changes, unstaged_paths,
 )
-from leviathan_local.git.repo import RepoPaths, branch_head, delete_branch, detach_worktree
-
-PHASES = ("red", "green", "refactor")
-logger = logging.getLogger(__name__)
-
-
-class PhaseFailed(Exception):
-    def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False,
-                 budget: bool = False) -> None:
-        super().__init__(reason)
-        self.phase = phase
-        self.reason = reason
-        self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
-        self.escaped = escaped  # the main checkout changed: blocked for a human to say by whom, not counted
-        self.budget = budget  # a cost budget reached: the task waits for a human, not counted
-
-
-@dataclass
-class PhaseRecord:
-    name: str
-    verdict: str  # passed | failed | skipped (the status report's schema knows these three)
-    seconds: float
-    detail: str = ""
-    agent: dict[str, object] = field(default_factory=dict)  # the agent's session, tokens and cost (AgentReport.ledger)
-
-
-@dataclass
-class AttemptResult:
-    task_id: str
-    attempt_id: str
-    branch: str
-    outcome: str  # succeeded | failed | interrupted | budget | already_done | needs_human
-    reason: str = ""
-    commit: str | None = None
-    phases: list[PhaseRecord] = field(default_factory=list)
-
-    def spent(self) -> float:
-        """What the attempt's agent cost, as far as known."""
-        return sum(phase_cost({"agent": phase.agent}) for phase in self.phases)
-
-
-@dataclass
-class _Attempt:
-    paths: RepoPaths
-    policy: Policy
-    task: Task
-    scope: Scope | None
-    attempt_id: str
-    branch: str
-    worktree: Path
-    git: Worktree  # the same worktree, opened once for every git step of the attempt
-    base: str
-    log: IO[str]
-    deadline: float
-    stop: threading.Event | None
-    record: AttemptRecord
-    known_refs: dict[str, str]  # every reference when the attempt started: tells the agent's commits apart
-    phases: list[PhaseRecord] = field(default_factory=list)
-    gates_passed: list[str] = field(default_factory=list)
-    last_test_output: str = ""
-    content: str | None = None  # the tree of the agent's work, taken when its last phase ended
-    head: HeadReturn = HeadReturn()
-    previous_failure: PreviousFailure | None = None  # the task's last counted failure, told in each prompt
-    phase_deadline: float | None = None  # set as each phase starts, when policy bounds phases
-    confinement: Confinement | None = None
-    watch: MainCheckoutWatch | None = None  # taken before the agent's first phase
-    session: AgentSession | None = None  # one agent session across the phases (adapter kinds)
-    agent_reports: dict[str, AgentReport] = field(default_factory=dict)  # by phase: what the agent said
-    budget: Budget = Budget()
-
-    def check_budget(self, phase: str) -> None:
-        spent = sum(report.cost_usd or 0.0 for report in self.agent_reports.values())
-        if reason := self.budget.reached(spent):
-            raise PhaseFailed(phase, f"budget: {reason}", budget=True)
-
-    @property
-    def env(self) -> dict[str, str]:
-        # Every command of the attempt carries its id: recovery finds what a dead run left running by it.
-        return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id,
-                **(self.confinement.env if self.confinement else {})}
-
-    def shell(self, phase: str, command: str) -> CommandResult:
-        """A verification command (the tests, an invariant), under the attempt's confinement;
-        what it adds to the worktree is removed when it ends."""
-        result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
-                           self.record.set_group, self.confinement.wrap if self.confinement else ())
-        remove_verification_artifacts(self.git, command, self.log)
-        if result.stopped:
-            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
-        return result
-
-    def check_main_checkout(self, phase: str) -> None:
-        """Fail the attempt if the main checkout changed while the agent's code ran."""
-        if self.watch is not None and (changed := self.watch.check(self.log)):
-            raise PhaseFailed(phase, changed, escaped=True)
-
-    def remaining(self, phase: str) -> float:
-        if self.stop is not None and self.stop.is_set():
-            raise PhaseFailed(phase, "shutdown requested", interrupted=True)
-        clock = time.monotonic()
-        if self.deadline <= clock:
-            raise PhaseFailed(phase, f"attempt timed out after {self.policy.limits.attempt_timeout_seconds}s")
-        if self.phase_deadline is not None and self.phase_deadline <= clock:
-            raise PhaseFailed(phase, f"phase timed out after {self.policy.limits.phase_timeout_seconds}s")
-        return min(self.deadline, self.phase_deadline or self.deadline) - clock
-
-    def timeout_limit(self) -> str:
-        """The limit that bounds the current phase: the phase's own, or the attempt's if sooner."""
-        limits = self.policy.limits
-        if self.phase_deadline is not None and self.phase_deadline < self.deadline:
-            return f"phase_timeout_seconds {limits.phase_timeout_seconds}"
-        return f"attempt_timeout_seconds {limits.attempt_timeout_seconds}"
+from leviathan_local.git.repo import RepoPaths, branch_head
 
 
 def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None,
@@ -195,7 +81,7 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
                 open(log_path, "w") as log:
             record.update(checked_out=True)
             git = Worktree(worktree)
-            attempt = _Attempt(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
+            attempt = AttemptState(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
                                previous_failure=previous_failure(paths, task_id, policy.tdd.test_command),
@@ -205,11 +91,11 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
                 attempt.watch = MainCheckoutWatch.start(paths, task_id)
                 result = _outcome(attempt)
             if result.outcome == "succeeded":  # before the slot is cleaned: a death after it is no failure
-                _succeeded(attempt, result)
+                record_success(attempt, result)
     return result
 
 
-def _outcome(attempt: _Attempt) -> AttemptResult:
+def _outcome(attempt: AttemptState) -> AttemptResult:
     """The cycle's result: committed, failed (counted), interrupted, or waiting for a human."""
     try:
         try:
@@ -218,21 +104,21 @@ def _outcome(attempt: _Attempt) -> AttemptResult:
             _sweep(attempt)
         attempt.check_main_checkout("after the gates")  # what the agent left running wrote until the sweep
     except PhaseFailed as failure:
-        return _fail(attempt, _escape_or(attempt, failure))
+        return record_failure(attempt, _escape_or(attempt, failure))
     except NeedsHuman as waiting:
-        return _escalate(attempt, str(waiting))
+        return record_escalation(attempt, str(waiting))
     except Exception as error:
         # The tool's own failure, not the agent's: put the task back uncounted, then report it,
         # even when putting it back fails too (a log that broke refuses that as well).
         try:
-            _fail(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
+            record_failure(attempt, PhaseFailed("internal", f"{type(error).__name__}: {error}", interrupted=True))
         except Exception as second:
             also_failed(error, second, "putting the task back")
         raise
     return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
 
 
-def _escape_or(attempt: _Attempt, failure: PhaseFailed) -> PhaseFailed:
+def _escape_or(attempt: AttemptState, failure: PhaseFailed) -> PhaseFailed:
     """A change to the main checkout outranks the failure that ended the cycle: it needs a human."""
     if failure.escaped or failure.interrupted:
         return failure
@@ -243,7 +129,7 @@ def _escape_or(attempt: _Attempt, failure: PhaseFailed) -> PhaseFailed:
     return failure
 
 
-def _sweep(attempt: _Attempt) -> None:
+def _sweep(attempt: AttemptState) -> None:
     """Kill what the attempt left running, however its cycle ended. A timeout or a stop kills
     the command's process group, but a process the agent detached into its own session (setsid,
     a daemon) escapes it. Done before a failure's work is kept and the slot is cleaned, so
@@ -253,17 +139,7 @@ def _sweep(attempt: _Attempt) -> None:
         attempt.log.flush()
 
 
-def _succeeded(attempt: _Attempt, result: AttemptResult) -> None:
-    paths, task = attempt.paths, attempt.task
-    with events.open_log(paths) as log:
-        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
-                                     "branch_name": attempt.branch})
-        log.append("attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
-                   commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
-                   gates=attempt.gates_passed)
-
-
-def _cycle(attempt: _Attempt) -> str:
+def _cycle(attempt: AttemptState) -> str:
     tdd = attempt.scope.tdd if attempt.scope else True
     for phase in PHASES:
         if phase == "red" and not tdd:
@@ -276,7 +152,7 @@ def _cycle(attempt: _Attempt) -> str:
 
 
 @contextmanager
-def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
+def _timed(attempt: AttemptState, phase: str) -> Iterator[dict[str, str]]:
     """Every phase, gates and commit included, logs `phase.started`, then `phase.finished` with
     its verdict and seconds, however it ends. The block may set the verdict and detail."""
     started = time.monotonic()
@@ -295,7 +171,7 @@ def _timed(attempt: _Attempt, phase: str) -> Iterator[dict[str, str]]:
     _record(attempt, phase, outcome["verdict"], started, outcome["detail"])
 
 
-def _phase(attempt: _Attempt, phase: str) -> None:
+def _phase(attempt: AttemptState, phase: str) -> None:
     require_headless(attempt.policy, attempt.task, phase)  # escalated before the phase starts
     attempt.check_budget(phase)  # before the agent spends more: a phase that reached it still ends
     with _timed(attempt, phase):
@@ -323,7 +199,7 @@ def _phase(attempt: _Attempt, phase: str) -> None:
         attempt.check_main_checkout(phase)
 
 
-def _agent_finished(attempt: _Attempt, phase: str, report: AgentReport) -> None:
+def _agent_finished(attempt: AttemptState, phase: str, report: AgentReport) -> None:
     """Keep what the agent said (its cost is spent however the phase ends) and its session."""
     attempt.agent_reports[phase] = report
     if attempt.session is not None:
@@ -333,7 +209,7 @@ def _agent_finished(attempt: _Attempt, phase: str, report: AgentReport) -> None:
         attempt.log.flush()
 
 
-def _judge_agent(attempt: _Attempt, phase: str, result: CommandResult, report: AgentReport) -> None:
+def _judge_agent(attempt: AttemptState, phase: str, result: CommandResult, report: AgentReport) -> None:
     if result.stopped:
         raise PhaseFailed(phase, "shutdown requested", interrupted=True)
     if result.timed_out:
@@ -345,7 +221,7 @@ def _judge_agent(attempt: _Attempt, phase: str, result: CommandResult, report: A
         raise PhaseFailed(phase, f"the agent failed: {report.failure}")
 
 
-def _verify(attempt: _Attempt, phase: str, staged: str) -> None:
+def _verify(attempt: AttemptState, phase: str, staged: str) -> None:
     if phase == "red":
         globs_ = attempt.policy.tdd.test_globs
         changed = [p for c in tree_changes(attempt.git, attempt.base, staged) for p in c.paths]
@@ -361,7 +237,7 @@ def _verify(attempt: _Attempt, phase: str, staged: str) -> None:
         raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})")
 
 
-def _gates(attempt: _Attempt) -> None:
+def _gates(attempt: AttemptState) -> None:
     with _timed(attempt, "gates") as outcome:
         problems = _head_violations(attempt)
         problems += _content_violations(attempt)
@@ -381,7 +257,7 @@ def _gates(attempt: _Attempt) -> None:
         outcome["detail"] = ", ".join(attempt.gates_passed)
 
 
-def _head_violations(attempt: _Attempt) -> list[Violation]:
+def _head_violations(attempt: AttemptState) -> list[Violation]:
     """HEAD back on the attempt's branch at the base. An agent that committed or switched to a
     branch of its own has its work folded in; one that moved HEAD onto content it did not make
     fails here, since nobody could tell its work from that content."""
@@ -393,7 +269,7 @@ def _head_violations(attempt: _Attempt) -> list[Violation]:
     return [Violation(attempt.branch, head.foreign)] if head.foreign else []
 
 
-def _content_violations(attempt: _Attempt) -> list[Violation]:
+def _content_violations(attempt: AttemptState) -> list[Violation]:
     policy, scope, content = attempt.policy, attempt.scope, attempt.content
     assert content is not None  # taken when the last phase ended
     allowed = policy.paths_for(attempt.task.allowed_paths, scope)
@@ -402,7 +278,7 @@ def _content_violations(attempt: _Attempt) -> list[Violation]:
     return found + secret_findings(tree_added_lines(attempt.git, attempt.base, content))
 
 
-def _commit(attempt: _Attempt) -> str:
+def _commit(attempt: AttemptState) -> str:
     with _timed(attempt, "commit"):
         assert attempt.content is not None  # taken when the last phase ended
         commit = commit_on_branch(attempt.git, attempt.branch, attempt.base, attempt.content, _message(attempt),
@@ -412,7 +288,7 @@ def _commit(attempt: _Attempt) -> str:
     return commit
 
 
-def _writeback(attempt: _Attempt, content: str) -> dict[str, bytes]:
+def _writeback(attempt: AttemptState, content: str) -> dict[str, bytes]:
     """The task's completion in the backlog the commit holds (the base's: the gates let no agent
     change it), made in memory with the same verified line editor as every backlog write."""
     task, relative = attempt.task, attempt.paths.backlog.relative_to(attempt.paths.root).as_posix()
@@ -433,7 +309,7 @@ def _writeback(attempt: _Attempt, content: str) -> dict[str, bytes]:
     return {relative: done.encode("utf-8")}
 
 
-def _message(attempt: _Attempt) -> str:
+def _message(attempt: AttemptState) -> str:
     task = attempt.task
     folded = "".join(f"- {subject}\n" for subject in attempt.head.commits)
     return (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
@@ -441,76 +317,11 @@ def _message(attempt: _Attempt) -> str:
             + f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
 
 
-def _record(attempt: _Attempt, phase: str, verdict: str, started: float, detail: str = "") -> None:
+def _record(attempt: AttemptState, phase: str, verdict: str, started: float, detail: str = "") -> None:
     seconds = round(time.monotonic() - started, 3)
     report = attempt.agent_reports.get(phase)
     agent = report.ledger() if report else {}
     attempt.phases.append(PhaseRecord(phase, verdict, seconds, detail, agent))
+    ledger = {"agent": agent} if agent else {}  # only a phase an agent ran has one
     events.append_event(attempt.paths, "phase.finished", attempt.task.id, attempt=attempt.attempt_id,
-                        phase=phase, verdict=verdict, seconds=seconds, detail=detail, **({"agent": agent} if agent else {}))
-
-
-def _fail(attempt: _Attempt, failure: PhaseFailed) -> AttemptResult:
-    paths, task = attempt.paths, attempt.task
-    # Keep what the agent did on the branch for inspection, as one commit on the base. Done
-    # before the log is opened: the slot is cleaned when the attempt lets go of it whatever
-    # happens here, so refusing first would lose the work, not keep anything as it was.
-    bring_head_back(attempt.git, attempt.branch, attempt.base, attempt.known_refs)
-    kept = commit_on_branch(attempt.git, attempt.branch, attempt.base, stage_worktree(attempt.git),
-                            f"[leviathan] Failed attempt {attempt.attempt_id}: {failure.reason}\n\n"
-                            f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
-    # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
-    if failure.escaped:
-        report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
-    with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget)
-        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
-        update_task(paths, task.id, _failure_fields(attempt, failure, attempts))
-        outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
-        log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
-                   **({"main_checkout_changed": True} if failure.escaped else {}))
-    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
-                         kept, attempt.phases)
-
-
-def _failure_fields(attempt: _Attempt, failure: PhaseFailed, attempts: int) -> dict[str, object]:
-    """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
-    task = attempt.task
-    if failure.escaped:
-        return escape_block_fields(task, failure.reason)
-    if failure.budget:
-        return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "budget",
-                "blocked_reason": f"{failure.reason}; raise the limit in .leviathan/policy.yaml, then "
-                                  f"`leviathan unblock {task.id}`", "blocked_from": Status.READY.value}
-    if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
-        return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
-                "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
-                "blocked_from": Status.READY.value}
-    return {**status_fields(task, Status.READY), "attempts": attempts}
-
-
-def _escalate(attempt: _Attempt, reason: str) -> AttemptResult:
-    paths, task = attempt.paths, attempt.task
-    # The branch holds nothing (no phase ran), so it goes before the log is opened: a log that
-    # refuses would leave it behind, empty. Like a failure's, that refusal leaves the task
-    # `doing` and the record behind, for the next run to count.
-    detach_worktree(attempt.worktree)
-    delete_branch(paths, attempt.branch)
-    with events.open_log(paths) as log:  # before the backlog changes
-        update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
-                                     "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
-                                     "blocked_from": Status.READY.value})
-        log.append("attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
-    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)
-
-
-def also_failed(first: BaseException, second: BaseException, doing: str) -> None:
-    """``second`` failed while cleaning up after ``first``, which stays the error raised: the
-    second is logged as a warning and noted on the first, unless it says the same (the one
-    broken log refusing twice)."""
-    if str(second) == str(first):
-        return
-    message = f"{doing} failed too: {second}"
-    logger.warning("warning: %s", message)
-    first.add_note(message)
+                        phase=phase, verdict=verdict, seconds=seconds, detail=detail, **ledger)

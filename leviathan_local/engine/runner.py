@@ -26,7 +26,9 @@ from leviathan_local.config import globs
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.discovery.reconcile import run_discovery
-from leviathan_local.engine.attempt import AttemptResult, PhaseRecord, also_failed, run_attempt
+from leviathan_local.engine.attempt import run_attempt
+from leviathan_local.engine.attempt_outcome import also_failed
+from leviathan_local.engine.attempt_state import AttemptResult, PhaseRecord
 from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
