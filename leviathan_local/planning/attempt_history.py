@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from leviathan_local.events import Event
+from leviathan_local.planning.cost import PhaseCost, phase_cost, phases_total, total, usd_text
 from leviathan_local.repo_paths import RepoPaths
 
 OUTCOME_KINDS = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
@@ -22,6 +23,13 @@ class PhaseVerdict:
     phase: str
     verdict: str
     seconds: float | None
+    cost: PhaseCost | None = None  # None: no agent ran in it (or it logged nothing)
+
+    def text(self) -> str:
+        """`green ✓ 1.2s ($0.0120, 3,500 in / 100 out tokens)`"""
+        timing = f" {self.seconds:.1f}s" if self.seconds is not None else ""
+        spent = f" ({self.cost.text()})" if self.cost is not None else ""
+        return f"{self.phase} {VERDICT_MARKS.get(self.verdict, self.verdict)}{timing}{spent}"
 
 
 @dataclass
@@ -33,12 +41,21 @@ class AttemptSummary:
     reason: str = ""
     phases: list[PhaseVerdict] = field(default_factory=list)
 
+    @property
+    def cost_usd(self) -> float | None:
+        """The sum of its phases' known costs; None when none reported one."""
+        return phases_total(phase.cost for phase in self.phases)
+
     def line(self) -> str:
-        """`a1b2c3 failed (green: tests fail)  red ✓ 0.4s · green ✗ 1.2s`"""
-        phases = " · ".join(f"{p.phase} {VERDICT_MARKS.get(p.verdict, p.verdict)}"
-                            + (f" {p.seconds:.1f}s" if p.seconds is not None else "") for p in self.phases)
+        """`a1b2c3 failed (green: tests fail), cost $0.0120` and its phases below, one a line."""
         reason = f" ({self.reason})" if self.reason else ""
-        return f"{self.attempt_id} {self.started_at[:16]} {self.outcome}{reason}" + (f"\n  {phases}" if phases else "")
+        head = f"{self.attempt_id} {self.started_at[:16]} {self.outcome}{reason}, cost {usd_text(self.cost_usd)}"
+        return "\n".join([head, *(f"  {phase.text()}" for phase in self.phases)])
+
+
+def task_cost_usd(attempts: Iterable[AttemptSummary]) -> float | None:
+    """A task's cost so far: the sum over all its attempts (None: no phase reported a cost)."""
+    return total(attempt.cost_usd for attempt in attempts)
 
 
 def attempts_by_task(events: Iterable[Event]) -> dict[str, list[AttemptSummary]]:
@@ -60,7 +77,8 @@ def attempts_by_task(events: Iterable[Event]) -> dict[str, list[AttemptSummary]]
         if event.kind == "phase.finished":
             seconds = event.data.get("seconds")
             summary.phases.append(PhaseVerdict(str(event.data.get("phase")), str(event.data.get("verdict")),
-                                               float(seconds) if isinstance(seconds, (int, float)) else None))
+                                               float(seconds) if isinstance(seconds, (int, float)) else None,
+                                               phase_cost(event.data)))
         elif event.kind in OUTCOME_KINDS:
             summary.outcome = str(event.data.get("outcome") or OUTCOME_KINDS[event.kind])
             phase, reason = event.data.get("phase"), str(event.data.get("reason") or "")

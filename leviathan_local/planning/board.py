@@ -13,7 +13,10 @@ from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.events import read_events
-from leviathan_local.planning.attempt_history import AttemptSummary, attempts_by_task, last_test_output
+from leviathan_local.planning.attempt_history import (
+    AttemptSummary, attempts_by_task, last_test_output, task_cost_usd,
+)
+from leviathan_local.planning.cost import usd_text
 from leviathan_local.planning.gc_pause import collector_paused
 from leviathan_local.planning.selection import select
 from leviathan_local.planning.wsjf import Score, explain, score_task
@@ -24,13 +27,21 @@ class BoardRow:
     """One task on the board. A skipped task's score is computed when first read: a screen
     shows some forty rows, and scoring ten thousand tasks up front would delay the first one."""
 
-    __slots__ = ("task", "rank", "skip_reason", "skip_detail", "age_days", "_score", "_policy", "_moment")
+    __slots__ = ("task", "rank", "skip_reason", "skip_detail", "age_days", "_score", "_policy", "_moment",
+                 "ran", "cost_usd")
 
     def __init__(self, task: Task, score: Score | None, rank: int | None, skip_reason: str | None,
                  skip_detail: str, age_days: int | None, policy: Policy | None = None,
                  moment: datetime | None = None) -> None:
         self.task, self.rank, self.skip_reason, self.skip_detail = task, rank, skip_reason, skip_detail
         self.age_days, self._score, self._policy, self._moment = age_days, score, policy, moment
+        self.ran = False  # the event log holds an attempt of it
+        self.cost_usd: float | None = None  # all its attempts' known costs; None: none known
+
+    @property
+    def cost_text(self) -> str:
+        """The board's cost cell: blank for a task never tried, else its cost or "unknown"."""
+        return usd_text(self.cost_usd) if self.ran else ""
 
     @property
     def score(self) -> Score:
@@ -71,7 +82,7 @@ class Board:
         return None
 
 
-SORT_KEYS = ("rank", "score", "age", "status", "id", "tries")
+SORT_KEYS = ("rank", "score", "age", "status", "id", "tries", "cost")
 
 
 def sort_rows(rows: list[BoardRow], key: str) -> list[BoardRow]:
@@ -86,6 +97,8 @@ def sort_rows(rows: list[BoardRow], key: str) -> list[BoardRow]:
         return sorted(rows, key=lambda row: row.task.id)
     if key == "tries":
         return sorted(rows, key=lambda row: (-row.task.attempts, row.task.id))
+    if key == "cost":  # the dearest first; unknown costs after every known one, untried tasks last
+        return sorted(rows, key=lambda row: (not row.ran, row.cost_usd is None, -(row.cost_usd or 0), row.task.id))
     return list(rows)
 
 
@@ -106,7 +119,20 @@ def _load_board(paths: RepoPaths, moment: datetime) -> Board:
     order = {status: index for index, status in enumerate(
         (Status.READY, Status.DOING, Status.REVIEW, Status.BLOCKED, Status.REFINED, Status.NEW, Status.DONE))}
     others.sort(key=lambda row: (order[row.task.status], row.task.id))
-    return Board(rows + others, policy, paths, attempts_by_task(read_events(paths)))
+    board = Board(rows + others, policy, paths, attempts_by_task(read_events(paths)))
+    _add_costs(board)
+    return board
+
+
+def _add_costs(board: Board) -> None:
+    """Each tried task's cost so far, from the event log (only tasks with attempts are touched:
+    a 10,000-task board pays for the tasks that ran, not for every row)."""
+    if not board.attempts:
+        return
+    for row in board.rows:
+        attempts = board.attempts.get(row.task.id)
+        if attempts:
+            row.ran, row.cost_usd = True, task_cost_usd(attempts)
 
 
 def _age(task: Task, moment: datetime) -> int | None:

@@ -43,6 +43,7 @@ class PrefetchedRow:
     rank: int | None
     age_days: int | None
     flags: str
+    cost_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,12 @@ def _compact_rows(paths: RepoPaths, moment: datetime) -> list[tuple]:
         rows.append((row.task.id, row.task.title, row.task.status.value, row.task.attempts, row.rank,
                      row.age_days, score.value if score else None,
                      {k: v for k, v in score.terms.items() if k in ("impact", "effort")} if score else {},
-                     row.flags if score else ""))
+                     row.flags if score else "", row.cost_text))
     return rows
 
 
 def _row(values: tuple) -> PrefetchedRow:
-    task_id, title, status, attempts, rank, age, value, terms, flags = values
+    task_id, title, status, attempts, rank, age, value, terms, flags, cost_text = values
     return PrefetchedRow(PrefetchedTask(task_id, title, Status(status), attempts),
-                         PrefetchedScore(float("nan") if value is None else value, terms), rank, age, flags)
+                         PrefetchedScore(float("nan") if value is None else value, terms), rank, age, flags,
+                         cost_text)

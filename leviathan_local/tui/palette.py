@@ -35,7 +35,7 @@ def palette_commands(app: PaletteHost) -> Iterator[SystemCommand]:
         ("Unblock", "Return the selected task to its previous status", app.action_unblock),
         ("Edit WSJF inputs", "Impact, time criticality, risk reduction, effort", app.action_edit_wsjf),
         ("Filter", "Filter the backlog: words and terms like status:ready, flag:escalated", app.action_filter),
-        ("Sort", "Sort the backlog by the next key (rank, score, age, status, id, tries)", app.action_cycle_sort),
+        ("Sort", "Sort the backlog by the next key (rank, score, age, status, id, tries, cost)", app.action_cycle_sort),
         ("Reload", "Read backlog.yaml and policy.yaml again", app.action_reload),
         ("Help", "Every tab and key", app.action_help),
         ("Toggle theme", "Light or dark", app.action_toggle_dark),

@@ -22,8 +22,10 @@ from leviathan_local.backlog.model import Status
 from leviathan_local.planning.board import SORT_KEYS, Board, BoardRow, sort_rows
 from leviathan_local.tui.backlog_filter import parse_filter
 
-COLUMNS = ("#", "id", "title", "status", "score", "i/e", "age", "flags", "tries")
-SORT_BY_COLUMN = {"#": "rank", "id": "id", "status": "status", "score": "score", "age": "age", "tries": "tries"}
+# The task's cost so far (every attempt's known agent costs) sits beside the WSJF effort it was estimated at.
+COLUMNS = ("#", "id", "title", "status", "score", "i/e", "cost", "age", "flags", "tries")
+SORT_BY_COLUMN = {"#": "rank", "id": "id", "status": "status", "score": "score", "cost": "cost", "age": "age",
+                  "tries": "tries"}
 MAX_WIDTHS = {"id": 28, "title": 48}
 # When the table is narrow, the title and then the id give up characters in these steps,
 # each down to its floor; below the last one the table scrolls sideways.
@@ -211,7 +213,7 @@ def _cells(row: BoardRow) -> tuple[str, ...]:
     scored = value == value  # NaN: a prefetched row whose score comes with the full board
     return ("" if row.rank is None else str(row.rank), row.task.id, row.task.title, row.task.status.value,
             f"{value:.2f}" if scored else "…", f"{terms.get('impact')}/{terms.get('effort')}" if scored else "",
-            "" if row.age_days is None else f"{row.age_days}d", row.flags, str(row.task.attempts or ""))
+            row.cost_text, "" if row.age_days is None else f"{row.age_days}d", row.flags, str(row.task.attempts or ""))
 
 
 def _column_widths(rows: list[BoardRow]) -> list[int]:
@@ -224,8 +226,9 @@ def _column_widths(rows: list[BoardRow]) -> list[int]:
         widths[2] = max(widths[2], min(max(len(row.task.title) for row in rows), MAX_WIDTHS["title"]))
         widths[4] = 6  # "999.99": reading every score here would compute the lazy ones
         widths[5] = max(widths[5], 5)
+        widths[6] = max(widths[6], max(len(row.cost_text) for row in rows))
         oldest = max((row.age_days for row in rows if row.age_days is not None), default=0)
-        widths[6] = max(widths[6], len(f"{oldest}d"))
+        widths[7] = max(widths[7], len(f"{oldest}d"))
     return widths
 
 
