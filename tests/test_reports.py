@@ -74,7 +74,7 @@ def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_re
     assert any("used up their attempts: bad" in risk for risk in report["risks"])
     stem = next(p.stem for p in reports_dir(root).glob("2*.json"))
     markdown = (reports_dir(root) / f"{stem}.md").read_text()
-    assert f"![Backlog by status, and completions over the last reports]({stem}.svg)" in markdown
+    assert f"![Backlog by status, completions over the last reports, and agent cost per task]({stem}.svg)" in markdown
     for header in ("| status | tasks |", "| id | type | reason |", "| attempt | task | outcome | red | green |",
                    "| id | why |", "## Notable risks"):
         assert header in markdown

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_OK
+from leviathan_local.planning.cost import phase_cost
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review.approve import approve
 from leviathan_local.review.pending import ReviewItem, list_reviews
@@ -35,7 +36,10 @@ def render_item(item: ReviewItem) -> str:
     for stat in item.files:
         lines.append(f"  {stat.kind}        {stat.path} +{stat.added} -{stat.deleted}")
     for phase in item.phases:
-        lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s")
+        spent = phase_cost(phase)
+        lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s"
+                     + (f"  {spent.text()}" if spent is not None else ""))
+    lines.append(f"  cost     {item.cost_summary()}")
     if item.gates:
         lines.append(f"  checked  {', '.join(item.gates)}")
     if not item.problem:  # a task whose branch is gone can only be rejected

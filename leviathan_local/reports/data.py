@@ -20,7 +20,7 @@ from leviathan_local.engine.process import run_shell
 from leviathan_local.planning.selection import select
 from leviathan_local.planning.wsjf import Score, score_task
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.window import AttemptSummary, attempts_in, window
+from leviathan_local.reports.window import AttemptSummary, attempts_in, cost_by_task, window
 
 SCHEMA_VERSION = 1
 WSJF_BUCKETS = ((0.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, None))
@@ -60,6 +60,7 @@ def build_report(paths: RepoPaths, halt_reason: str | None = None, previous: dic
                     for t in tasks if t.status is Status.BLOCKED],
         "escalations": escalations(open_tasks, scores),
         "attempts": [attempt.as_json() for attempt in attempts],
+        "cost": cost_by_task(attempts),
         "coverage": coverage,
         "coverage_delta": _delta(coverage, (previous or {}).get("coverage")),
     }

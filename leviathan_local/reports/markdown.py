@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from leviathan_local.planning.attempt_history import CYCLE_PHASES as PHASES
+from leviathan_local.planning.cost import tokens_text, usd_text
 
 
 def render_markdown(report: dict[str, Any], chart: str | None) -> str:
     lines = [f"# Status report {report['timestamp']}", "", summary(report), ""]
     if chart:
-        lines += [f"![Backlog by status, and completions over the last reports]({chart})", ""]
+        lines += [f"![Backlog by status, completions over the last reports, and agent cost per task]({chart})", ""]
     lines += ["## Notable risks", ""]
     lines += [f"- {risk}" for risk in report["risks"]] or ["None noticed."]
     lines += ["", "## Backlog by status", ""]
@@ -27,9 +28,10 @@ def render_markdown(report: dict[str, Any], chart: str | None) -> str:
         lines += ["", "## Waiting for a human decision", ""]
         lines += _table(("id", "why"), [(item["id"], "; ".join(item["reasons"])) for item in report["escalations"]])
     lines += ["", "## Attempts", ""]
-    lines += _table(("attempt", "task", "outcome", *PHASES, "seconds"),
-                    [(a["id"], a["task"], a["outcome"], *_phase_cells(a), f"{a['seconds']:.2f}")
-                     for a in report["attempts"]]) or ["No attempt in this window."]
+    lines += _table(("attempt", "task", "outcome", *PHASES, "seconds", "cost"),
+                    [(a["id"], a["task"], a["outcome"], *_phase_cells(a), f"{a['seconds']:.2f}",
+                      usd_text(a.get("cost_usd"))) for a in report["attempts"]]) or ["No attempt in this window."]
+    lines += ["", "## Agent cost", ""] + _cost_lines(report.get("cost"))
     lines += ["", "## Trends", ""]
     lines += _table(("measure", "now", "previous report", "change"), _trend_rows(report))
     return "\n".join(lines) + "\n"
@@ -47,8 +49,24 @@ def summary(report: dict[str, Any]) -> str:
 
 def _phase_cells(attempt: dict[str, Any]) -> list[str]:
     by_name = {phase["name"]: phase for phase in attempt["phases"]}
-    return [f"{by_name[name]['verdict']} {float(by_name[name]['seconds'] or 0):.2f}s" if name in by_name else "-"
-            for name in PHASES]
+    return [_phase_cell(by_name[name]) if name in by_name else "-" for name in PHASES]
+
+
+def _phase_cell(phase: dict[str, Any]) -> str:
+    """`passed 1.93s` and, for a phase an agent ran in, its cost: `passed 1.93s $0.0120`."""
+    cell = f"{phase['verdict']} {float(phase['seconds'] or 0):.2f}s"
+    ran_agent = any(name in phase for name in ("session", "tokens_in", "tokens_out", "cost_usd"))
+    return f"{cell} {usd_text(phase.get('cost_usd'))}" if ran_agent else cell
+
+
+def _cost_lines(cost: dict[str, Any] | None) -> list[str]:
+    """Each task's cost in the window, and the window's total ("unknown", never 0, where no
+    phase reported one)."""
+    if not cost or not cost["by_task"]:
+        return ["No attempt in this window."]
+    rows = [(item["task"], item["attempts"], tokens_text(item["tokens_in"], item["tokens_out"]),
+             usd_text(item["cost_usd"])) for item in cost["by_task"]]
+    return [f"Total: {usd_text(cost['total_usd'])}.", ""] + _table(("task", "attempts", "tokens", "cost"), rows)
 
 
 def _trend_rows(report: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -1,26 +1,34 @@
 """The report's chart as SVG, drawn by hand (no browser, no plotting library): the backlog by
-status now, and the completions of the last reports."""
+status now, the completions of the last reports and, below them when agents ran in the report's
+window, each task's agent cost."""
 
 from __future__ import annotations
 
 from typing import Any
 from xml.sax.saxutils import escape
 
+from leviathan_local.planning.cost import usd_text
+
 WIDTH, HEIGHT = 720, 300
 COLOURS = {"new": "#9e9e9e", "refined": "#7e57c2", "ready": "#1e88e5", "doing": "#fb8c00", "review": "#00897b",
            "done": "#43a047", "blocked": "#e53935"}
+COST_ROWS, COST_ROW_HEIGHT = 10, 22  # the dearest tasks drawn, one bar each
 
 
 def render_svg(report: dict[str, Any], history: list[dict[str, Any]]) -> str:
     """``history``: earlier reports, oldest first (the last few are drawn, then this one)."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+    costs = (report.get("cost") or {}).get("by_task") or []
+    height = HEIGHT + (_cost_panel_height(costs) if costs else 0)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+             f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">',
              f'<title>{escape("Status report " + report["timestamp"])}</title>',
-             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+             f'<rect width="{WIDTH}" height="{height}" fill="white"/>']
     parts += _status_bars(report["backlog_size_by_status"], x=20, y=30, width=320)
     series = [*history[-11:], report]
     parts += _completion_bars([(item["timestamp"], int(item["items_completed"])) for item in series],
                               x=380, y=30, width=320)
+    if costs:
+        parts += _cost_bars(costs, report["cost"]["total_usd"], x=20, y=HEIGHT + 30, width=WIDTH - 40)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -54,3 +62,35 @@ def _completion_bars(points: list[tuple[str, int]], x: int, y: int, width: int) 
                    f'{escape(stamp[5:10])}</text>')
     out.append(f'<line x1="{x}" y1="{base}" x2="{x + width}" y2="{base}" stroke="#333"/>')
     return out
+
+
+def _cost_panel_height(costs: list[dict[str, Any]]) -> int:
+    return 40 + COST_ROW_HEIGHT * (min(len(costs), COST_ROWS) + (len(costs) > COST_ROWS))
+
+
+def _cost_bars(costs: list[dict[str, Any]], total_usd: float | None, x: int, y: int, width: int) -> list[str]:
+    """One bar per task, the dearest first; a task no phase reported a cost for has no bar and
+    says "unknown" (a bar of 0 would claim it was free)."""
+    out = [f'<text x="{x}" y="{y - 10}" font-weight="bold">Agent cost per task (total {usd_text(total_usd)})</text>']
+    ranked = sorted(costs, key=lambda item: (item["cost_usd"] is None, -(item["cost_usd"] or 0), item["task"]))
+    biggest = max((item["cost_usd"] or 0 for item in ranked), default=0) or 1
+    label_width, bar_room = 180, width - 180 - 90
+    for index, item in enumerate(ranked[:COST_ROWS]):
+        top, cost = y + index * COST_ROW_HEIGHT, item["cost_usd"]
+        out.append(f'<text x="{x}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}">{escape(_cut(item["task"], 26))}</text>')
+        length = round(bar_room * cost / biggest) if cost is not None else 0
+        if cost is not None:
+            out.append(f'<rect x="{x + label_width}" y="{top + 4}" width="{length}" height="{COST_ROW_HEIGHT - 8}" '
+                       f'fill="#fb8c00"><title>{escape(item["task"])}: {usd_text(cost)}</title></rect>')
+        shade = "" if cost is not None else ' fill="#757575"'  # unknown: greyed, and says so
+        out.append(f'<text x="{x + label_width + length + 6}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}"{shade}>'
+                   f'{usd_text(cost)}</text>')
+    if len(ranked) > COST_ROWS:
+        top = y + COST_ROWS * COST_ROW_HEIGHT
+        out.append(f'<text x="{x}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}" fill="#757575">'
+                   f'and {len(ranked) - COST_ROWS} more task(s): see the table</text>')
+    return out
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1] + "…"

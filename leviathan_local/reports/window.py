@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leviathan_local.events import Event
+from leviathan_local.planning.cost import phase_cost, total
 
 OUTCOME_BY_KIND = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
 
@@ -27,9 +28,31 @@ class AttemptSummary:
         """From the start of its first phase to its commit: the sum of its phase durations."""
         return round(sum(float(phase.get("seconds") or 0) for phase in self.phases), 3)
 
+    @property
+    def cost_usd(self) -> float | None:
+        """The sum of its phases' known costs; None (unknown) when no phase reported one."""
+        return total(phase.get("cost_usd") for phase in self.phases)
+
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "task": self.task, "outcome": self.outcome, "seconds": self.seconds,
-                "reason": self.reason, "phases": self.phases}
+                "reason": self.reason, "cost_usd": self.cost_usd, "phases": self.phases}
+
+
+def cost_by_task(attempts: list[AttemptSummary]) -> dict[str, Any]:
+    """The window's cost: its total and each task's (tasks in the order they first ran), each the
+    sum of the known costs, None where no phase of it reported one."""
+    by_task: dict[str, list[AttemptSummary]] = {}
+    for attempt in attempts:
+        by_task.setdefault(attempt.task, []).append(attempt)
+    tasks = [{"task": task, "attempts": len(tried), "cost_usd": total(a.cost_usd for a in tried),
+              "tokens_in": _tokens(tried, "tokens_in"), "tokens_out": _tokens(tried, "tokens_out")}
+             for task, tried in by_task.items()]
+    return {"total_usd": total(item["cost_usd"] for item in tasks), "by_task": tasks}
+
+
+def _tokens(attempts: list[AttemptSummary], name: str) -> int | None:
+    known = total(phase.get(name) for attempt in attempts for phase in attempt.phases)
+    return None if known is None else int(known)
 
 
 def window(all_events: list[Event], after_seq: int | None = None, from_kind: str | None = None) -> list[Event]:
@@ -49,8 +72,10 @@ def attempts_in(events: list[Event]) -> list[AttemptSummary]:
             continue
         summary = attempts.setdefault(attempt_id, AttemptSummary(attempt_id, event.task or ""))
         if event.kind == "phase.finished":
+            spent = phase_cost(event.data)
             summary.phases.append({"name": event.data.get("phase"), "verdict": event.data.get("verdict"),
-                                   "seconds": event.data.get("seconds")})
+                                   "seconds": event.data.get("seconds"),
+                                   **(spent.as_json() if spent is not None else {})})
         elif event.kind in OUTCOME_BY_KIND and event.data.get("note") is None:
             summary.outcome = event.data.get("outcome") or OUTCOME_BY_KIND[event.kind]
             summary.reason = str(event.data.get("reason") or "")

@@ -12,6 +12,8 @@ from leviathan_local.config.contract import load_contract
 from leviathan_local.errors import BacklogError
 from leviathan_local.git.merge import FileStat, branch_exists, diff_stats, merge_base
 from leviathan_local.git.repo import RepoPaths, branch_head
+from leviathan_local.planning.attempt_history import attempts_by_task, task_cost_usd
+from leviathan_local.planning.cost import phase_cost, phases_total, usd_text
 
 
 @dataclass
@@ -26,6 +28,16 @@ class ReviewItem:
     phases: list[dict[str, Any]] = field(default_factory=list)
     gates: list[str] = field(default_factory=list)
     problem: str | None = None  # why the branch cannot be shown (deleted by hand, ...)
+    # The agents' cost (None: unknown, no phase reported one): this attempt's, and the task's so far
+    # over all its attempts (failed ones too: they were paid for).
+    attempt_cost_usd: float | None = None
+    task_cost_usd: float | None = None
+    task_attempts: int = 0
+
+    def cost_summary(self) -> str:
+        """`this attempt $0.0300, the task so far $0.0500 (2 attempt(s))`"""
+        return (f"this attempt {usd_text(self.attempt_cost_usd)}, the task so far {usd_text(self.task_cost_usd)}"
+                f" ({self.task_attempts} attempt(s))")
 
 
 def list_reviews(paths: RepoPaths) -> list[ReviewItem]:
@@ -33,9 +45,14 @@ def list_reviews(paths: RepoPaths) -> list[ReviewItem]:
     if not tasks:
         return []
     default = load_contract(paths).default_branch
-    succeeded = {event.data.get("attempt"): event for event in events.read_events(paths)
-                 if event.kind == "attempt.succeeded"}
-    return [_item(paths, task, default, succeeded) for task in tasks]
+    logged = events.read_events(paths)
+    succeeded = {event.data.get("attempt"): event for event in logged if event.kind == "attempt.succeeded"}
+    history = attempts_by_task(logged)
+    items = [_item(paths, task, default, succeeded) for task in tasks]
+    for item in items:
+        tried = history.get(item.task_id, [])
+        item.task_cost_usd, item.task_attempts = task_cost_usd(tried), len(tried)
+    return items
 
 
 def review_task(paths: RepoPaths, task_id: str, need_branch: bool = True) -> Task:
@@ -64,6 +81,7 @@ def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, event
     if event is not None:
         item.phases = list(event.data.get("phases") or [])
         item.gates = list(event.data.get("gates") or [])
+        item.attempt_cost_usd = phases_total(phase_cost(phase) for phase in item.phases if isinstance(phase, dict))
     if not review_branch_exists(paths, task):
         item.problem = (f"branch {branch or '(none)'} does not exist (deleted by hand?): there is nothing "
                         f"to merge; reject it so it runs again")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from leviathan_local.errors import LeviathanError
 from leviathan_local.git.merge import patch_text
+from leviathan_local.planning.cost import phase_cost, usd_text
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review.approve import Approval, approve
 from leviathan_local.review.pending import ReviewItem, list_reviews
@@ -28,6 +29,13 @@ def approved_message(approval: Approval) -> str:
         return (f"{approval.task_id}: {approval.branch} was already merged (in {approval.commit[:12]}): "
                 "no commit added; the branch is deleted")
     return f"{approval.task_id}: merged {approval.branch} as {approval.commit[:12]}"
+
+
+def phase_line(phase: dict[str, Any]) -> str:
+    """`green passed 1.93s` and, where an agent ran, what it used: `, $0.0120 (3,500 in / 100 out tokens)`."""
+    spent = phase_cost(phase)
+    return (f"{phase['name']} {phase['verdict']} {float(phase['seconds'] or 0):.2f}s"
+            + (f"  {spent.text()}" if spent is not None else ""))
 
 
 class ReviewView(Horizontal):
@@ -48,7 +56,7 @@ class ReviewView(Horizontal):
             yield Static("Nothing waits for review.", id="diff")
 
     def on_mount(self) -> None:
-        self.query_one("#reviews", DataTable).add_columns("task", "branch", "files", "+/-")
+        self.query_one("#reviews", DataTable).add_columns("task", "branch", "files", "+/-", "cost")
 
     def shown(self) -> None:
         self.refresh_reviews()
@@ -68,7 +76,8 @@ class ReviewView(Horizontal):
         self.items = {item.task_id: item for item in items}
         for item in items:
             added, deleted = sum(f.added for f in item.files), sum(f.deleted for f in item.files)
-            table.add_row(item.task_id, item.branch, str(len(item.files)), f"+{added} -{deleted}", key=item.task_id)
+            table.add_row(item.task_id, item.branch, str(len(item.files)), f"+{added} -{deleted}",
+                          usd_text(item.task_cost_usd), key=item.task_id)
         if not items:
             self.query_one("#diff", Static).update("Nothing waits for review.")
 
@@ -89,8 +98,9 @@ class ReviewView(Horizontal):
     @work(thread=True, exclusive=True, group="diff")
     def load_diff(self, item: ReviewItem) -> None:
         header = (f"{item.task_id}: {item.title}\nbranch {item.branch}, attempt {item.attempt_id}\n"
-                  + "".join(f"{p['name']} {p['verdict']} {float(p['seconds'] or 0):.2f}s\n" for p in item.phases)
-                  + (f"checked: {', '.join(item.gates)}\n" if item.gates else ""))
+                  + "".join(f"{phase_line(p)}\n" for p in item.phases)
+                  + (f"checked: {', '.join(item.gates)}\n" if item.gates else "")
+                  + f"cost: {item.cost_summary()}\n")
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
         diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme=theme, word_wrap=True)
         self.app.call_from_thread(self.query_one("#diff", Static).update, Group(Text(header), diff))
