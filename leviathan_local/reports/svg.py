@@ -13,6 +13,7 @@ WIDTH, HEIGHT = 720, 300
 COLOURS = {"new": "#9e9e9e", "refined": "#7e57c2", "ready": "#1e88e5", "doing": "#fb8c00", "review": "#00897b",
            "done": "#43a047", "blocked": "#e53935"}
 COST_ROWS, COST_ROW_HEIGHT = 10, 22  # the dearest tasks drawn, one bar each
+COST_COLOUR = "#6d4c41"  # no status's colour: a cost bar is not read as a task count
 
 
 def render_svg(report: dict[str, Any], history: list[dict[str, Any]]) -> str:
@@ -81,7 +82,7 @@ def _cost_bars(costs: list[dict[str, Any]], total_usd: float | None, x: int, y: 
         length = round(bar_room * cost / biggest) if cost is not None else 0
         if cost is not None:
             out.append(f'<rect x="{x + label_width}" y="{top + 4}" width="{length}" height="{COST_ROW_HEIGHT - 8}" '
-                       f'fill="#fb8c00"><title>{escape(item["task"])}: {usd_text(cost)}</title></rect>')
+                       f'fill="{COST_COLOUR}"><title>{escape(item["task"])}: {usd_text(cost)}</title></rect>')
         shade = "" if cost is not None else ' fill="#757575"'  # unknown: greyed, and says so
         out.append(f'<text x="{x + label_width + length + 6}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}"{shade}>'
                    f'{usd_text(cost)}</text>')

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git, write
+from ledger_fixtures import log_attempt
 from rich.console import Console
 from textual.worker import WorkerCancelled
 
@@ -69,6 +70,19 @@ RUN_ATTEMPTS = {
     "api-logging": ("attempt-api-logging-0a1b2c", (("red", "passed", 0.52), ("green", "passed", 1.93),
                                                   ("refactor", "passed", 0.88), ("gates", "passed", 0.06),
                                                   ("commit", "passed", 0.11))),
+}
+# What each agent phase used, as the agent adapters log it (`agent` in `phase.finished`): docs-install's
+# green reported tokens but no cost; gates and commit run no agent.
+AGENT_USE = {
+    ("docs-install", "red"): {"session": "sess-docs", "tokens_in": 1200, "tokens_out": 80, "cost_usd": 0.0042,
+                              "cost_source": "agent"},
+    ("docs-install", "green"): {"session": "sess-docs", "tokens_in": 2100, "tokens_out": 150},
+    ("api-logging", "red"): {"session": "sess-api", "tokens_in": 3500, "tokens_out": 100, "cost_usd": 0.012,
+                             "cost_source": "agent"},
+    ("api-logging", "green"): {"session": "sess-api", "tokens_in": 5200, "tokens_out": 640, "cost_usd": 0.0315,
+                               "cost_source": "agent"},
+    ("api-logging", "refactor"): {"session": "sess-api", "tokens_in": 4100, "tokens_out": 90, "cost_usd": 0.0098,
+                                  "cost_source": "agent"},
 }
 TEST_COMMAND = "python -m pytest -q"  # the default policy's
 ATTEMPT_LOGS = {
@@ -143,24 +157,15 @@ def after_run_repo(app_repo: RepoPaths, monkeypatch: pytest.MonkeyPatch) -> Repo
     events.append_event(app_repo, "run.started", None, max_tasks=2, targets=[])
     for task_id, (attempt_id, phases) in RUN_ATTEMPTS.items():
         task_branch = f"agent/{task_id}-{attempt_id.rsplit('-', 1)[1]}"
-        events.append_event(app_repo, "attempt.started", task_id, attempt=attempt_id, branch=task_branch, base=base)
-        log = app_repo.state_dir / "attempts" / f"{attempt_id}.log"
-        write(log, ATTEMPT_LOGS[task_id])
-        for phase, verdict, seconds in phases:
-            events.append_event(app_repo, "phase.started", task_id, attempt=attempt_id, phase=phase)
-            events.append_event(app_repo, "phase.finished", task_id, attempt=attempt_id, phase=phase, verdict=verdict,
-                                seconds=seconds, detail="" if verdict == "passed" else "tests fail")
+        write(app_repo.state_dir / "attempts" / f"{attempt_id}.log", ATTEMPT_LOGS[task_id])
+        logged = [(phase, verdict, seconds, AGENT_USE.get((task_id, phase))) for phase, verdict, seconds in phases]
         if task_id == "docs-install":
+            log_attempt(app_repo, task_id, attempt_id, logged, task_branch, base)
             update_task(app_repo, task_id, {"attempts": 1})
-            events.append_event(app_repo, "attempt.failed", task_id, attempt=attempt_id, phase="green",
-                                reason="tests fail", attempts=1, branch_commit=None, outcome="failed")
         else:
             update_task(app_repo, task_id, {"status": "review", "last_attempt_id": attempt_id,
                                             "branch_name": task_branch})
-            events.append_event(app_repo, "attempt.succeeded", task_id, attempt=attempt_id, branch=task_branch,
-                                commit=head, base=base,
-                                phases=[{"name": p, "verdict": v, "seconds": s, "detail": ""} for p, v, s in phases],
-                                gates=["allowed paths", "forbidden patterns", "secrets"])
+            log_attempt(app_repo, task_id, attempt_id, logged, task_branch, base, commit=head)
     write_report(app_repo, make_report(app_repo, "CapReached", run_window=True))
     events.append_event(app_repo, "run.halted", None, reason="CapReached", commit=None)
     return app_repo
