@@ -56,7 +56,7 @@ class ReviewView(Horizontal):
             yield Static("Nothing waits for review.", id="diff")
 
     def on_mount(self) -> None:
-        self.query_one("#reviews", DataTable).add_columns("task", "branch", "files", "+/-", "cost")
+        self.query_one("#reviews", DataTable).add_columns("task", "cost", "branch", "files", "+/-")  # cost before the long branch: in sight
 
     def shown(self) -> None:
         self.refresh_reviews()
@@ -76,8 +76,8 @@ class ReviewView(Horizontal):
         self.items = {item.task_id: item for item in items}
         for item in items:
             added, deleted = sum(f.added for f in item.files), sum(f.deleted for f in item.files)
-            table.add_row(item.task_id, item.branch, str(len(item.files)), f"+{added} -{deleted}",
-                          usd_text(item.task_cost_usd), key=item.task_id)
+            table.add_row(item.task_id, usd_text(item.task_cost_usd), item.branch, str(len(item.files)),
+                          f"+{added} -{deleted}", key=item.task_id)
         if not items:
             self.query_one("#diff", Static).update("Nothing waits for review.")
 
