@@ -13,9 +13,7 @@ from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.events import read_events
-from leviathan_local.planning.attempt_history import (
-    AttemptSummary, attempts_by_task, last_test_output, task_cost_usd,
-)
+from leviathan_local.planning.attempt_history import AttemptSummary, attempts_by_task, last_test_output, task_cost_usd
 from leviathan_local.planning.cost import usd_text
 from leviathan_local.planning.gc_pause import collector_paused
 from leviathan_local.planning.selection import select
