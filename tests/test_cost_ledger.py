@@ -47,8 +47,8 @@ def ledger(git_repo: Path) -> RepoPaths:
     head = git(root, "rev-parse", "HEAD").strip()
     git(root, "switch", "-q", "main")
     assert run_attempt(paths, "add").outcome == "succeeded"
-    log_attempt(paths, "paid", "attempt-paid-aaaaaa", [("red", "passed", 0.4, RED), ("green", "failed", 1.2, GREEN_NO_COST)],
-                "agent/paid-aaaaaa", base)
+    log_attempt(paths, "paid", "attempt-paid-aaaaaa",
+                [("red", "passed", 0.4, RED), ("green", "failed", 1.2, GREEN_NO_COST)], "agent/paid-aaaaaa", base)
     log_attempt(paths, "paid", "attempt-paid-bbbbbb",
                 [("red", "passed", 0.5, RED_2), ("green", "passed", 1.9, GREEN_2), ("refactor", "skipped", 0.0, None),
                  ("gates", "passed", 0.1, None), ("commit", "passed", 0.1, None)],

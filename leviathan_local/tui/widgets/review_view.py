@@ -56,7 +56,8 @@ class ReviewView(Horizontal):
             yield Static("Nothing waits for review.", id="diff")
 
     def on_mount(self) -> None:
-        self.query_one("#reviews", DataTable).add_columns("task", "cost", "branch", "files", "+/-")  # cost before the long branch: in sight
+        # The cost before the long branch name, which pushes later columns out of sight.
+        self.query_one("#reviews", DataTable).add_columns("task", "cost", "branch", "files", "+/-")
 
     def shown(self) -> None:
         self.refresh_reviews()
