@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from leviathan_local.events import Event
-from leviathan_local.planning.cost import PhaseCost, phase_cost, phases_total, total, usd_text
+from leviathan_local.planning.cost import PhaseCost, agent_usd, agent_use, total, usd_text
 from leviathan_local.repo_paths import RepoPaths
 
 OUTCOME_KINDS = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
@@ -23,10 +24,20 @@ class PhaseVerdict:
     phase: str
     verdict: str
     seconds: float | None
-    cost: PhaseCost | None = None  # None: no agent ran in it (or it logged nothing)
+    # The `agent` field as logged, read only when shown: a board over a long log holds many phases.
+    agent: Any = None
+
+    @property
+    def cost(self) -> PhaseCost | None:
+        """None: no agent ran in it (or it logged nothing)."""
+        return agent_use(self.agent)
+
+    @property
+    def cost_usd(self) -> float | None:
+        return agent_usd(self.agent)
 
     def text(self) -> str:
-        """`green ✓ 1.2s ($0.0120, 3,500 in / 100 out tokens)`"""
+        """`green ✓ 1.2s (3,500 in / 100 out tokens, $0.0120)`"""
         timing = f" {self.seconds:.1f}s" if self.seconds is not None else ""
         spent = f" ({self.cost.text()})" if self.cost is not None else ""
         return f"{self.phase} {VERDICT_MARKS.get(self.verdict, self.verdict)}{timing}{spent}"
@@ -44,7 +55,7 @@ class AttemptSummary:
     @property
     def cost_usd(self) -> float | None:
         """The sum of its phases' known costs; None when none reported one."""
-        return phases_total(phase.cost for phase in self.phases)
+        return total(phase.cost_usd for phase in self.phases)
 
     def line(self) -> str:
         """`a1b2c3 failed (green: tests fail), cost $0.0120` and its phases below, one a line."""
@@ -78,7 +89,7 @@ def attempts_by_task(events: Iterable[Event]) -> dict[str, list[AttemptSummary]]
             seconds = event.data.get("seconds")
             summary.phases.append(PhaseVerdict(str(event.data.get("phase")), str(event.data.get("verdict")),
                                                float(seconds) if isinstance(seconds, (int, float)) else None,
-                                               phase_cost(event.data)))
+                                               event.data.get("agent")))
         elif event.kind in OUTCOME_KINDS:
             summary.outcome = str(event.data.get("outcome") or OUTCOME_KINDS[event.kind])
             phase, reason = event.data.get("phase"), str(event.data.get("reason") or "")

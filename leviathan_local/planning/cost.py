@@ -40,15 +40,25 @@ class PhaseCost:
 
 def phase_cost(data: Mapping[str, Any]) -> PhaseCost | None:
     """The ``agent`` field of a phase (an event's data or an attempt's phase record); None
-    without one. Values of the wrong type (a hand-edited log) count as unknown rather than fail
-    the board: the log is the audit trail, and a reader must still show everything else."""
-    agent = data.get("agent")
+    without one."""
+    return agent_use(data.get("agent"))
+
+
+def agent_use(agent: Any) -> PhaseCost | None:
+    """An ``agent`` value as logged, read. Values of the wrong type (a hand-edited log) count as
+    unknown rather than fail the board: the log is the audit trail, and a reader must still show
+    everything else."""
     if not isinstance(agent, Mapping):
         return None
     session, source = agent.get("session"), agent.get("cost_source")
     return PhaseCost(session=session if isinstance(session, str) else None,
                      tokens_in=_count(agent.get("tokens_in")), tokens_out=_count(agent.get("tokens_out")),
                      cost_usd=_amount(agent.get("cost_usd")), cost_source=source if isinstance(source, str) else None)
+
+
+def agent_usd(agent: Any) -> float | None:
+    """Only the cost of an ``agent`` value (what the board's totals need, without the rest)."""
+    return _amount(agent.get("cost_usd")) if isinstance(agent, Mapping) else None
 
 
 def total(values: Iterable[float | int | None]) -> float | None:
