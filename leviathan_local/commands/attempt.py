@@ -10,10 +10,10 @@ from typing import TextIO
 
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
-from leviathan_local.engine.budget import phase_cost
 from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
+from leviathan_local.planning.cost import agent_usd, usd_text
 from leviathan_local.repo_paths import RepoPaths
 
 
@@ -34,8 +34,8 @@ def render_attempt(result: AttemptResult, paths: RepoPaths) -> str:
     lines = [f"{result.task_id}: attempt {result.attempt_id} {result.outcome}"
              + (f" ({result.reason})" if result.reason else "")]
     for phase in result.phases:
-        cost = phase_cost({"agent": phase.agent})
-        spent = f"  ${cost:.4f}" if cost else ""
+        cost = agent_usd(phase.agent)
+        spent = f"  {usd_text(cost)}" if cost is not None else ""
         lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s{spent}  {phase.detail}".rstrip())
     if result.outcome == "succeeded":
         lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")

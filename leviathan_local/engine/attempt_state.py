@@ -13,7 +13,7 @@ from leviathan_local.backlog.model import Task
 from leviathan_local.config.policy import Policy, Scope
 from leviathan_local.engine.agents.report import AgentReport
 from leviathan_local.engine.agents.session import AgentSession
-from leviathan_local.engine.budget import Budget, phase_cost
+from leviathan_local.engine.budget import Budget, known_cost
 from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch
 from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, run_shell
 from leviathan_local.engine.prompt import PreviousFailure
@@ -58,7 +58,7 @@ class AttemptResult:
 
     def spent(self) -> float:
         """What the attempt's agent cost, as far as known."""
-        return sum(phase_cost({"agent": phase.agent}) for phase in self.phases)
+        return sum(known_cost(phase.agent) for phase in self.phases)
 
 
 @dataclass

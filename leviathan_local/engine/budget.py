@@ -11,18 +11,17 @@ from dataclasses import dataclass
 
 from leviathan_local.config.policy import Limits
 from leviathan_local.events import Event, read_events
+from leviathan_local.planning.cost import agent_usd
 from leviathan_local.repo_paths import RepoPaths
 
 
-def phase_cost(data: dict[str, object]) -> float:
-    """The cost an event's (or a phase record's) agent ledger holds, 0 when unknown."""
-    agent = data.get("agent")
-    cost = agent.get("cost_usd") if isinstance(agent, dict) else None
-    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0
+def known_cost(agent: object) -> float:
+    """What a phase's agent ledger says it cost; a phase of unknown cost spent nothing we know of."""
+    return agent_usd(agent) or 0.0
 
 
 def task_spent(events: list[Event]) -> float:
-    return sum(phase_cost(event.data) for event in events if event.kind == "phase.finished")
+    return sum(known_cost(event.data.get("agent")) for event in events if event.kind == "phase.finished")
 
 
 @dataclass(frozen=True)
