@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leviathan_local.backlog import cache as backlog_cache
@@ -111,6 +111,11 @@ def without(text: str, lines: set[int]) -> list[str]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=backlogs(), edits=TOOL_EDITS, removal=st.sampled_from([(), ("blocked_reason",), ("attempts",)]),
        pick=st.integers(0, 100))
+# A new field after a final `description: |` with no newline after it: the newline it needs
+# would join the human's text, and the round-trip fallback respelled `|` as `|-`.
+@example(document=("# backlog\ntasks:\n- id: t0\n\n- id: t1\n\n  scope: a\n\n  title: a\n  priority: high\n"
+                   "  impact: 1\n  effort: 1\n  description: |\n    a\n    a", ["t0", "t1"]),
+         edits={"completed_at": "2026-11-22T12:00:00Z"}, removal=(), pick=1)
 def test_only_edited_fields_change(repo_paths: RepoPaths, document, edits, removal, pick) -> None:
     text, ids = document
     repo_paths.backlog.parent.mkdir(exist_ok=True)

@@ -223,16 +223,25 @@ def test_a_task_ending_in_an_alias_is_written_by_the_round_trip_fallback(repo_pa
     assert task.allowed_paths == ["src/api/", "tests/api/"]
 
 
-def test_a_final_block_scalar_without_newline_is_written_by_the_fallback(repo_paths: RepoPaths) -> None:
+def test_a_new_field_goes_before_a_final_block_scalar_without_newline(repo_paths: RepoPaths) -> None:
+    # After the text, the new field would need a newline that `|` would take into the value; the
+    # round-trip fallback kept the value but respelled the human's `|` as `|-`.
     text = "tasks:\n  - id: a\n    status: ready\n    description: |\n      Keep the\n      two lines"
-    assert line_editor_refuses(text, "a", {"attempts": 1})  # appending would add a newline to the value
     write(repo_paths.backlog, text)
-    update_task(repo_paths, "a", {"attempts": 1})
+    update_task(repo_paths, "a", {"attempts": 1, "branch_name": "agent/a-1a2b3c"})
     after = repo_paths.backlog.read_text()
-    assert after == "tasks:\n  - id: a\n    status: ready\n    description: |-\n      Keep the\n      two lines\n    attempts: 1"
+    assert after == ("tasks:\n  - id: a\n    status: ready\n    attempts: 1\n    branch_name: agent/a-1a2b3c\n"
+                     "    description: |\n      Keep the\n      two lines")
     backlog_store._last.clear()
     task = load_backlog(repo_paths).task("a")
     assert (task.description, task.attempts) == ("Keep the\ntwo lines", 1)
+
+
+def test_a_new_field_goes_before_a_block_scalar_that_keeps_its_blank_lines(repo_paths: RepoPaths) -> None:
+    text = "tasks:\n  - id: a\n    description: |+\n      kept\n\n  - id: b\n"
+    write(repo_paths.backlog, text)
+    update_task(repo_paths, "a", {"attempts": 1})
+    assert repo_paths.backlog.read_text() == "tasks:\n  - id: a\n    attempts: 1\n    description: |+\n      kept\n\n  - id: b\n"
 
 
 def test_the_fallback_quotes_what_yaml_1_1_would_misread(repo_paths: RepoPaths) -> None:
