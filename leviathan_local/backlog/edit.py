@@ -154,6 +154,19 @@ def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
     return text[:line_start] + text[line_end + 1:]
 
 
+def untouched_lines(text: str, mapping: yamlio.MappingNode, names: set[str]) -> list[str]:
+    """``text``'s lines without those holding the named fields of ``mapping`` (key through
+    value): what an edit of only those fields must leave exactly as it was."""
+    edited: set[int] = set()
+    for key, key_node, value_node in yamlio.mapping_pairs(mapping):
+        if key in names:
+            # An alias's node is its anchor's, above: the alias itself is on the key's line.
+            last = key_node.start_mark.line if _is_alias(key_node, value_node) else \
+                text.count("\n", 0, _content_end(text, value_node))
+            edited.update(range(key_node.start_mark.line, last + 1))
+    return [line for number, line in enumerate(text.split("\n")) if number not in edited]
+
+
 def _is_alias(key_node: yamlio.Node, value_node: yamlio.Node) -> bool:
     """Whether a pair's value is an alias: the composer hands out the anchor's own node, which
     sits earlier in the text than anything after the key can (an anchor precedes its aliases)."""
