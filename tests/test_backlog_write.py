@@ -12,6 +12,7 @@ from conftest import write
 
 from leviathan_local.backlog import store as backlog_store
 from leviathan_local.backlog.edit import EditRefused, edit_fields
+from leviathan_local.backlog.layout import task_mapping
 from leviathan_local.backlog.model import Status, status_fields
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config import yamlio
@@ -190,7 +191,7 @@ STARTED = {"status": "doing", "attempts": 1, "last_attempt_id": "attempt-a-1a2b3
 def line_editor_refuses(text: str, task_id: str, changes: dict) -> bool:
     """Whether the verified line editor alone refuses this edit (what sends it to the fallback)."""
     try:
-        edit_fields(text, lambda document: backlog_store._mapping_in(document, "backlog", task_id), changes)
+        edit_fields(text, lambda document: task_mapping(document, "backlog", task_id), changes)
     except EditRefused:
         return True
     return False
@@ -223,16 +224,25 @@ def test_a_task_ending_in_an_alias_is_written_by_the_round_trip_fallback(repo_pa
     assert task.allowed_paths == ["src/api/", "tests/api/"]
 
 
-def test_a_final_block_scalar_without_newline_is_written_by_the_fallback(repo_paths: RepoPaths) -> None:
+def test_a_new_field_goes_before_a_final_block_scalar_without_newline(repo_paths: RepoPaths) -> None:
+    # After the text, the new field would need a newline that `|` would take into the value; the
+    # round-trip fallback kept the value but respelled the human's `|` as `|-`.
     text = "tasks:\n  - id: a\n    status: ready\n    description: |\n      Keep the\n      two lines"
-    assert line_editor_refuses(text, "a", {"attempts": 1})  # appending would add a newline to the value
     write(repo_paths.backlog, text)
-    update_task(repo_paths, "a", {"attempts": 1})
+    update_task(repo_paths, "a", {"attempts": 1, "branch_name": "agent/a-1a2b3c"})
     after = repo_paths.backlog.read_text()
-    assert after == "tasks:\n  - id: a\n    status: ready\n    description: |-\n      Keep the\n      two lines\n    attempts: 1"
+    assert after == ("tasks:\n  - id: a\n    status: ready\n    attempts: 1\n    branch_name: agent/a-1a2b3c\n"
+                     "    description: |\n      Keep the\n      two lines")
     backlog_store._last.clear()
     task = load_backlog(repo_paths).task("a")
     assert (task.description, task.attempts) == ("Keep the\ntwo lines", 1)
+
+
+def test_a_new_field_goes_before_a_block_scalar_that_keeps_its_blank_lines(repo_paths: RepoPaths) -> None:
+    text = "tasks:\n  - id: a\n    description: |+\n      kept\n\n  - id: b\n"
+    write(repo_paths.backlog, text)
+    update_task(repo_paths, "a", {"attempts": 1})
+    assert repo_paths.backlog.read_text() == "tasks:\n  - id: a\n    attempts: 1\n    description: |+\n      kept\n\n  - id: b\n"
 
 
 def test_the_fallback_quotes_what_yaml_1_1_would_misread(repo_paths: RepoPaths) -> None:
@@ -246,6 +256,18 @@ def test_the_fallback_quotes_what_yaml_1_1_would_misread(repo_paths: RepoPaths) 
 def test_a_round_trip_that_changes_other_data_is_refused_and_nothing_is_written(repo_paths: RepoPaths) -> None:
     # ruamel.yaml re-spells this timestamp (`.100000`), and the tool keeps timestamps as written.
     text = SHARED_PATHS + "    created_at: 2026-11-01T10:00:00.10Z\n"
+    write(repo_paths.backlog, text)
+    with pytest.raises(EditRefused):
+        update_task(repo_paths, "a", STARTED)
+    assert repo_paths.backlog.read_text() == text
+
+
+@pytest.mark.parametrize("human_line", ["    flaky: True\n", "    owner: ~\n"])
+def test_a_round_trip_that_respells_the_human_s_text_is_refused(repo_paths: RepoPaths, human_line: str) -> None:
+    # The same data (`True` and `true`, `~` and nothing read alike), but the human's spelling
+    # would change: the fallback refuses rather than rewrite a line the edit is not about.
+    text = SHARED_PATHS.replace("    title: 'Log requests'\n", "    title: 'Log requests'\n" + human_line)
+    assert line_editor_refuses(text, "a", STARTED)
     write(repo_paths.backlog, text)
     with pytest.raises(EditRefused):
         update_task(repo_paths, "a", STARTED)

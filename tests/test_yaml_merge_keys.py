@@ -17,6 +17,7 @@ from leviathan_local.backlog import store as backlog_store
 from leviathan_local.backlog.document import InvalidBacklogError
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.parse import _parse_whole, parse_items
+from leviathan_local.backlog.round_trip import round_trip_edit
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.cli.main import main
 from leviathan_local.git.repo import RepoPaths
@@ -137,7 +138,7 @@ def test_the_line_editor_and_the_round_trip_fallback_agree(task_id: str) -> None
     results read, with the tool's parser and with ruamel.yaml's, as the same backlog."""
     changes = {"status": "review", "last_attempt_id": "attempt-x-1"}
     line_edited = backlog_store.edit_task_text(SHARED, "backlog", task_id, changes)
-    round_trip = backlog_store._round_trip_edit(SHARED, "backlog", task_id, changes, ())
+    round_trip = round_trip_edit(SHARED, "backlog", task_id, changes, ())
     assert round_trip is not None and "<<: *defaults" in round_trip and "&defaults" in round_trip
     assert reference_tasks(round_trip) == reference_tasks(line_edited)
     assert tasks_of(round_trip) == tasks_of(line_edited)

@@ -42,8 +42,13 @@ def edit_fields(text: str, find: FindMapping, changes: Mapping[str, Any], remova
 def _apply(text: str, find: FindMapping, changes: Mapping[str, Any], removals: tuple[str, ...],
            expected: dict[str, Any]) -> str:
     for name, value in changes.items():
-        text = _set(text, find(text), name, value)
+        mapping = find(text)
+        before_last = name not in expected and not mapping.flow_style and _goes_before_last(text, mapping)
+        text = _set(text, mapping, name, value)
         expected[name] = value
+        if before_last:  # the last field stays last, as `_insert` placed it
+            last = list(expected)[-2]
+            expected[last] = expected.pop(last)
     for name in removals:
         mapping = find(text)
         if _pair(mapping, name) is not None:
@@ -103,9 +108,34 @@ def _insert(text: str, mapping: yamlio.MappingNode, name: str, value: Any) -> st
     column = mapping.value[0][0].start_mark.column
     line_end = text.find("\n", _pair_end(text, *mapping.value[-1]))
     block = " " * column + _block(name, value, column)
+    if _goes_before_last(text, mapping):
+        last_key = mapping.value[-1][0]
+        line_start = text.rfind("\n", 0, last_key.start_mark.index) + 1
+        return text[:line_start] + block + "\n" + text[line_start:]
     if line_end == -1:  # the task ends the file without a final newline: keep it that way
         return text + "\n" + block
     return text[:line_end + 1] + block + "\n" + text[line_end + 1:]
+
+
+_BLOCK_INDICATOR = re.compile(r"[|>][1-9]?([+-]?)")
+
+
+def _goes_before_last(text: str, mapping: yamlio.MappingNode) -> bool:
+    """Whether a new field must go before the task's last one rather than after it: when that
+    is a block scalar (`description: |`) whose value would take in the line break a field
+    after it needs (the file ends right after its text) or the blank lines kept after it
+    (`|+`). The human's text must not change, not even by a newline; the tool's own field
+    may sit anywhere. Not when the last field opens the item (`- key:`): it has no line of
+    its own to go before."""
+    key_node, value_node = mapping.value[-1]
+    if not isinstance(value_node, yamlio.ScalarNode) or value_node.style not in ("|", ">"):
+        return False
+    if key_node is mapping.value[0][0] or _is_alias(key_node, value_node):
+        return False
+    indicator = _BLOCK_INDICATOR.match(text, value_node.start_mark.index)
+    chomping = indicator.group(1) if indicator else ""
+    at_file_end = text.find("\n", _content_end(text, value_node)) == -1
+    return chomping == "+" or (chomping == "" and at_file_end)
 
 
 def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
@@ -122,6 +152,19 @@ def _remove(text: str, mapping: yamlio.MappingNode, name: str) -> str:
         # too, so the file still ends the way the human left it.
         return text[:max(line_start - 1, 0)]
     return text[:line_start] + text[line_end + 1:]
+
+
+def untouched_lines(text: str, mapping: yamlio.MappingNode, names: set[str]) -> list[str]:
+    """``text``'s lines without those holding the named fields of ``mapping`` (key through
+    value): what an edit of only those fields must leave exactly as it was."""
+    edited: set[int] = set()
+    for key, key_node, value_node in yamlio.mapping_pairs(mapping):
+        if key in names:
+            # An alias's node is its anchor's, above: the alias itself is on the key's line.
+            last = key_node.start_mark.line if _is_alias(key_node, value_node) else \
+                text.count("\n", 0, _content_end(text, value_node))
+            edited.update(range(key_node.start_mark.line, last + 1))
+    return [line for number, line in enumerate(text.split("\n")) if number not in edited]
 
 
 def _is_alias(key_node: yamlio.Node, value_node: yamlio.Node) -> bool:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from leviathan_local.config import yamlio
+from leviathan_local.errors import BacklogError, UnknownTaskError
+
 _TASKS_KEY = re.compile(r"^tasks[ \t]*:[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 _CONTENT_LINE = re.compile(r"^( *)([^ \r\n])", re.MULTILINE)
 
@@ -76,3 +79,14 @@ def _first_content_line(text: str, position: int) -> re.Match[str] | None:
     while found and text[found.start(2)] == "#":
         found = _CONTENT_LINE.search(text, found.end())
     return found
+
+
+def task_mapping(document: str, source: str, task_id: str) -> yamlio.MappingNode:
+    root = yamlio.compose(document, source, BacklogError)
+    if isinstance(root, yamlio.MappingNode):
+        root = next(value for key, _, value in yamlio.mapping_pairs(root) if key == "tasks")
+    for node in root.value:
+        data = yamlio.construct(node)
+        if isinstance(data, dict) and str(data.get("id", data.get("task_id"))) == task_id:
+            return node
+    raise UnknownTaskError(f"no task {task_id!r} in {source}")

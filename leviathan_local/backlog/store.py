@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,11 +18,13 @@ from leviathan_local.atomic import write_atomic_if_unchanged
 from leviathan_local.backlog import cache as backlog_cache
 from leviathan_local.backlog.document import Backlog, InvalidBacklogError
 from leviathan_local.backlog.edit import EditRefused, append_items, edit_fields
+from leviathan_local.backlog.layout import task_mapping
 from leviathan_local.backlog.model import Task
 from leviathan_local.backlog.parse import parse_chunk, parse_items
+from leviathan_local.backlog.round_trip import round_trip_edit
 from leviathan_local.backlog.validate import Problem, build_tasks
 from leviathan_local.config import yamlio
-from leviathan_local.errors import BacklogError, UnknownTaskError, file_error
+from leviathan_local.errors import BacklogError, file_error
 from leviathan_local.events import open_state_file
 from leviathan_local.repo_paths import RepoPaths
 
@@ -156,7 +157,7 @@ def _edited(backlog: Backlog, task_id: str, changes: Mapping[str, Any], removals
     try:
         return _line_edited(backlog, task_id, changes, removals)
     except EditRefused as refused:
-        text = _round_trip_edit(backlog.text, backlog.source, task_id, changes, removals)
+        text = round_trip_edit(backlog.text, backlog.source, task_id, changes, removals)
         if text is None:
             raise refused from None
         return _reparsed(backlog, text)
@@ -166,7 +167,7 @@ def _line_edited(backlog: Backlog, task_id: str, changes: Mapping[str, Any], rem
     index = backlog.index_of(task_id)
     located = backlog.items[index]
     if located.start < 0:  # a layout parsed whole: edit the document, then re-parse it whole
-        text = edit_fields(backlog.text, lambda document: _mapping_in(document, backlog.source, task_id),
+        text = edit_fields(backlog.text, lambda document: task_mapping(document, backlog.source, task_id),
                            changes, removals)
         return _reparsed(backlog, text)
     old_chunk = backlog.text[located.start:located.end]
@@ -188,131 +189,8 @@ def _reparsed(backlog: Backlog, text: str) -> Backlog:
     return Backlog(backlog.path, backlog.source, text, tasks, warnings, items)
 
 
-def _round_trip_edit(text: str, source: str, task_id: str, changes: Mapping[str, Any],
-                     removals: tuple[str, ...]) -> str | None:
-    """The edit the line editor refused, made by a ruamel.yaml round trip of the whole file.
-
-    Layouts that need it share values between tasks (a task whose last field is an alias of an
-    anchor elsewhere, `allowed_paths: *api`) or end the file in a block scalar without a newline.
-    The round trip keeps comments, anchors, quoting and key order, though it may respell a
-    value elsewhere (`~` as nothing, `True` as `true`), and it takes seconds on a large file: so
-    it is only the fallback. None unless the result reads, with the tool's own parser, as the
-    old document with exactly this task's fields changed.
-    """
-    from ruamel.yaml import YAML  # only a refused edit pays for importing it
-    from ruamel.yaml.error import YAMLError
-
-    intended = _intended(yamlio.construct(yamlio.compose(text, source, BacklogError)), task_id, changes, removals)
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 1 << 16  # never fold a long line the human wrote on one
-    try:
-        document = yaml.load(text)
-        task = _task_of(document, task_id)
-        for name, value in changes.items():
-            task[name] = _as_written(value)
-        for name in removals:
-            task.pop(name, None)
-        yaml.indent(**_indentation(text))
-        written = io.StringIO()
-        yaml.dump(document, written)
-    except (YAMLError, KeyError, TypeError, ValueError):
-        return None
-    result = _same_line_ends(text, written.getvalue())
-    try:
-        reread = yamlio.construct(yamlio.compose(result, source, BacklogError))
-    except BacklogError:
-        return None
-    return result if _ordered(reread) == _ordered(intended) else None
-
-
-def _tasks_of(document: Any) -> list[Any]:
-    return document["tasks"] if isinstance(document, dict) else document
-
-
-def _task_of(document: Any, task_id: str) -> Any:
-    for task in _tasks_of(document):
-        if isinstance(task, dict) and str(task.get("id", task.get("task_id"))) == task_id:
-            return task
-    raise KeyError(task_id)
-
-
-def _intended(document: Any, task_id: str, changes: Mapping[str, Any], removals: tuple[str, ...]) -> Any:
-    """The plain data the file must read as after the edit (new keys last, as both editors add them)."""
-    tasks = _tasks_of(document)
-    index = tasks.index(_task_of(document, task_id))
-    edited = {**tasks[index], **changes}
-    for name in removals:
-        edited.pop(name, None)
-    tasks[index] = edited
-    return document
-
-
-def _as_written(value: Any) -> Any:
-    """``value`` with every string that YAML 1.1 would misread when plain (`yes`, `on`) quoted the
-    way the line editor quotes it: ruamel.yaml writes YAML 1.2, the tool reads YAML 1.1."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
-
-    if isinstance(value, dict):
-        return {key: _as_written(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_as_written(item) for item in value]
-    if isinstance(value, str):
-        quote = yamlio.emit_scalar(value)[:1]
-        if quote == "'":
-            return SingleQuotedScalarString(value)
-        if quote == '"':
-            return DoubleQuotedScalarString(value)
-    return value
-
-
-def _indentation(text: str) -> dict[str, int]:
-    """ruamel.yaml's indent settings matching the file's: where a list's `- ` sits under its key
-    (offset) and where the item's fields start (sequence); nested mappings by two."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for previous, line in zip(lines, lines[1:]):
-        stripped = line.lstrip(" ")
-        if previous.rstrip().endswith(":") and stripped.startswith("- "):
-            key_column = len(previous) - len(previous.lstrip(" "))
-            dash = len(line) - len(stripped) - key_column
-            if dash >= 0:
-                after_dash = len(stripped) - len(stripped[1:].lstrip(" ")) - 1
-                return {"mapping": 2, "sequence": dash + 1 + after_dash, "offset": dash}
-    return {"mapping": 2, "sequence": 4, "offset": 2}
-
-
-def _same_line_ends(original: str, written: str) -> str:
-    """ruamel.yaml ends lines with LF and the file with a newline: keep a CRLF file CRLF and a
-    file without a final newline without one."""
-    if "\r\n" in original and original.count("\n") == original.count("\r\n"):
-        written = written.replace("\r\n", "\n").replace("\n", "\r\n")  # comments kept their CR
-    if not original.endswith("\n"):
-        written = written.rstrip("\r\n")
-    return written
-
-
-def _ordered(value: Any) -> Any:
-    """``value`` with every mapping as its list of pairs, so a comparison sees key order too."""
-    if isinstance(value, dict):
-        return [(key, _ordered(item)) for key, item in value.items()]
-    if isinstance(value, list):
-        return [_ordered(item) for item in value]
-    return value
-
-
 def _first_item(chunk: str) -> yamlio.MappingNode:
     return yamlio.compose(chunk, "chunk", BacklogError).value[0]
-
-
-def _mapping_in(document: str, source: str, task_id: str) -> yamlio.MappingNode:
-    root = yamlio.compose(document, source, BacklogError)
-    if isinstance(root, yamlio.MappingNode):
-        root = next(value for key, _, value in yamlio.mapping_pairs(root) if key == "tasks")
-    for node in root.value:
-        data = yamlio.construct(node)
-        if isinstance(data, dict) and str(data.get("id", data.get("task_id"))) == task_id:
-            return node
-    raise UnknownTaskError(f"no task {task_id!r} in {source}")
 
 
 def _digest(raw: bytes) -> bytes:

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 from leviathan_local import events
 from leviathan_local.backlog.model import Status, Task
@@ -32,6 +31,7 @@ from leviathan_local.engine.attempt_state import AttemptResult, PhaseRecord
 from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
+from leviathan_local.engine.watch import wait_for_change, watched_state
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError
 from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.planning.selection import select
@@ -133,6 +133,8 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
     while True:
         if stop.is_set():
             return HaltReason.SHUTDOWN_REQUESTED
+        # Taken before the files are read: an edit after it, however soon, ends a wait below.
+        planned_from = watched_state(paths)
         try:
             policy = load_policy(paths)
             if policy.discovery.on_run:  # seed 003's macro cycle: discover, then plan
@@ -146,7 +148,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             # A human may be mid-edit: say what is wrong and wait for the next save.
             log.warning("%s", error.message)
             events.append_event(paths, "run.waiting", None, invalid=error.message)
-            if wait_for_change(paths, stop):
+            if wait_for_change(paths, stop, planned_from):
                 continue
             return HaltReason.SHUTDOWN_REQUESTED
         by_id = {task.id: task for task in tasks}
@@ -170,7 +172,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             reason = _empty_pool_reason(tasks, options, report)
             if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
                 events.append_event(paths, "run.waiting", None)
-                if wait_for_change(paths, stop):
+                if wait_for_change(paths, stop, planned_from):
                     continue
                 return HaltReason.SHUTDOWN_REQUESTED
             return reason
@@ -244,18 +246,6 @@ def _child_result(child: subprocess.Popen[str], task: Task) -> AttemptResult:
                               hint=(err.strip().splitlines() or ["no output"])[-1]) from None
     data["phases"] = [PhaseRecord(**phase) for phase in data["phases"]]
     return AttemptResult(**data)
-
-
-def wait_for_change(paths: RepoPaths, stop: threading.Event) -> bool:
-    """Block until backlog.yaml or policy.yaml changes (True) or a stop is requested (False)."""
-    from watchfiles import watch  # only --watch pays for the import
-
-    # The directory is watched, not the files: atomic saves replace the files' inodes.
-    watched = {paths.backlog.name, paths.policy.name}
-    for changes in watch(paths.leviathan_dir, stop_event=stop, yield_on_timeout=False, rust_timeout=500):
-        if any(Path(changed).name in watched for _, changed in changes):
-            return True
-    return False
 
 
 def _wanted(task: Task, options: RunOptions) -> bool:
