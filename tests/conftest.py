@@ -9,11 +9,18 @@ from pathlib import Path
 
 import pygit2
 import pytest
+from hypothesis import settings
 from pygit2.enums import ConfigLevel
 
 from leviathan_local.git.repo import RepoPaths, find_repo
 
 FIXED_NOW = "2026-11-22T12:00:00Z"
+
+# Property tests draw the same inputs on every run, so a red CI is a regression, never a roll of
+# the dice; `LEVIATHAN_HYPOTHESIS=explore` draws fresh ones, for hunting new failures by hand.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("LEVIATHAN_HYPOTHESIS", "repeatable"))
 
 
 def git(cwd: Path, *args: str) -> str:
