@@ -29,6 +29,11 @@ class Invariant:
 class TddSettings:
     test_command: str = "python -m pytest -q"
     test_globs: tuple[str, ...] = ("tests/**", "**/test_*.py", "**/*_test.py")
+    # What red runs instead of test_command, `{changed_tests}` replaced by the changed test files
+    # (shell-quoted): e.g. `python -m pytest -q {changed_tests}`. None: red runs test_command.
+    red_command: str | None = None
+    junit_xml: str | None = None  # a JUnit XML report the test command writes (worktree-relative): its counts
+    reuse_results: bool = True  # an identical command on an identical tree runs once per attempt
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from leviathan_local.config.policy import (
     TddSettings, WsjfSettings,
 )
 from leviathan_local.config.schema import (
-    boolean, list_of, mapping, mapping_of, number, one_of, path_list, text, text_list,
+    boolean, command_template, list_of, mapping, mapping_of, number, one_of, path_list, repo_path, text, text_list,
 )
 from leviathan_local.errors import ConfigError
 from leviathan_local.repo_paths import RepoPaths
@@ -23,7 +23,8 @@ POLICY_SPEC = {
     "scopes": mapping_of({"allowed_paths": path_list, "forbidden_patterns": path_list, "tdd": boolean}),
     "forbidden_patterns": path_list,
     "invariants": list_of({"name": text, "check": text}),
-    "tdd": mapping({"test_command": text, "test_globs": path_list}),
+    "tdd": mapping({"test_command": text, "test_globs": path_list, "red_command": command_template("changed_tests"),
+                    "junit_xml": repo_path, "reuse_results": boolean}),
     "limits": mapping({name: number(0, whole=False) if name.startswith("max_cost_usd") else number(1)
                        for name in Limits.__dataclass_fields__}),
     "escalation": mapping({"effort_at_least": number(1), "keywords": text_list, "paths": path_list,

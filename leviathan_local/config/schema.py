@@ -7,6 +7,7 @@ line and column of the offending value; unknown keys get a "did you mean" hint.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,31 @@ def path_list(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
         if escaping:
             _add(problems, node, field,
                  f"paths must stay inside the repository (no `..`, not absolute): {', '.join(escaping)}")
+
+
+def command_template(*placeholders: str) -> Checker:
+    """A shell command in which `{name}` may only name one of ``placeholders`` (`${VAR}`, `{}`
+    and brace expansions such as `{a,b}` are the shell's own and left alone)."""
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        text(node, field, problems)
+        value = yamlio.construct(node)
+        unknown = sorted(set(_PLACEHOLDER.findall(value)) - set(placeholders)) if isinstance(value, str) else []
+        if unknown:
+            known = ", ".join(f"{{{name}}}" for name in placeholders)
+            _add(problems, node, field, f"unknown placeholder {', '.join(f'{{{n}}}' for n in unknown)} "
+                                        f"(allowed: {known})")
+    return check
+
+
+def repo_path(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+    """One path inside the repository."""
+    text(node, field, problems)
+    value = yamlio.construct(node)
+    if isinstance(value, str) and globs.escapes_repo(value):
+        _add(problems, node, field, f"the path must stay inside the repository (no `..`, not absolute): {value}")
+
+
+_PLACEHOLDER = re.compile(r"(?<!\$)\{(\w+)\}")
 
 
 def _is_null(node: yamlio.Node) -> bool:

@@ -68,6 +68,9 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 # tdd:
 #   test_command: "python -m pytest -q"
 #   test_globs: ["tests/**", "**/test_*.py", "**/*_test.py"]
+#   # red_command: "python -m pytest -q {changed_tests}"   # red runs only the changed test files
+#   # junit_xml: junit.xml             # a JUnit report the test command writes: its counts in the commit
+#   reuse_results: true                # an identical command on an identical tree runs once per attempt
 # limits:
 #   max_attempts_per_task: 2
 #   circuit_breaker_failures: 2

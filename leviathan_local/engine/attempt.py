@@ -21,8 +21,7 @@ from pathlib import Path
 
 from leviathan_local import events
 from leviathan_local.backlog.model import Status, status_fields
-from leviathan_local.backlog.store import edit_task_text, load_backlog, update_task
-from leviathan_local.clock import format_timestamp, now
+from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config import globs
 from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy_load import load_policy
@@ -30,6 +29,7 @@ from leviathan_local.engine.agents.context import PhaseContext
 from leviathan_local.engine.agents.phase import ADAPTERS, NeedsHuman, check_agent, require_headless, run_phase
 from leviathan_local.engine.agents.report import AgentReport
 from leviathan_local.engine.agents.session import start_session
+from leviathan_local.engine.attempt_commit import commit_message, completion_writeback
 from leviathan_local.engine.attempt_outcome import also_failed, record_escalation, record_failure, record_success
 from leviathan_local.engine.attempt_state import PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord
 from leviathan_local.engine.budget import Budget
@@ -39,11 +39,11 @@ from leviathan_local.engine.process import CommandResult, sweep_attempt
 from leviathan_local.engine.prompt import Verification, previous_failure
 from leviathan_local.engine.runlock import attempt_record
 from leviathan_local.engine.sandbox import confinement
+from leviathan_local.engine.verification import red_command
 from leviathan_local.engine.worktree_pool import attempt_worktree
-from leviathan_local.errors import UnknownTaskError
 from leviathan_local.git.attempt_tree import (
-    Worktree, bring_head_back, commit_on_branch, file_in_tree, ref_targets, stage_worktree, tree_added_lines,
-    tree_changes, unstaged_paths,
+    Worktree, bring_head_back, commit_on_branch, ref_targets, stage_worktree, tree_added_lines, tree_changes,
+    unstaged_paths, worktree_tree,
 )
 from leviathan_local.git.repo import RepoPaths, branch_head
 
@@ -222,12 +222,15 @@ def _judge_agent(attempt: AttemptState, phase: str, result: CommandResult, repor
 
 
 def _verify(attempt: AttemptState, phase: str, staged: str) -> None:
+    tdd, command, via = attempt.policy.tdd, attempt.policy.tdd.test_command, None
     if phase == "red":
-        globs_ = attempt.policy.tdd.test_globs
         changed = [p for c in tree_changes(attempt.git, attempt.base, staged) for p in c.paths]
-        if not any(globs.matches(path, pattern) for path in changed for pattern in globs_):
-            raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(globs_)})")
-    tests = attempt.shell(phase, attempt.policy.tdd.test_command)
+        if not any(globs.matches(path, pattern) for path in changed for pattern in tdd.test_globs):
+            raise PhaseFailed(phase, f"no test file changed (test_globs: {', '.join(tdd.test_globs)})")
+        if tdd.red_command:  # the changed tests alone: the full suite runs in green
+            present = [path for path in changed if (attempt.worktree / path).is_file()]
+            command, via = red_command(tdd.red_command, present, tdd.test_globs), "red_command"
+    tests = attempt.shell(phase, command, staged, via=via)
     attempt.last_test_output = tests.output
     if tests.timed_out:
         raise PhaseFailed(phase, f"the test command timed out ({attempt.timeout_limit()})")
@@ -242,7 +245,9 @@ def _gates(attempt: AttemptState) -> None:
         problems = _head_violations(attempt)
         problems += _content_violations(attempt)
         for invariant in attempt.policy.invariants:
-            result = attempt.shell("gates", invariant.check)
+            # On the committed tree, unless something changed it since it was staged: then it runs.
+            result = attempt.shell("gates", invariant.check, worktree_tree(attempt.git, attempt.content), "invariant",
+                                   invariant.name, tests=invariant.check == attempt.policy.tdd.test_command)
             if not result.passed:
                 problems.append(Violation(invariant.name, f"invariant failed: {invariant.check}"))
         attempt.check_main_checkout("gates")
@@ -281,40 +286,11 @@ def _content_violations(attempt: AttemptState) -> list[Violation]:
 def _commit(attempt: AttemptState) -> str:
     with _timed(attempt, "commit"):
         assert attempt.content is not None  # taken when the last phase ended
-        commit = commit_on_branch(attempt.git, attempt.branch, attempt.base, attempt.content, _message(attempt),
-                                  _writeback(attempt, attempt.content))
+        commit = commit_on_branch(attempt.git, attempt.branch, attempt.base, attempt.content, commit_message(attempt),
+                                  completion_writeback(attempt, attempt.content))
         if commit is None:
             raise PhaseFailed("commit", "nothing to commit: no change and no status writeback")
     return commit
-
-
-def _writeback(attempt: AttemptState, content: str) -> dict[str, bytes]:
-    """The task's completion in the backlog the commit holds (the base's: the gates let no agent
-    change it), made in memory with the same verified line editor as every backlog write."""
-    task, relative = attempt.task, attempt.paths.backlog.relative_to(attempt.paths.root).as_posix()
-    text = file_in_tree(attempt.git, content, relative)
-    try:
-        if text is None:
-            raise UnknownTaskError(f"{relative} is not in the base commit")
-        done = edit_task_text(text.decode("utf-8"), relative, task.id, {
-            **status_fields(task, Status.DONE), "completed_at": format_timestamp(now()),
-            "last_attempt_id": attempt.attempt_id, "branch_name": attempt.branch,
-        })
-    except UnknownTaskError:
-        # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
-        # added without being committed). Commit the work without the writeback, and say so.
-        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
-                          "committing without the status writeback\n")
-        return {}
-    return {relative: done.encode("utf-8")}
-
-
-def _message(attempt: AttemptState) -> str:
-    task = attempt.task
-    folded = "".join(f"- {subject}\n" for subject in attempt.head.commits)
-    return (f"{task.title or task.id}\n\nCompletes task {task.id} (attempt {attempt.attempt_id}).\n\n"
-            + (f"The agent's own commits, folded into this one:\n{folded}\n" if folded else "")
-            + f"Leviathan-Task: {task.id}\nLeviathan-Attempt: {attempt.attempt_id}\n")
 
 
 def _record(attempt: AttemptState, phase: str, verdict: str, started: float, detail: str = "") -> None:

@@ -19,7 +19,7 @@ from leviathan_local.engine.process import ATTEMPT_ID_VARIABLE, CommandResult, r
 from leviathan_local.engine.prompt import PreviousFailure
 from leviathan_local.engine.runlock import AttemptRecord
 from leviathan_local.engine.sandbox import Confinement
-from leviathan_local.engine.verification_artifacts import remove_verification_artifacts
+from leviathan_local.engine.verification import Verifier
 from leviathan_local.git.attempt_tree import HeadReturn, Worktree
 from leviathan_local.repo_paths import RepoPaths
 
@@ -89,6 +89,10 @@ class AttemptState:
     session: AgentSession | None = None  # one agent session across the phases (adapter kinds)
     agent_reports: dict[str, AgentReport] = field(default_factory=dict)  # by phase: what the agent said
     budget: Budget = Budget()
+    verifier: Verifier = field(init=False)  # runs the tests and invariants, each identical run once
+
+    def __post_init__(self) -> None:
+        self.verifier = Verifier(self.git, self.log, self.policy.tdd.junit_xml, self.policy.tdd.reuse_results)
 
     def check_budget(self, phase: str) -> None:
         spent = sum(report.cost_usd or 0.0 for report in self.agent_reports.values())
@@ -101,12 +105,17 @@ class AttemptState:
         return {"LEVIATHAN_TASK_ID": self.task.id, ATTEMPT_ID_VARIABLE: self.attempt_id,
                 **(self.confinement.env if self.confinement else {})}
 
-    def shell(self, phase: str, command: str) -> CommandResult:
-        """A verification command (the tests, an invariant), under the attempt's confinement;
-        what it adds to the worktree is removed when it ends."""
-        result = run_shell(command, self.worktree, self.env, self.remaining(phase), self.log, self.stop,
-                           self.record.set_group, self.confinement.wrap if self.confinement else ())
-        remove_verification_artifacts(self.git, command, self.log)
+    def shell(self, phase: str, command: str, tree: str | None, check: str | None = None, name: str | None = None,
+              via: str | None = None, tests: bool = True) -> CommandResult:
+        """A verification command (the tests, an invariant) on ``tree``, under the attempt's
+        confinement, or an identical earlier run's result (engine/verification.py); what it adds
+        to the worktree is removed when it ends. Its evidence goes to the commit."""
+        remaining = self.remaining(phase)
+        result = self.verifier.run(
+            check or phase, command, tree, self.env,
+            lambda: run_shell(command, self.worktree, self.env, remaining, self.log, self.stop,
+                              self.record.set_group, self.confinement.wrap if self.confinement else ()),
+            name, via, tests)
         if result.stopped:
             raise PhaseFailed(phase, "shutdown requested", interrupted=True)
         return result

@@ -115,6 +115,14 @@ def unstaged_paths(worktree: Worktree, only_untracked: bool = False) -> list[str
                    if not only_untracked or delta.status == pygit2.enums.DeltaStatus.UNTRACKED})
 
 
+def worktree_tree(worktree: Worktree, staged: str | None) -> str | None:
+    """``staged`` (a tree ``stage_worktree`` returned) when the worktree still holds exactly it
+    (its index's tree, nothing changed or added beside it); else None."""
+    if staged is None or unstaged_paths(worktree):
+        return None
+    return staged if str(worktree.index.write_tree()) == staged else None
+
+
 def ref_targets(worktree: Worktree) -> dict[str, str]:
     """Every reference's commit (name -> id). Taken when an attempt starts, it tells the commits
     an agent makes from the ones that already existed."""
