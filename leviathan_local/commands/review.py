@@ -13,7 +13,7 @@ from leviathan_local.errors import EXIT_OK
 from leviathan_local.planning.cost import phase_cost
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review.approve import approve
-from leviathan_local.review.pending import ReviewItem, list_reviews
+from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
 
 
@@ -39,6 +39,7 @@ def render_item(item: ReviewItem) -> str:
         spent = phase_cost(phase)
         lines.append(f"  {phase['name']:<9}{phase['verdict']:<8}{phase['seconds']:6.2f}s"
                      + (f"  {spent.text()}" if spent is not None else ""))
+    lines.extend(f"  evidence {line}" for line in evidence_lines(item))
     lines.append(f"  cost     {item.cost_summary()}")
     if item.gates:
         lines.append(f"  checked  {', '.join(item.gates)}")

@@ -59,9 +59,9 @@ class Evidence:
     command: str | None = None  # `red_command` when red ran tdd.red_command, not the test command
     reused: str | None = None  # the earlier check whose run this one reused (same command, same tree)
 
-    def fields_text(self) -> str:
-        """The trailer's value: `exit=0 passed=3 ... output=sha256:…`."""
-        order = ("name", "exit", *COUNT_NAMES, "runner", "command", "seconds", "output", "reused")
+    def fields_text(self, with_name: bool = True) -> str:
+        """The trailer's value: `exit=0 passed=3 ... output=sha256:…` (the invariant's name first)."""
+        order = ("name",) * with_name + ("exit", *COUNT_NAMES, "runner", "command", "seconds", "output", "reused")
         values = ((key, getattr(self, key)) for key in order)
         return " ".join(f"{key}={shlex.quote(_shown(value))}" for key, value in values if value is not None)
 

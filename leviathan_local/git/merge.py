@@ -69,6 +69,11 @@ def file_at(paths: RepoPaths, commit: str | None, relative: str) -> str | None:
     return entry.data.decode("utf-8", errors="surrogateescape")
 
 
+def commit_message(paths: RepoPaths, commit: str) -> str:
+    """The full message of ``commit`` (its trailers included)."""
+    return _repo(paths).get(commit).peel(pygit2.Commit).message
+
+
 def diff_stats(paths: RepoPaths, base: str, tip: str) -> list[FileStat]:
     """Files ``tip`` changes against ``base``, with added and deleted line counts."""
     repo = _repo(paths)

@@ -9,8 +9,9 @@ from leviathan_local import events
 from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.contract import load_contract
+from leviathan_local.engine.evidence import Evidence, parse_trailers
 from leviathan_local.errors import BacklogError
-from leviathan_local.git.merge import FileStat, branch_exists, diff_stats, merge_base
+from leviathan_local.git.merge import FileStat, branch_exists, commit_message, diff_stats, merge_base
 from leviathan_local.git.repo import RepoPaths, branch_head
 from leviathan_local.planning.attempt_history import attempts_by_task, task_cost_usd
 from leviathan_local.planning.cost import phase_cost, phases_total, usd_text
@@ -33,11 +34,18 @@ class ReviewItem:
     attempt_cost_usd: float | None = None
     task_cost_usd: float | None = None
     task_attempts: int = 0
+    evidence: list[Evidence] = field(default_factory=list)  # read back from the branch's commit trailers
 
     def cost_summary(self) -> str:
         """`this attempt $0.0300, the task so far $0.0500 (2 attempt(s))`"""
         return (f"this attempt {usd_text(self.attempt_cost_usd)}, the task so far {usd_text(self.task_cost_usd)}"
                 f" ({self.task_attempts} attempt(s))")
+
+
+def evidence_lines(item: ReviewItem) -> list[str]:
+    """`green                exit=0 passed=3 ...`: one line per check, as its commit trailer says."""
+    width = max((len(evidence.label()) for evidence in item.evidence), default=0)
+    return [f"{evidence.label():<{width}}  {evidence.fields_text(with_name=False)}" for evidence in item.evidence]
 
 
 def list_reviews(paths: RepoPaths) -> list[ReviewItem]:
@@ -87,6 +95,7 @@ def _item(paths: RepoPaths, task: Task, default: str, succeeded: dict[Any, event
                         f"to merge; reject it so it runs again")
         return item
     item.head = branch_head(paths, branch)
+    item.evidence = parse_trailers(commit_message(paths, item.head))
     recorded = event.data.get("base") if event is not None else None
     item.base = recorded or merge_base(paths, branch_head(paths, default), item.head)
     if item.base:

@@ -17,7 +17,7 @@ from leviathan_local.git.merge import patch_text
 from leviathan_local.planning.cost import phase_cost, usd_text
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review.approve import Approval, approve
-from leviathan_local.review.pending import ReviewItem, list_reviews
+from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
 from leviathan_local.tui.messages import BacklogWritten
 from leviathan_local.tui.screens.reason import ReasonScreen
@@ -101,6 +101,7 @@ class ReviewView(Horizontal):
         header = (f"{item.task_id}: {item.title}\nbranch {item.branch}, attempt {item.attempt_id}\n"
                   + "".join(f"{phase_line(p)}\n" for p in item.phases)
                   + (f"checked: {', '.join(item.gates)}\n" if item.gates else "")
+                  + "".join(f"evidence {line}\n" for line in evidence_lines(item))
                   + f"cost: {item.cost_summary()}\n")
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
         diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme=theme, word_wrap=True)
