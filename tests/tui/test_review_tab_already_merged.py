@@ -1,5 +1,6 @@
 """The Review tab's message after approving a branch a human had merged by hand: it says the
-branch was already merged and no commit was added, not "merged"."""
+branch was already merged and no commit was added, not "merged". Before, the tab shows the
+branch's test evidence, read from its commit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from conftest import git
 from engine_fixtures import make_project, task_yaml
 from test_approve_already_merged import merge_by_hand
 from textual.widgets import DataTable
-from tui.conftest import drive, settle
+from tui.conftest import drive, rendered, settle
 
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
@@ -33,7 +34,10 @@ def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:
         await settle(app, pilot, lambda: app.board is not None)
         await pilot.press("4")
         reviews = app.query_one("#reviews", DataTable)
-        await settle(app, pilot, lambda: reviews.row_count == 1)
+        await settle(app, pilot, lambda: reviews.row_count == 1 and "def add" in rendered(app.query_one("#diff")))
+        shown = rendered(app.query_one("#diff"))
+        assert "evidence red       exit=1 passed=1 failed=0 errors=1" in shown
+        assert "evidence refactor  exit=0 passed=2" in shown and "reused=green" in shown
         await pilot.press("a")
         await settle(app, pilot, lambda: any(m.startswith("add: ") for m in messages()))
         [message] = [m for m in messages() if m.startswith("add: ")]
