@@ -14,6 +14,7 @@ from leviathan_local.commands.review import run_review
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.evidence import Counts, Evidence, junit_counts, output_counts, parse_trailers, trailers
+from leviathan_local.engine.verification import red_command
 from leviathan_local.errors import ConfigError
 from leviathan_local.git.repo import RepoPaths, find_repo
 
@@ -188,3 +189,9 @@ def test_bad_verification_settings_name_file_line_and_field(repo_paths: RepoPath
 def test_the_shells_own_braces_are_no_placeholders(repo_paths: RepoPaths) -> None:
     write(repo_paths.policy, 'tdd:\n  red_command: "pytest ${ARGS} {changed_tests} && ls {a,b} | xargs -I{} echo {}"\n')
     assert load_policy(repo_paths).tdd.red_command.startswith("pytest ${ARGS}")
+
+
+def test_the_red_command_gets_the_changed_test_files_shell_quoted() -> None:
+    changed = ["src/app.py", "tests/test_a b.py", "tests/test_it's.py", "docs/x.md"]
+    assert red_command("pytest -q {changed_tests}", changed, ("tests/**",)) == (
+        "pytest -q 'tests/test_a b.py' 'tests/test_it'\"'\"'s.py'")
