@@ -4,6 +4,7 @@ and real attempts whose one commit carries them, shown by `review`."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,11 @@ def test_the_commit_carries_each_checks_evidence_and_identical_runs_are_reused(g
     assert "  evidence red                   exit=1 passed=1 failed=0 errors=1" in shown
     assert f"  evidence invariant Tests pass  exit=0 passed=2 failed=0 errors=0 skipped=0 runner=unittest " \
            f"seconds={invariant.seconds:g} output={green.output} reused=green" in shown
+    as_json = io.StringIO()
+    run_review(find_repo(root), as_json=True, out=as_json)
+    [item] = json.loads(as_json.getvalue())["reviews"]
+    assert [(e["check"], e["passed"], e["reused"]) for e in item["evidence"]] == [
+        ("red", 1, None), ("green", 2, None), ("refactor", 2, "green"), ("invariant", 2, "green")]
 
 
 def test_without_reuse_every_check_runs(git_repo: Path) -> None:

@@ -140,3 +140,13 @@ def test_an_output_beyond_the_cap_keeps_its_end_and_says_where_the_rest_is() -> 
     assert shown.startswith("(its first 34 characters are left out; all of it is in /state/attempt-p.log)\n```\n")
     assert shown.endswith("x\nthe failure at the end\n```\n") and "first line" not in shown
     assert "How the executor checks" not in text  # no test command known: nothing to restate
+
+
+def test_reds_prompt_names_the_red_command_when_the_policy_sets_one() -> None:
+    task = Task("p", {"id": "p", "title": "Prompted task", "acceptance_criteria": ["works"]}, Status.READY)
+    checks = Verification("python -m pytest -q", ("tests/**",), (), "python -m pytest -q {changed_tests}")
+    red = prompt_text(task, "red", ("src/",), (), checks, "", None)
+    assert "runs the red command ({changed_tests}: the test files you changed) in the worktree itself:\n" \
+           "```\npython -m pytest -q {changed_tests}\n```" in red
+    green = prompt_text(task, "green", ("src/",), (), checks, "", None)
+    assert "runs the test command in the worktree itself:\n```\npython -m pytest -q\n```" in green

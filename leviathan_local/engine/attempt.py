@@ -182,7 +182,8 @@ def _phase(attempt: AttemptState, phase: str) -> None:
                                tuple(policy.paths_for(attempt.task.allowed_paths, attempt.scope)),
                                policy.forbidden_for(attempt.scope),
                                Verification(policy.tdd.test_command, tuple(policy.tdd.test_globs),
-                                            tuple((i.name, i.check) for i in policy.invariants)),
+                                            tuple((i.name, i.check) for i in policy.invariants),
+                                            policy.tdd.red_command or ""),
                                attempt.previous_failure, attempts_dir / f"{attempt.attempt_id}.log",
                                attempt.confinement, attempt.session)
         run = run_phase(policy, context, attempt.remaining(phase), attempt.log, attempt.stop,

@@ -37,6 +37,7 @@ class Verification:
     test_command: str = ""
     test_globs: tuple[str, ...] = ()
     invariants: tuple[tuple[str, str], ...] = ()  # (name, command), run before the commit
+    red_command: str = ""  # what red runs instead of the test command (tdd.red_command), if set
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,11 @@ def _checks(phase: str, verification: Verification) -> str:
              if verification.invariants else
              "After the last phase the gates check that every changed path is allowed above and that no "
              "secret was added.\n")
-    return (f"## How the executor checks this phase\nWhen you finish, the executor runs the test command "
-            f"in the worktree itself:\n```\n{verification.test_command}\n```\n{check[0].upper()}{check[1:]}. "
+    command, what = verification.test_command, "the test command"
+    if phase == "red" and verification.red_command:
+        command, what = verification.red_command, "the red command ({changed_tests}: the test files you changed)"
+    return (f"## How the executor checks this phase\nWhen you finish, the executor runs {what} "
+            f"in the worktree itself:\n```\n{command}\n```\n{check[0].upper()}{check[1:]}. "
             f"{gates}\n")
 
 
