@@ -52,11 +52,11 @@ def test_tags_count_only_in_comments_of_each_language(path: str) -> None:
 
 def test_whole_words_only_and_continuation_lines_are_joined() -> None:
     assert lines_found("a.py", "# TODOS and MYTODO and TODO_LIST are not tags\n") == []
-    [(line, tag, text, description)] = findings_in(
+    [(line, tag, text, description, _)] = findings_in(
         b"# TODO: handle the case where\n#   the user is missing\n# An unrelated comment\n", "a.py", TAGS)
     assert (line, tag, text, description) == (1, "TODO", "handle the case where",
                                               "handle the case where the user is missing")
-    [(_, _, _, block)] = findings_in(b"/* FIXME: first\n * second\n */\n", "a.c", TAGS)
+    [(_, _, _, block, _)] = findings_in(b"/* FIXME: first\n * second\n */\n", "a.c", TAGS)
     assert block == "first second"
 
 

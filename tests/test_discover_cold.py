@@ -13,7 +13,7 @@ from conftest import git, write
 from test_discover import SOURCES, discover, discovered
 
 from leviathan_local.discovery import scan as discovery_scan
-from leviathan_local.discovery.comments import syntax_for
+from leviathan_local.discovery.languages import language_from_name, syntax_of
 from leviathan_local.discovery.findings import _hits_on_lines, _tag_pattern, findings_in
 from leviathan_local.discovery.scan import scan
 from leviathan_local.discovery.settings import DEFAULT_TAGS
@@ -75,7 +75,7 @@ def test_a_cold_scan_finds_what_reading_every_file_finds(repo_paths: RepoPaths) 
     listed = git(repo_paths.root, "ls-files").split()
     assert cold.relisted and cold.files_listed == len(listed) > len(files) - 1
     assert cold.files == _whole_file_findings(repo_paths.root, listed)
-    assert not any(syntax_for(path) is None and path in cold.files for path in files)
+    assert not any(syntax_of(language_from_name(path) or "") is None and path in cold.files for path in files)
 
 
 def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(repo_paths: RepoPaths) -> None:
@@ -88,7 +88,7 @@ def test_a_file_git_grep_did_not_report_is_read_when_it_changed_about_the_scan(r
     soon = time.time_ns() + 60 * 10**9  # stamped after the scan starts, as by a clock a tick behind
     os.utime(root / "hidden.py", ns=(soon, soon))
     cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
-    assert [text for _, _, text, _ in cold.files["hidden.py"]] == ["seen by the scan"]
+    assert [text for _, _, text, *_ in cold.files["hidden.py"]] == ["seen by the scan"]
 
 
 def test_the_json_report_holds_odd_comment_text_as_it_is(repo_paths: RepoPaths) -> None:
@@ -130,9 +130,12 @@ def test_a_file_changed_after_git_grep_read_it_is_searched_whole(repo_paths: Rep
         return hits
 
     monkeypatch.setattr(discovery_scan, "grep_result", then_edited)
+    written = time.time_ns()  # as if just written: on a loaded machine the commit above may take longer than a tick
+    for name in ("a.py", "b.py"):
+        os.utime(root / name, ns=(written, written))
     cold = scan(str(root), str(repo_paths.git_dir), str(repo_paths.common_dir / "leviathan"), TAGS)
-    assert [text for _, _, text, _ in cold.files["a.py"]] == ["one", "two"]
-    assert [text for _, _, text, _ in cold.files["b.py"]] == ["three"]
+    assert [text for _, _, text, *_ in cold.files["a.py"]] == ["one", "two"]
+    assert [text for _, _, text, *_ in cold.files["b.py"]] == ["three"]
 
 
 def test_a_users_grep_settings_do_not_change_what_git_grep_prints(repo_paths: RepoPaths) -> None:

@@ -83,5 +83,7 @@ def _with_counts(body: str, scanned: ScanResult, as_json: bool) -> str:
         relisted = "true" if scanned.relisted else "false"
         counts = f'"files": {scanned.files_listed}, "files_read": {scanned.files_read}, "relisted": {relisted}'
         return '{"scan": {' + counts + "}, " + body.removeprefix("{") + "\n"
+    if scanned.first:  # git grep searched them all; only the files holding a tag word were read
+        return f"Scanned {scanned.files_listed} file(s) (first scan: searched all, read {scanned.files_read}):\n{body}"
     return (f"Scanned {scanned.files_listed} file(s) (read {scanned.files_read}, the rest unchanged since the"
             f" last scan):\n{body}")

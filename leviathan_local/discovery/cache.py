@@ -13,8 +13,8 @@ import marshal
 import os
 
 SCAN_CACHE = "discover-cache"
-SCAN_CACHE_VERSION = 4
-RawFinding = tuple[int, str, str, str]  # line, tag, text, text with continuation lines
+SCAN_CACHE_VERSION = 5  # 5: languages by identify and shebang; the tag's qualifier
+RawFinding = tuple[int, str, str, str, str]  # line, tag, text, text with continuation lines, qualifier
 Entry = tuple[int, int, int, str]  # size, mtime_ns, inode, blob key: what the scan cache keeps per file
 
 

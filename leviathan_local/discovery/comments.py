@@ -1,4 +1,5 @@
-"""Where the comments are in a source file, by language, with strings told apart.
+"""Where the comments are in a source file, with strings told apart (which syntax a file has
+is `languages`' business).
 
 Per comment syntax: line markers (`#`, `//`, `--`, `;`, `%`), block pairs (`/* */`,
 `<!-- -->`, `{- -}`) and the string quotes that can hide a marker, compiled into one regex.
@@ -16,51 +17,6 @@ class Syntax(NamedTuple):
     block: tuple[tuple[str, str], ...] = ()  # the block comment pairs
     strings: tuple[str, ...] = ()  # the quote delimiters (triple quotes span lines)
     marker_needs_space: bool = False  # `#` starts a comment only at a word boundary (shell, YAML)
-
-
-_C = Syntax(("//",), (("/*", "*/"),), ('"', "'"))
-_JS = Syntax(("//",), (("/*", "*/"),), ('"', "'", "`"))
-_HASH = Syntax(("#",), (), ('"""', "'''", '"', "'"))
-_SHELL = Syntax(("#",), (), ('"', "'"), marker_needs_space=True)
-_CONFIG = Syntax(("#",), (), ('"', "'"), marker_needs_space=True)
-_MARKUP = Syntax((), (("<!--", "-->"),), ())
-_DASH = Syntax(("--",), (("/*", "*/"),), ("'", '"'))
-SYNTAX_BY_EXTENSION: dict[str, Syntax] = {
-    **dict.fromkeys(("c", "h", "cc", "cpp", "cxx", "hpp", "hh", "hxx", "m", "mm", "java", "kt", "kts", "scala",
-                     "cs", "swift", "dart", "groovy", "gradle", "proto", "php"), _C),
-    **dict.fromkeys(("js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "go"), _JS),
-    "rs": Syntax(("//",), (("/*", "*/"),), ('"',)),  # ' also marks lifetimes in Rust
-    **dict.fromkeys(("py", "pyi", "pyx", "rb", "pl", "pm", "r", "jl", "nim", "cmake"), _HASH),
-    **dict.fromkeys(("sh", "bash", "zsh", "fish", "ksh", "ps1", "mk", "tf", "hcl"), _SHELL),
-    **dict.fromkeys(("yaml", "yml", "toml", "cfg", "conf", "ini", "properties", "env", "dockerfile"), _CONFIG),
-    **dict.fromkeys(("md", "markdown", "html", "htm", "xml", "svg", "vue", "svelte", "xhtml"), _MARKUP),
-    **dict.fromkeys(("sql", "lua", "ada"), _DASH),
-    "hs": Syntax(("--",), (("{-", "-}"),), ('"',)),
-    **dict.fromkeys(("css", "scss", "less"), Syntax(("//",), (("/*", "*/"),), ('"', "'"))),
-    **dict.fromkeys(("el", "lisp", "clj", "cljs", "scm", "asm", "s"), Syntax((";",), (), ('"',))),
-    **dict.fromkeys(("tex", "erl", "hrl"), Syntax(("%",), (), ())),
-}
-SYNTAX_BY_NAME: dict[str, Syntax] = {
-    **dict.fromkeys(("Makefile", "makefile", "GNUmakefile", "Dockerfile", "Containerfile", "Jenkinsfile",
-                     "Vagrantfile", "Rakefile", "Gemfile", "CMakeLists.txt", ".gitignore", ".gitattributes",
-                     ".dockerignore", ".editorconfig", ".bashrc", ".zshrc", ".profile"), _SHELL),
-}
-
-
-def syntax_for(path: str) -> Syntax | None:
-    """The comment syntax of ``path`` by name or extension; None for prose and unknown kinds."""
-    name = path.rsplit("/", 1)[-1]
-    if name in SYNTAX_BY_NAME:
-        return SYNTAX_BY_NAME[name]
-    if "." not in name:
-        return None
-    return SYNTAX_BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower())
-
-
-def syntax_key(path: str) -> str:
-    """What `syntax_for` decides by: the file's name when it is known by name, else its extension."""
-    name = path.rsplit("/", 1)[-1]
-    return name if name in SYNTAX_BY_NAME or "." not in name else name.rsplit(".", 1)[-1].lower()
 
 
 @lru_cache(maxsize=32)

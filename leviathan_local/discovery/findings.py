@@ -12,17 +12,19 @@ from functools import lru_cache
 
 from leviathan_local.discovery.cache import RawFinding
 from leviathan_local.discovery.comments import (
-    LineStarts, Syntax, block_end, comment_at, comment_openers, next_comment, opener_at, syntax_for,
+    LineStarts, Syntax, block_end, comment_at, comment_openers, next_comment, opener_at,
 )
+from leviathan_local.discovery.languages import language_of, syntax_of
 
 BINARY_PROBE = 8000  # git's heuristic: a NUL in the first 8000 bytes means binary
 
 
 @lru_cache(maxsize=8)
 def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
-    """A tag as a whole word, with an optional `(owner)` and the `:` or `-` after it."""
+    """A tag as a whole word, with an optional `(qualifier)` (an owner, a topic: group 2) and the
+    `:` or `-` after it."""
     alternatives = "|".join(map(re.escape, sorted(tags, key=len, reverse=True)))
-    return re.compile(rf"(?<![A-Za-z0-9_])({alternatives})(?![A-Za-z0-9_])(?:\([^)\n]*\))?[:\-\t ]*")
+    return re.compile(rf"(?<![A-Za-z0-9_])({alternatives})(?![A-Za-z0-9_])(?:\(([^)\n]*)\))?[:\-\t ]*")
 
 
 def _tags_between(text: str, start: int, end: int, tags: tuple[str, ...], pattern: re.Pattern[str]
@@ -78,14 +80,15 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_PROBE]
 
 
-def findings_in(data: bytes, path: str, tags: tuple[str, ...],
-                hit_lines: list[tuple[int, str]] | None = None) -> tuple[RawFinding, ...]:
+def findings_in(data: bytes, path: str, tags: tuple[str, ...], hit_lines: list[tuple[int, str]] | None = None,
+                language: str | None = None) -> tuple[RawFinding, ...]:
     """Each comment line holding one of ``tags`` as a whole word (the first tag of a line).
 
     ``hit_lines``: the (number, text) of every line holding a tag, as `git grep -n -w` found
     them; only those lines are looked at then (the whole text is searched if they no longer
-    match it: the file changed after git read it)."""
-    syntax = syntax_for(path)
+    match it: the file changed after git read it). ``language``: the file's, when the caller
+    has decided it (`languages.language_of`)."""
+    syntax = syntax_of(language_of(path, data) if language is None else language)
     if syntax is None or is_binary(data):
         return ()
     if hit_lines is None and not any(tag.encode() in data for tag in tags):
@@ -110,7 +113,8 @@ def findings_in(data: bytes, path: str, tags: tuple[str, ...],
         last_line = line
         first = _clean(_segment(text, hit.end(), end, syntax, opener))
         more = _continuation(text, span, opener, hit, syntax, pattern)
-        found.append((line, hit.group(1), first, " ".join(part for part in (first, *more) if part)))
+        found.append((line, hit.group(1), first, " ".join(part for part in (first, *more) if part),
+                      " ".join((hit.group(2) or "").split())))
     return tuple(found)
 
 

@@ -34,6 +34,7 @@ class ScanResult:
         self.files_listed = 0
         self.files_read = 0
         self.relisted = relisted
+        self.first = not cache["scanned_at"]  # no earlier scan (or its cache is gone): nothing to compare with
         self.cache = cache
 
     @property

@@ -1,4 +1,8 @@
-"""A tagged comment as a backlog task: stable id, title, type, impact, security."""
+"""A tagged comment as a backlog task: stable id, title, type, impact, security, default scope.
+
+The tag's parenthesised qualifier (`TODO(ann)`, `FIXME(security)`: an owner or a topic) is kept
+in the title and `source.qualifier`; `security` among its words files the task as security.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +27,10 @@ IMPACT_BY_TAG = {"FIXME": 5, "BUG": 5, "TODO": 3, "HACK": 3, "XXX": 3}
 _IMPACT_PATTERNS = tuple((value, re.compile("|".join(map(re.escape, words)))) for value, words in IMPACT_BY_WORDS)
 
 
-def classify(tag: str, text: str, description: str) -> tuple[str, int, bool]:
-    """(type, impact, security) of a finding, from its tag and its words."""
+def classify(tag: str, text: str, description: str, qualifier: str = "") -> tuple[str, int, bool]:
+    """(type, impact, security) of a finding, from its tag, its qualifier and its words."""
     lowered = description.lower()
-    if _SECURITY.search(lowered):
+    if "security" in re.split(r"[^a-z0-9_-]+", qualifier.lower()) or _SECURITY.search(lowered):
         return "security", 8, True
     kind = TYPE_BY_TAG.get(tag) or ("feature" if FEATURE_WORDS.match(text.lower()) else "chore")
     for value, words in _IMPACT_PATTERNS:
@@ -45,17 +49,23 @@ class Finding(NamedTuple):
     type: str
     impact: int
     security: bool
+    qualifier: str = ""  # what the tag's parentheses held: `ann` of `TODO(ann)`
 
     def source(self) -> dict[str, Any]:
-        return {"kind": "todo", "tag": self.tag, "path": self.path, "line": self.line, "text": self.text}
+        source = {"kind": "todo", "tag": self.tag, "path": self.path, "line": self.line, "text": self.text}
+        # Only when there is one: the sources of tasks discovered before qualifiers were kept stay equal.
+        return {**source, "qualifier": self.qualifier} if self.qualifier else source
 
-    def as_task(self, created_at: str) -> dict[str, Any]:
-        title = f"{self.tag}: {self.text}" if self.text else f"{self.tag} in {self.path}"
+    def as_task(self, created_at: str, test_globs: tuple[str, ...] = ()) -> dict[str, Any]:
+        tag = f"{self.tag}({self.qualifier})" if self.qualifier else self.tag
+        title = f"{tag}: {self.text}" if self.text else f"{tag} in {self.path}"
         return {
             "id": self.id, "title": title if len(title) <= 90 else title[:87] + "...",
-            "description": f"{self.description or '(no text)'} ({self.path}:{self.line})",
+            "description": f"{self.description or '(no text)'} ({self.path}:{self.line}"
+                           + (f", {tag})" if self.qualifier else ")"),
             "type": self.type, "status": "new", "impact": self.impact,
             "tags": ["discovered", self.tag.lower(), *(["security"] if self.security else [])],
+            "allowed_paths": default_allowed_paths(self.path, test_globs),
             "created_at": created_at, "source": self.source(),
         }
 
@@ -74,15 +84,25 @@ def finding_ids(path: str, raw: list[RawFinding]) -> list[Finding]:
     seen: dict[str, int] = {}
     findings = []
     shown = shown_path(path)
-    for line, tag, text, description in raw:
+    for line, tag, text, description, qualifier in raw:
         normalized = " ".join(f"{tag} {text}".lower().split())
         # A file name that is not UTF-8 hashes as its own bytes: two names that only look alike
         # once shown (`\\xff` escaped, or the four characters written out) get distinct ids.
         digest = sha1(f"{path}\0{normalized}".encode("utf-8", "surrogateescape")).hexdigest()[:10]
         count = seen[digest] = seen.get(digest, 0) + 1
         task_id = f"todo-{digest}" + (f"-{count}" if count > 1 else "")
-        findings.append(Finding(task_id, tag, shown, line, text, description, *classify(tag, text, description)))
+        findings.append(Finding(task_id, tag, shown, line, text, description,
+                                *classify(tag, text, description, qualifier), qualifier))
     return findings
+
+
+def default_allowed_paths(path: str, test_globs: tuple[str, ...]) -> list[str]:
+    """Where a discovered task may change files until a human says otherwise: the directory of
+    the comment's file (the file itself at the top: the directory would be the whole tree), and
+    where tests go (policy's `tdd.test_globs`: red must change a test, inside the scope)."""
+    directory = path.rpartition("/")[0]
+    own = directory + "/" if directory else path
+    return [own, *(pattern for pattern in test_globs if pattern != own)]
 
 
 def shown_path(path: str) -> str:
