@@ -13,8 +13,8 @@ from conftest import git, write
 from test_discover import SOURCES, discover, discovered
 
 from leviathan_local.discovery import scan as discovery_scan
-from leviathan_local.discovery.languages import language_from_name, syntax_of
 from leviathan_local.discovery.findings import _hits_on_lines, _tag_pattern, findings_in
+from leviathan_local.discovery.languages import language_from_name, syntax_of
 from leviathan_local.discovery.scan import scan
 from leviathan_local.discovery.settings import DEFAULT_TAGS
 from leviathan_local.git.repo import RepoPaths
