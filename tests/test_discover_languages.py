@@ -21,6 +21,7 @@ from leviathan_local.clock import now
 from leviathan_local.commands.discover import run_discover
 from leviathan_local.config.policy import Policy, TddSettings
 from leviathan_local.discovery.languages import SYNTAX_BY_TAG
+from leviathan_local.discovery.reconcile import run_discovery
 from leviathan_local.discovery.settings import DEFAULT_TAGS, DEFAULT_TEST_GLOBS
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
@@ -138,6 +139,8 @@ def test_a_discovered_task_gets_a_default_scope_so_plan_can_select_it(repo_paths
     nested, top = sorted(load_backlog(repo_paths).tasks, key=lambda task: task.get("source")["path"])[::-1]
     assert nested.allowed_paths == ["src/pkg/", *DEFAULT_TEST_GLOBS]
     assert top.allowed_paths == ["setup.py", *DEFAULT_TEST_GLOBS]
+    _, findings = run_discovery(repo_paths, dry_run=True)  # what the app shows before it promotes a finding
+    assert [finding.as_task("")["allowed_paths"] for finding in findings] == [top.allowed_paths, nested.allowed_paths]
     assert "# our backlog" in repo_paths.backlog.read_text() and "  - src/pkg/\n" in repo_paths.backlog.read_text()
     update_task(repo_paths, nested.id, {"acceptance_criteria": ["a missing user gets a 404"],
                                         "status": Status.READY.value})
@@ -175,6 +178,8 @@ def test_a_task_discovered_before_it_had_a_scope_gets_the_default_once(repo_path
 
 def test_the_first_scan_does_not_speak_of_a_last_scan(repo_paths: RepoPaths) -> None:
     write(repo_paths.root / "a.py", "# TODO: one\n")
+    for name in ("a.py", "README.md"):  # written well before the scan: git grep's lines are trusted, README not read
+        os.utime(repo_paths.root / name, ns=(10**18, 10**18))
     outputs = []
     for _ in range(2):
         out = io.StringIO()

@@ -11,6 +11,7 @@ from hashlib import sha1
 from typing import Any, NamedTuple
 
 from leviathan_local.discovery.cache import RawFinding
+from leviathan_local.discovery.settings import DEFAULT_TEST_GLOBS
 
 TYPE_BY_TAG = {"FIXME": "bug", "BUG": "bug", "HACK": "refactor", "XXX": "refactor"}
 # Matched against lowered text: cheaper than re.IGNORECASE, which defeats the regex's literal scan.
@@ -56,7 +57,8 @@ class Finding(NamedTuple):
         # Only when there is one: the sources of tasks discovered before qualifiers were kept stay equal.
         return {**source, "qualifier": self.qualifier} if self.qualifier else source
 
-    def as_task(self, created_at: str, test_globs: tuple[str, ...] = ()) -> dict[str, Any]:
+    def as_task(self, created_at: str, test_globs: tuple[str, ...] = DEFAULT_TEST_GLOBS) -> dict[str, Any]:
+        """The task discovery adds; ``test_globs``: policy's `tdd.test_globs` (`reconcile.apply` passes them)."""
         tag = f"{self.tag}({self.qualifier})" if self.qualifier else self.tag
         title = f"{tag}: {self.text}" if self.text else f"{tag} in {self.path}"
         return {
