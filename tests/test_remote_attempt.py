@@ -21,7 +21,8 @@ from engine_fixtures import make_project, task_yaml, wait_until
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.record import RECORD_FILE
-from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_OK
+from leviathan_local.engine.remote.worker import run_remote_attempt
+from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_OK, LeviathanError
 from leviathan_local.events import read_events
 from leviathan_local.git.repo import RepoPaths, find_repo
 
@@ -203,3 +204,50 @@ def test_a_failed_remote_attempt_is_counted_and_its_work_kept(tmp_path: Path, da
                                   f"refs/leviathan/attempts/{attempt_id}"}
     failed = [e for e in read_events(remote.controller, "add") if e.kind == "attempt.failed"][-1]
     assert failed.data["phase"] == "green" and failed.data["branch_commit"] == result.commit
+
+
+def test_a_stopped_remote_attempt_pushes_its_record_and_is_not_counted(tmp_path: Path,
+                                                                        daemon: tuple[Path, str]) -> None:
+    marker = tmp_path / "agent.started"
+    hang = f"touch {marker} && exec sleep 120"
+    remote = remote_for(tmp_path, daemon, task_yaml("add", green=hang))
+    started = begin_remote_attempt(remote.controller, remote.url, "add")
+    worker = remote.worker("add", started.base, started.attempt_id)
+    wait_until(marker.exists, "the agent's green phase to start")
+    worker.send_signal(signal.SIGTERM)  # what Kubernetes sends a pod it evicts
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 130, err
+    result = apply_remote_attempt(remote.controller, remote.url, started.attempt_id)
+    assert result.outcome == "interrupted" and status(remote, "add") == ("ready", 0)
+    # The red phase's test is kept on the branch, as a local attempt keeps it.
+    assert git(remote.controller.root, "show", "--stat", f"agent/add-{started.refs.short}").count("tests/test_add.py")
+
+
+def test_bad_remote_input_is_refused_before_anything_runs(tmp_path: Path, daemon: tuple[Path, str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = remote_for(tmp_path, daemon, task_yaml("add"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(remote.cache))
+    base = remote.refs()["refs/heads/main"]
+    cases = [
+        (remote.url, base, "attempt-other-abc", "is not an attempt at task add"),
+        (remote.url, base, "attempt-add-ABC", "is no attempt id"),
+        (remote.url, "abc123", None, "is no full commit id"),
+        (remote.url, "0" * 40, None, "is no commit on any branch"),
+        (f"{daemon[1]}/no-such.git", base, None, "listing"),
+    ]
+    for url, commit, attempt_id, expected in cases:
+        with pytest.raises(LeviathanError) as refused:
+            run_remote_attempt(url, "add", commit, attempt_id)
+        assert (refused.value.exit_code, expected in str(refused.value)) == (EXIT_BAD_INPUT, True), refused.value
+    assert set(remote.refs()) == {"refs/heads/main"}
+    assert not list((remote.cache / "leviathan" / "remotes").glob("*/attempts/*/"))  # no clone left behind
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["--base", "0" * 40], "--base and --attempt-id go with --remote URL"),
+    (["--remote", "git://127.0.0.1:1/x.git"], "--remote needs --base SHA"),
+])
+def test_remote_options_go_together(tmp_path: Path, arguments: list[str], expected: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "leviathan_local", "attempt", "add", *arguments], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == EXIT_BAD_INPUT and expected in done.stderr
