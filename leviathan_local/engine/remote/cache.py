@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from leviathan_local.git.remote import check_out_from_mirror, fetch_mirror, has_commit, RemoteError
+from leviathan_local.git.remote import RemoteError, check_out_from_mirror, fetch_mirror, has_commit
 
 
 def remote_cache(url: str) -> Path:
