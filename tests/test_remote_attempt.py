@@ -20,6 +20,7 @@ from engine_fixtures import make_project, task_yaml, wait_until
 
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
+from leviathan_local.engine.remote.cache import attempt_checkout, remote_cache
 from leviathan_local.engine.remote.record import RECORD_FILE
 from leviathan_local.engine.remote.worker import run_remote_attempt
 from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_OK, LeviathanError
@@ -169,7 +170,8 @@ def write_tasks(remote: Remote, tasks: str) -> None:
     git(root, "push", "-q", "origin", "main")
 
 
-def test_a_killed_remote_attempt_is_interrupted_not_counted(tmp_path: Path, daemon: tuple[Path, str]) -> None:
+def test_a_killed_remote_attempt_is_interrupted_not_counted(tmp_path: Path, daemon: tuple[Path, str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "agent.pgid"
     hang = f"python -c 'import os, time; open(\"{marker}.tmp\", \"w\").write(str(os.getpgid(0))); " \
            f"os.rename(\"{marker}.tmp\", \"{marker}\"); time.sleep(120)'"
@@ -185,6 +187,13 @@ def test_a_killed_remote_attempt_is_interrupted_not_counted(tmp_path: Path, daem
             os.killpg(int(marker.read_text()), signal.SIGKILL)  # its own group: the agent is ours to end
     before = remote.refs()
     assert not [name for name in before if name.startswith(("refs/leviathan/", "refs/heads/agent/"))]
+    # The killed worker's clone is left behind; the next worker on the machine removes it.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(remote.cache))
+    abandoned = remote_cache(remote.url) / "attempts" / started.attempt_id
+    assert abandoned.is_dir()
+    with attempt_checkout(remote.url, "attempt-add-next", started.base) as checkout:
+        assert not abandoned.exists() and (checkout / ".leviathan" / "backlog.yaml").is_file()
+    assert not checkout.exists()
 
     result = apply_remote_attempt(remote.controller, remote.url, started.attempt_id)
     assert result.outcome == "interrupted" and "left no record" in result.reason

@@ -37,15 +37,15 @@ def attempt_checkout(url: str, attempt_id: str, base: str) -> Iterator[Path]:
             raise RemoteError(f"attempt {attempt_id} is already running on this machine",
                               hint="an attempt id is used once: start the attempt with a new --attempt-id")
         checkout = attempts / attempt_id
-        with _locked(cache / "mirror.lock", wait=True):
-            _remove_abandoned(attempts)
-            shutil.rmtree(checkout, ignore_errors=True)  # this id's own leftover, from a killed worker
-            fetch_mirror(cache / "mirror.git", url)
-            if not has_commit(cache / "mirror.git", base):
-                raise RemoteError(f"the base {base} is no commit on any branch of {url}",
-                                  hint="push the base first, and pass its full commit id with --base")
-            check_out_from_mirror(cache / "mirror.git", checkout, base)
         try:
+            with _locked(cache / "mirror.lock", wait=True):
+                _remove_abandoned(attempts)
+                shutil.rmtree(checkout, ignore_errors=True)  # this id's own leftover, from a killed worker
+                fetch_mirror(cache / "mirror.git", url)
+                if not has_commit(cache / "mirror.git", base):
+                    raise RemoteError(f"the base {base} is no commit on any branch of {url}",
+                                      hint="push the base first, and pass its full commit id with --base")
+                check_out_from_mirror(cache / "mirror.git", checkout, base)
             yield checkout
         finally:
             shutil.rmtree(checkout, ignore_errors=True)
