@@ -119,12 +119,25 @@ def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], o
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (for runners).")
 @click.option("--budget-left", type=click.FloatRange(min=0), default=None, metavar="USD",
               help="What the run this attempt belongs to may still spend (set by `run` for parallel attempts).")
+@click.option("--remote", "remote", default=None, metavar="URL",
+              help="Run in a cached clone of this git remote; push the branch and the attempt record there.")
+@click.option("--base", "base", default=None, metavar="SHA", help="With --remote: the full commit to start from.")
+@click.option("--attempt-id", "attempt_id", default=None, metavar="ID",
+              help="With --remote: the attempt's id (attempt-<task>-<short>), as the controller chose it.")
 @click.pass_obj
-def attempt(obj: Context, task_id: str, as_json: bool, budget_left: float | None) -> None:
+def attempt(obj: Context, task_id: str, as_json: bool, budget_left: float | None, remote: str | None,
+            base: str | None, attempt_id: str | None) -> None:
     """Run one attempt at a task in its own worktree (red, green, refactor, gates, commit)."""
-    from leviathan_local.commands.attempt import run_attempt_command
+    from leviathan_local.commands.attempt import run_attempt_command, run_remote_attempt_command
 
-    raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json, budget_left=budget_left))
+    if remote is None:
+        if base is not None or attempt_id is not None:
+            raise click.UsageError("--base and --attempt-id go with --remote URL")
+        raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json, budget_left=budget_left))
+    if base is None:
+        raise click.UsageError("--remote needs --base SHA (the commit the attempt starts from)")
+    raise SystemExit(run_remote_attempt_command(remote, task_id, base, attempt_id, as_json=as_json,
+                                                budget_left=budget_left))
 
 
 @cli.group(invoke_without_command=True)

@@ -11,6 +11,7 @@ from typing import TextIO
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.preflight import check_attempt_inputs
+from leviathan_local.engine.remote.worker import run_remote_attempt
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.planning.cost import agent_usd, usd_text
@@ -25,12 +26,34 @@ def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, o
     with stop_on_signals(stop):
         result = run_attempt(paths, task_id, stop, budget_left)
     out.write(json.dumps(asdict(result)) + "\n" if as_json else render_attempt(result, paths))
+    return attempt_exit_code(result)
+
+
+def run_remote_attempt_command(url: str, task_id: str, base: str, attempt_id: str | None = None,
+                               as_json: bool = False, out: TextIO | None = None,
+                               budget_left: float | None = None) -> int:
+    """`leviathan attempt ID --remote URL --base SHA`: the same attempt in a cached clone of the
+    remote, its record and branch pushed there (README, "Remote attempts")."""
+    out = out or sys.stdout
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        remote = run_remote_attempt(url, task_id, base, attempt_id, stop, budget_left)
+    if as_json:
+        out.write(json.dumps({**asdict(remote.result), "pushed": remote.pushed}) + "\n")
+    else:
+        out.write(render_attempt(remote.result, None)
+                  + "".join(f"  pushed {name} ({commit[:12]}) to {url}\n" for name, commit in remote.pushed.items()))
+    return attempt_exit_code(remote.result)
+
+
+def attempt_exit_code(result: AttemptResult) -> int:
     if result.outcome == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_OK if result.outcome in ("succeeded", "already_done") else EXIT_WORK_FAILED
 
 
-def render_attempt(result: AttemptResult, paths: RepoPaths) -> str:
+def render_attempt(result: AttemptResult, paths: RepoPaths | None) -> str:
+    """The result for a person; ``paths`` None for a remote attempt, whose log is in its record."""
     lines = [f"{result.task_id}: attempt {result.attempt_id} {result.outcome}"
              + (f" ({result.reason})" if result.reason else "")]
     for phase in result.phases:
@@ -41,6 +64,6 @@ def render_attempt(result: AttemptResult, paths: RepoPaths) -> str:
         lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")
     elif result.outcome in ("failed", "budget"):
         lines.append(f"  branch {result.branch} kept for inspection")
-    if result.outcome != "already_done":
+    if result.outcome != "already_done" and paths is not None:
         lines.append(f"  log: {paths.state_dir / 'attempts' / (result.attempt_id + '.log')}")
     return "\n".join(lines) + "\n"

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from leviathan_local import events
-from leviathan_local.backlog.model import Status, status_fields
-from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.backlog.model import Status
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config import globs
 from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy_load import load_policy
@@ -30,7 +30,9 @@ from leviathan_local.engine.agents.phase import ADAPTERS, NeedsHuman, check_agen
 from leviathan_local.engine.agents.report import AgentReport
 from leviathan_local.engine.agents.session import start_session
 from leviathan_local.engine.attempt_commit import commit_message, completion_writeback
-from leviathan_local.engine.attempt_outcome import also_failed, record_escalation, record_failure, record_success
+from leviathan_local.engine.attempt_outcome import (
+    also_failed, record_escalation, record_failure, record_success, write_started,
+)
 from leviathan_local.engine.attempt_state import PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord
 from leviathan_local.engine.budget import Budget
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
@@ -49,11 +51,12 @@ from leviathan_local.git.repo import RepoPaths, branch_head
 
 
 def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None,
-                run_budget_left: float | None = None) -> AttemptResult:
-    """One attempt at ``task_id``; ``run_budget_left``: what the run it belongs to may still spend."""
+                run_budget_left: float | None = None, short: str | None = None) -> AttemptResult:
+    """One attempt at ``task_id``; ``run_budget_left``: what the run it belongs to may still spend;
+    ``short``: the attempt's id suffix when its caller chose it (a remote attempt's controller)."""
     policy = load_policy(paths)
     task = load_backlog(paths).task(task_id)
-    short = secrets.token_hex(3)
+    short = short or secrets.token_hex(3)
     attempt_id, branch = f"attempt-{task_id}-{short}", f"agent/{task_id}-{short}"
     if task.status is Status.DONE:
         # Seed 000, edge case 2: someone finished it meanwhile; no duplicate commit.
@@ -71,10 +74,7 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
     started = {"session": session.record()} if session else {}
     # The record exists before the task is `doing`: a process that dies from here on leaves it behind.
     with attempt_record(paths, attempt=attempt_id, task=task_id, branch=branch, base=base, **started) as record:
-        with events.open_log(paths) as events_log:
-            update_task(paths, task_id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
-                                         "branch_name": branch})
-            events_log.append("attempt.started", task_id, attempt=attempt_id, branch=branch, base=base, **started)
+        write_started(paths, task, attempt_id, branch, base=base, **started)
         # The record names the slot before its checkout starts, and says when it is done: a death
         # in between leaves a half-made slot that recovery cleans, and keeps nothing of it.
         with attempt_worktree(paths, branch, base, lambda slot: record.update(worktree=str(slot))) as worktree, \

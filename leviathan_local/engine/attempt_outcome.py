@@ -1,29 +1,44 @@
 """An attempt's end in the backlog and the event log: review on success; back to ready
-(counted), blocked at the limit, for a budget or an escape, or escalated to a human."""
+(counted), blocked at the limit, for a budget or an escape, or escalated to a human. The
+``write_*`` halves change only the main checkout's backlog and log: a remote attempt's
+controller (engine/remote/apply.py) applies a result through them too."""
 
 from __future__ import annotations
 
 import logging
 
 from leviathan_local import events
-from leviathan_local.backlog.model import Status, status_fields
+from leviathan_local.backlog.model import Status, Task, status_fields
 from leviathan_local.backlog.store import load_backlog, update_task
+from leviathan_local.config.policy import Limits
 from leviathan_local.engine.attempt_state import AttemptResult, AttemptState, PhaseFailed
 from leviathan_local.engine.main_checkout_watch import escape_block_fields, report_escape
 from leviathan_local.git.attempt_tree import bring_head_back, commit_on_branch, stage_worktree
 from leviathan_local.git.repo import delete_branch, detach_worktree
+from leviathan_local.repo_paths import RepoPaths
 
 logger = logging.getLogger(__name__)
 
 
-def record_success(attempt: AttemptState, result: AttemptResult) -> None:
-    paths, task = attempt.paths, attempt.task
+def write_started(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **logged: object) -> None:
+    """The task is `doing` on ``branch``; its event is opened first."""
     with events.open_log(paths) as log:
-        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
-                                     "branch_name": attempt.branch})
-        log.append("attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
-                   commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
-                   gates=attempt.gates_passed)
+        update_task(paths, task.id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
+                                     "branch_name": branch})
+        log.append("attempt.started", task.id, attempt=attempt_id, branch=branch, **logged)
+
+
+def record_success(attempt: AttemptState, result: AttemptResult) -> None:
+    write_review(attempt.paths, attempt.task, attempt.attempt_id, attempt.branch, commit=result.commit,
+                 base=attempt.base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
+
+
+def write_review(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **logged: object) -> None:
+    """The task waits for review on ``branch``: its event (``logged`` told in it) opens the log first."""
+    with events.open_log(paths) as log:
+        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
+                                     "branch_name": branch})
+        log.append("attempt.succeeded", task.id, attempt=attempt_id, branch=branch, **logged)
 
 
 def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult:
@@ -38,28 +53,34 @@ def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult
     # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
     if failure.escaped:
         report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
-    with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget)
-        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
-        update_task(paths, task.id, failure_fields(attempt, failure, attempts))
-        outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
-        log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
-                   **({"main_checkout_changed": True} if failure.escaped else {}))
+    outcome = write_failure(paths, task, attempt.policy.limits, attempt.attempt_id, failure, kept)
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 
 
-def failure_fields(attempt: AttemptState, failure: PhaseFailed, attempts: int) -> dict[str, object]:
+def write_failure(paths: RepoPaths, task: Task, limits: Limits, attempt_id: str, failure: PhaseFailed,
+                  kept: str | None, **logged: object) -> str:
+    """The task back to ready or blocked, its event first; the outcome (failed, interrupted, budget)."""
+    with events.open_log(paths) as log:
+        counted = not (failure.interrupted or failure.escaped or failure.budget)
+        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
+        update_task(paths, task.id, failure_fields(task, limits, failure, attempts))
+        outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
+        log.append("attempt.failed", task.id, attempt=attempt_id, phase=failure.phase,
+                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
+                   **({"main_checkout_changed": True} if failure.escaped else {}), **logged)
+    return outcome
+
+
+def failure_fields(task: Task, limits: Limits, failure: PhaseFailed, attempts: int) -> dict[str, object]:
     """Back to ready with the attempt counted (an interruption is not), or blocked at the limit."""
-    task = attempt.task
     if failure.escaped:
         return escape_block_fields(task, failure.reason)
     if failure.budget:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "budget",
                 "blocked_reason": f"{failure.reason}; raise the limit in .leviathan/policy.yaml, then "
                                   f"`leviathan unblock {task.id}`", "blocked_from": Status.READY.value}
-    if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
+    if not failure.interrupted and attempts >= limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
                 "blocked_from": Status.READY.value}
@@ -73,12 +94,16 @@ def record_escalation(attempt: AttemptState, reason: str) -> AttemptResult:
     # `doing` and the record behind, for the next run to count.
     detach_worktree(attempt.worktree)
     delete_branch(paths, attempt.branch)
+    write_escalation(paths, task, attempt.attempt_id, reason)
+    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)
+
+
+def write_escalation(paths: RepoPaths, task: Task, attempt_id: str, reason: str, **logged: object) -> None:
     with events.open_log(paths) as log:  # before the backlog changes
         update_task(paths, task.id, {**status_fields(task, Status.BLOCKED), "blocked_type": "escalation",
                                      "blocked_reason": f"{reason}: run it from the TUI, where a human does the phase",
                                      "blocked_from": Status.READY.value})
-        log.append("attempt.escalated", task.id, attempt=attempt.attempt_id, reason=reason)
-    return AttemptResult(task.id, attempt.attempt_id, attempt.branch, "needs_human", reason)
+        log.append("attempt.escalated", task.id, attempt=attempt_id, reason=reason, **logged)
 
 
 def also_failed(first: BaseException, second: BaseException, doing: str) -> None:
