@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 from agent_cli_fixtures import egress, require_cli
-from agent_run_fixtures import (
-    ATTEMPT_LIMITS, aider_agent, aider_edit, claude_agent, codex_agent, codex_patch, project,
-)
+from agent_run_fixtures import ATTEMPT_LIMITS, aider_agent, aider_edit, claude_agent, codex_agent, codex_patch, project
 from conftest import git
 from engine_fixtures import marked, task_yaml
 from model_server import ModelServer, Script, Turn
@@ -159,7 +157,8 @@ def test_aider_writing_outside_allowed_paths_is_refused_at_the_gates(
         git_repo: Path, tmp_path: Path, egress: EgressRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
     require_cli("aider")
     script = Script([
-        Turn.say("green: the guide, and my notes\n\n" + aider_edit(GUIDE, GUIDE_TEXT) + aider_edit(OUTSIDE, OUTSIDE_TEXT)),
+        Turn.say("green: the guide, and my notes\n\n" + aider_edit(GUIDE, GUIDE_TEXT)
+                 + aider_edit(OUTSIDE, OUTSIDE_TEXT)),
         Turn.say("refactor: nothing to improve"),
     ])
     with ModelServer(script) as server:

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 from agent_cli_fixtures import egress, require_cli
-from agent_run_fixtures import (
-    aider_agent, aider_edit, claude_agent, codex_agent, codex_patch, phase_ledgers, project,
-)
+from agent_run_fixtures import aider_agent, aider_edit, claude_agent, codex_agent, codex_patch, phase_ledgers, project
 from conftest import git
 from model_server import ModelServer, Script, Turn, Usage
 from model_server.egress import EgressRecorder
