@@ -5,7 +5,10 @@ DOCS/agents.md records. The real CLIs themselves run in tests/test_agent_runs.py
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from leviathan_local.engine.agents.context import PhaseContext
 from leviathan_local.engine.agents.report import AgentReport, priced
 from leviathan_local.engine.agents.session import start_session
 from leviathan_local.engine.prompt import Verification
+from leviathan_local.engine.sandbox import Confinement
 
 SAMPLES = Path(__file__).parent / "model_server" / "samples"
 TASK = Task("t", {"id": "t", "title": "T", "acceptance_criteria": ["works"]}, Status.READY)
@@ -103,6 +107,23 @@ def test_aider_keeps_its_files_in_the_state_dir_and_restores_the_chat(tmp_path: 
     session.phases_run = 1
     green = argv(aider.command(context(tmp_path, "green"), AgentSettings("aider"), session))
     assert "--restore-chat-history" in green and green[green.index("--test-cmd") + 1] == "sh test.sh"
+
+
+def test_aider_loads_its_own_bytecode_and_its_test_runs_keep_the_attempts_cache(tmp_path: Path) -> None:
+    """Run as aider would (its environment over the attempt's): aider itself sees no bytecode
+    prefix, its --test-cmd the attempt's, so the project's bytecode stays out of the worktree."""
+    confinement = Confinement(tmp_path / "attempt-tmp")
+    attempt_env = {**os.environ, **confinement.env}
+    session = start_session("aider", tmp_path / "state")
+    aider_env = {**attempt_env, **aider.environment(session)}
+    show_prefix = "python -c 'import sys; print(sys.pycache_prefix)'"
+    phase = replace(context(tmp_path, "green", test_command=show_prefix), confinement=confinement)
+    green = argv(aider.command(phase, AgentSettings("aider"), session))
+
+    def prefix_seen(command: str) -> str:
+        return subprocess.run(command, shell=True, env=aider_env, capture_output=True, text=True, check=True).stdout
+    assert prefix_seen(show_prefix) == "None\n"  # aider's own interpreter: its installed bytecode
+    assert prefix_seen(green[green.index("--test-cmd") + 1]) == f"{confinement.temp_dir / 'pycache'}\n"
 
 
 def test_aider_reads_tokens_and_cost_and_an_applied_edit(tmp_path: Path) -> None:

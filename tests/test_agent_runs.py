@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 from agent_cli_fixtures import egress, require_cli
+from agent_run_fixtures import aider_agent, aider_edit, claude_agent, codex_agent, codex_patch, phase_ledgers, project
 from conftest import git
-from engine_fixtures import RECIPE_POLICY, make_project, task_yaml
 from model_server import ModelServer, Script, Turn, Usage
-from model_server.clients import (
-    AIDER_MODEL, CLAUDE_MODEL, CLAUDE_QUIET_ENV, CODEX_MODEL, aider_metadata, base_env, codex_config,
-)
 from model_server.egress import EgressRecorder
 
 from leviathan_local import events
@@ -34,25 +31,6 @@ IMPLEMENTATION = "def add(a, b):\n    return a + b\n"
 TEST_COMMAND = "python -m unittest discover -s tests -q"
 
 
-def project(git_repo: Path, agent: str) -> Path:
-    policy = RECIPE_POLICY.replace("agent: {kind: recipe}", f"agent: {agent}")
-    # aider alone takes seconds to start, three times: the whole attempt gets minutes, not 30 s.
-    policy = policy.replace("attempt_timeout_seconds: 30", "attempt_timeout_seconds: 600")
-    return make_project(git_repo, task_yaml("add"), policy)
-
-
-def environment(monkeypatch: pytest.MonkeyPatch, home: Path, egress: EgressRecorder, **more: str) -> None:
-    """What the run's process (and so each agent phase) sees: an isolated home, no way out."""
-    for name, value in {**base_env(home, egress.proxy_env()), **more}.items():
-        if name != "PATH":
-            monkeypatch.setenv(name, value)
-
-
-def phase_ledgers(root: Path) -> dict[str, dict[str, object]]:
-    return {e.data["phase"]: e.data.get("agent", {}) for e in events.read_events(find_repo(root), "add")
-            if e.kind == "phase.finished" and e.data["phase"] in ("red", "green", "refactor")}
-
-
 def assert_reviewable(root: Path, result) -> None:
     assert result.outcome == "succeeded", result.reason
     assert [(p.name, p.verdict) for p in result.phases][:3] == [("red", "passed"), ("green", "passed"),
@@ -66,8 +44,7 @@ def assert_reviewable(root: Path, result) -> None:
 def test_claude_does_a_whole_attempt_in_one_session(git_repo: Path, tmp_path: Path, egress: EgressRecorder,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     require_cli("claude")
-    root = project(git_repo, f"{{kind: claude, model: {CLAUDE_MODEL}}}")
-    slot = root / "worktrees" / "slot-0"
+    slot = git_repo / "worktrees" / "slot-0"
     script = Script([
         Turn.call("Write", file_path=str(slot / "tests" / "test_add.py"), content=TEST_FILE, usage=Usage(1000, 50)),
         Turn.say("red: the test for add", usage=Usage(1100, 20)),
@@ -77,9 +54,7 @@ def test_claude_does_a_whole_attempt_in_one_session(git_repo: Path, tmp_path: Pa
         Turn.say("refactor: nothing to improve", usage=Usage(1800, 10)),
     ])
     with ModelServer(script) as server:
-        environment(monkeypatch, tmp_path / "home", egress, **CLAUDE_QUIET_ENV,
-                    CLAUDE_CONFIG_DIR=str(tmp_path / "home" / ".claude"), ANTHROPIC_BASE_URL=server.base_url,
-                    ANTHROPIC_API_KEY="sk-scripted")
+        root = project(git_repo, claude_agent(server.base_url, tmp_path / "home", egress, monkeypatch))
         result = run_attempt(find_repo(root), "add")
         requests = [json.dumps(request.body) for request in server.main_requests()]
     assert_reviewable(root, result)
@@ -98,25 +73,18 @@ def test_claude_does_a_whole_attempt_in_one_session(git_repo: Path, tmp_path: Pa
 def test_codex_does_a_whole_attempt_in_one_thread(git_repo: Path, tmp_path: Path, egress: EgressRecorder,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     require_cli("codex")
-    patch = "*** Begin Patch\n*** Add File: {path}\n{body}*** End Patch\n"
-    added = lambda text: "".join(f"+{line}\n" for line in text.splitlines())  # noqa: E731
     script = Script([
-        Turn.call("apply_patch", raw_input=patch.format(path="tests/test_add.py", body=added(TEST_FILE)),
+        Turn.call("apply_patch", raw_input=codex_patch({"tests/test_add.py": TEST_FILE}),
                   usage=Usage(1000, 50)),
         Turn.say("red: the test for add", usage=Usage(1100, 20)),
-        Turn.call("apply_patch", raw_input=patch.format(path="calc.py", body=added(IMPLEMENTATION)),
+        Turn.call("apply_patch", raw_input=codex_patch({"calc.py": IMPLEMENTATION}),
                   usage=Usage(1500, 40)),
         Turn.call("exec_command", cmd=TEST_COMMAND, usage=Usage(1600, 10)),
         Turn.say("green: add works", usage=Usage(1700, 10)),
         Turn.say("refactor: nothing to improve", usage=Usage(1800, 10)),
     ])
     with ModelServer(script) as server:
-        args = json.dumps([*codex_config(server.base_url)])
-        prices = "{input_usd_per_million: 2, output_usd_per_million: 8}"
-        root = project(git_repo, f"{{kind: codex, model: {CODEX_MODEL}, args: {args}, prices: {prices}}}")
-        home = tmp_path / "home"
-        (home / "codex-home").mkdir(parents=True)
-        environment(monkeypatch, home, egress, CODEX_HOME=str(home / "codex-home"), SCRIPTED_API_KEY="sk-scripted")
+        root = project(git_repo, codex_agent(server.base_url, tmp_path / "home", egress, monkeypatch))
         result = run_attempt(find_repo(root), "add")
         requests = [json.dumps(request.body) for request in server.main_requests()]
     assert_reviewable(root, result)
@@ -134,20 +102,13 @@ def test_aider_does_a_whole_attempt_with_its_chat_restored(git_repo: Path, tmp_p
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     require_cli("aider")
 
-    def edit(path: str, text: str) -> str:
-        return f"{path}\n```\n<<<<<<< SEARCH\n=======\n{text}>>>>>>> REPLACE\n```\n"
-
     script = Script([
-        Turn.say("red: the test for add\n\n" + edit("tests/test_add.py", TEST_FILE), usage=Usage(1000, 50)),
-        Turn.say("green: add\n\n" + edit("calc.py", IMPLEMENTATION), usage=Usage(1500, 40)),
+        Turn.say("red: the test for add\n\n" + aider_edit("tests/test_add.py", TEST_FILE), usage=Usage(1000, 50)),
+        Turn.say("green: add\n\n" + aider_edit("calc.py", IMPLEMENTATION), usage=Usage(1500, 40)),
         Turn.say("refactor: nothing to improve", usage=Usage(1800, 10)),
     ])
-    metadata = aider_metadata(tmp_path / "model-metadata.json")
     with ModelServer(script) as server:
-        args = json.dumps(["--openai-api-base", f"{server.base_url}/v1", "--model-metadata-file", str(metadata),
-                           "--edit-format", "diff", "--map-tokens", "0"])
-        root = project(git_repo, f"{{kind: aider, model: {AIDER_MODEL}, args: {args}}}")
-        environment(monkeypatch, tmp_path / "home", egress, OPENAI_API_KEY="sk-scripted")
+        root = project(git_repo, aider_agent(server.base_url, tmp_path / "home", egress, monkeypatch))
         result = run_attempt(find_repo(root), "add")
         requests = [json.dumps(request.body) for request in server.main_requests()]
     assert_reviewable(root, result)

@@ -10,7 +10,8 @@ aider roots itself at the common directory of the files it may edit (all in `tes
 `tests/test_x.py` would land in `tests/tests/`), so it is given none to edit and asks (answered
 yes) before editing one, its root staying the worktree. Its own test run
 (`--auto-test`, which feeds failures back to the model) is on in green and refactor only: in
-red the tests are meant to fail.
+red the tests are meant to fail. aider runs on the bytecode its install compiled (not the
+attempt's empty cache); its test runs on the attempt's, like every other command of the attempt.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ TOKENS = re.compile(r"^Tokens: ([\d.]+)(k?) sent, ([\d.]+)(k?) received\.(?: Cos
 APPLIED = re.compile(r"^Applied edit to ", re.M)
 STOPPED = "Only 3 reflections allowed, stopping."
 MODEL_ERROR = re.compile(r"^(litellm\.\w+: .*)$", re.M)
+PYCACHE_PREFIX = "PYTHONPYCACHEPREFIX"
 
 
 def command(context: PhaseContext, settings: AgentSettings, session: AgentSession) -> str:
     state = session.state_dir
-    test = (["--test-cmd", context.verification.test_command, "--auto-test"]
+    test = (["--test-cmd", _confined(context.verification.test_command, context), "--auto-test"]
             if context.phase != "red" and context.verification.test_command else [])
     argv = [settings.executable or "aider", *(["--model", settings.model] if settings.model else []), *FLAGS,
             "--chat-history-file", str(state / "chat.history.md"),
@@ -49,7 +51,19 @@ def command(context: PhaseContext, settings: AgentSettings, session: AgentSessio
 
 def environment(session: AgentSession) -> dict[str, str]:
     # litellm fetches its price list from GitHub at import unless told to use its own copy.
-    return {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    # An empty PYTHONPYCACHEPREFIX is none: aider loads the bytecode its install compiled rather
+    # than compiling its hundred packages into the attempt's fresh cache (seconds a phase, and
+    # every phase where bytecode is not written). Its test runs keep the attempt's (_confined).
+    return {"LITELLM_LOCAL_MODEL_COST_MAP": "True", PYCACHE_PREFIX: ""}
+
+
+def _confined(test_command: str, context: PhaseContext) -> str:
+    """The test command as aider runs it, with the attempt's bytecode cache back in place: the
+    project's bytecode stays out of the worktree, as for the executor's own test runs."""
+    prefix = (context.confinement.env if context.confinement else {}).get(PYCACHE_PREFIX)
+    if not prefix:
+        return test_command
+    return shlex.join(["env", f"{PYCACHE_PREFIX}={prefix}", "bash", "-c", test_command])  # bash: as run_shell
 
 
 def report(output: str, context: PhaseContext, session: AgentSession) -> AgentReport:
