@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import work
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.backlog.transitions import mark_ready
@@ -13,18 +12,21 @@ from leviathan_local.discovery.tasks import Finding
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.tui.messages import BacklogWritten
+from leviathan_local.tui.widgets.fitted_table import FittedTable
 
 
-class DiscoverView(DataTable):
+COLUMNS = ("id", "tag", "where", "text", "backlog")
+# A narrow tab cuts the comment's text, then its place, before the backlog column goes out of sight.
+SHRINK_STEPS = ((3, 16), (2, 16), (3, 8), (2, 10))
+
+
+class DiscoverView(FittedTable):
     BINDINGS = [Binding("d", "scan", "Scan"), Binding("p", "promote", "Promote to ready")]
 
     def __init__(self, paths: RepoPaths, **kwargs) -> None:
-        super().__init__(cursor_type="row", **kwargs)
+        super().__init__(COLUMNS, SHRINK_STEPS, **kwargs)
         self.paths = paths
         self.findings: dict[str, Finding] = {}
-
-    def on_mount(self) -> None:
-        self.add_columns("id", "tag", "where", "text", "backlog")
 
     def shown(self) -> None:
         self.scan()
@@ -44,17 +46,15 @@ class DiscoverView(DataTable):
         self.app.call_from_thread(self._show, findings, new, statuses)
 
     def _show(self, findings: list[Finding], new: set[str], statuses: dict[str, str]) -> None:
-        self.clear()
         self.findings = {finding.id: finding for finding in findings}
-        for finding in findings:
-            state = "not yet" if finding.id in new else statuses.get(finding.id, "?")
-            self.add_row(finding.id, finding.tag, f"{finding.path}:{finding.line}", finding.text, state,
-                         key=finding.id)
+        self.set_rows({finding.id: (finding.id, finding.tag, f"{finding.path}:{finding.line}", finding.text,
+                                    "not yet" if finding.id in new else statuses.get(finding.id, "?"))
+                       for finding in findings})
 
     def action_promote(self) -> None:
-        if self.row_count:
-            key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-            self.promote(self.findings[key.value])
+        key = self.selected_key
+        if key is not None:
+            self.promote(self.findings[key])
 
     @work(thread=True, exclusive=True, group="promote")
     def promote(self, finding: Finding) -> None:
