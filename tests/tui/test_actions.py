@@ -3,6 +3,8 @@ watcher: those tests wait for the app's workers instead); and `leviathan` openin
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 from conftest import write
 from textual.widgets import Markdown
@@ -102,17 +104,43 @@ def test_clearing_a_wsjf_input_removes_its_line_and_the_score_estimates_it(app_r
     assert len(rescored) == 1 and rescored[0].data.get("impact", "absent") is None
 
 
-def test_wsjf_input_out_of_range_is_refused_with_a_message(app_repo: RepoPaths) -> None:
+def test_wsjf_input_out_of_range_keeps_what_was_typed_and_marks_the_field(app_repo: RepoPaths) -> None:
+    """docs-install (effort 1, the rest estimated): the empty fields show the estimates the score
+    uses; impact 40 is refused in the dialog, which keeps every field as typed; 8 then saves."""
+    from textual.widgets import Input, Label
+
     app = LeviathanApp(app_repo, watch_files=False)
-    before = app_repo.backlog.read_bytes()
+    before = app_repo.backlog.read_text()
 
     async def script(pilot) -> None:
         await board_shown(app, pilot)
-        await pilot.press("w", "backspace", "4", "0", "enter", "enter", "enter", "enter")
-        await settle(app, pilot, lambda: any("1 to 13" in str(n.message) for n in app._notifications))
+        select(app, "docs-install")
+        await pilot.press("w")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "WsjfScreen")
+        screen = app.screen
+        assert [screen.query_one(f"#{name}", Input).placeholder for name in ("impact", "time_criticality")] == [
+            "5 (estimated: no keyword matched)", "3 (estimated: no priority)"]
+        await pilot.press("4", "0", "enter", "5", "enter", "enter", "backspace", "2", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen  # still open: nothing typed is lost
+        fields = {name: screen.query_one(f"#{name}", Input) for name in ("impact", "time_criticality",
+                                                                          "risk_reduction", "effort")}
+        assert {name: field.value for name, field in fields.items()} == {
+            "impact": "40", "time_criticality": "5", "risk_reduction": "", "effort": "2"}
+        assert [name for name, field in fields.items() if field.has_class("-invalid")] == ["impact"]
+        problem = screen.query_one("#impact-problem", Label)
+        assert "impact must be a whole number from 1 to 13" in str(problem.render()) and problem.display
+        assert app.focused is fields["impact"]
+        await pilot.press("backspace", "backspace", "8", "enter", "enter", "enter", "enter")
+        await settle(app, pilot, lambda: load_backlog(app_repo).task("docs-install").get("impact") == 8)
+        assert app.screen is app.screen_stack[0]
 
     drive(app, script)
-    assert app_repo.backlog.read_bytes() == before
+    task = load_backlog(app_repo).task("docs-install")
+    assert [task.get(name) for name in ("impact", "time_criticality", "risk_reduction", "effort")] == [8, 5, None, 2]
+    changed = [line for line in difflib.ndiff(before.splitlines(), app_repo.backlog.read_text().splitlines())
+               if line[:1] in "+-"]
+    assert sorted(changed) == ["+     effort: 2", "+     impact: 8", "+     time_criticality: 5", "-     effort: 1"]
 
 
 def test_sort_cycles_and_a_header_click_sorts_by_that_column(app_repo: RepoPaths) -> None:
