@@ -193,21 +193,74 @@ def test_theme_toggles_between_dark_and_light(app_repo: RepoPaths) -> None:
     drive(app, script)
 
 
-def test_promote_turns_a_finding_into_a_ready_task(app_repo: RepoPaths) -> None:
+async def promote_dialog(app: LeviathanApp, pilot):
+    await board_shown(app, pilot)
+    await pilot.press("5")
+    await settle(app, pilot, lambda: app.query_one(DiscoverView).row_count == 1)
+    await pilot.press("p")
+    await settle(app, pilot, lambda: app.screen.__class__.__name__ == "PromoteScreen")
+    return app.screen
+
+
+def test_promote_asks_for_the_acceptance_criteria_and_allowed_paths_first(app_repo: RepoPaths) -> None:
+    """The dialog shows the comment's words as a first criterion and the task's allowed_paths as
+    discovery gives them; the human's edits are what the ready task gets."""
+    from textual.widgets import TextArea
+
+    from leviathan_local.tui.widgets.discover_view import promotion_start
+
     app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_text()
 
     async def script(pilot) -> None:
-        await board_shown(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot, lambda: app.query_one(DiscoverView).row_count == 1)
-        await pilot.press("p")
+        screen = await promote_dialog(app, pilot)
+        criteria, allowed = (screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+        [finding] = app.query_one(DiscoverView).findings.values()
+        start = promotion_start(app_repo, finding)
+        assert criteria.text == "log the request id" and allowed.text == "\n".join(start.allowed_paths)
+        assert app_repo.backlog.read_text() == before  # nothing written while asking
+        await pilot.press("end", *" with its header", "enter", *"tested in tests/test_server.py")
+        allowed.load_text("src/api/\ntests/test_server.py\n")
+        await pilot.press("ctrl+s")
         await settle(app, pilot, lambda: len(table_ids(app)) == 5)
 
     drive(app, script)
-    promoted = [task for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
-    assert len(promoted) == 1 and promoted[0].status is Status.READY
-    assert promoted[0].acceptance_criteria and "log the request id" in promoted[0].acceptance_criteria[0]
-    assert app_repo.backlog.read_text().startswith("# The app's test backlog.\n")
+    [promoted] = [task for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
+    assert promoted.status is Status.READY
+    assert promoted.acceptance_criteria == ["log the request id with its header", "tested in tests/test_server.py"]
+    assert promoted.allowed_paths == ["src/api/", "tests/test_server.py"]
+    assert app_repo.backlog.read_text().startswith(before)  # appended; the human's tasks as they were
+
+
+def test_promote_without_criteria_or_paths_keeps_the_dialog_and_writes_nothing(app_repo: RepoPaths) -> None:
+    from textual.widgets import Label, TextArea
+
+    app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_bytes()
+
+    async def script(pilot) -> None:
+        screen = await promote_dialog(app, pilot)
+        criteria, allowed = (screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+        criteria.load_text("  \n")
+        allowed.load_text("../outside/\n")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen and criteria.has_class("-invalid") and allowed.has_class("-invalid")
+        assert "refuses a task without acceptance criteria" in str(screen.query_one("#acceptance_criteria-problem",
+                                                                                    Label).render())
+        assert "inside the repository" in str(screen.query_one("#allowed_paths-problem", Label).render())
+        assert allowed.text == "../outside/\n" and app.focused is criteria  # kept as typed
+        allowed.load_text("")
+        criteria.load_text("It logs the id")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen and not criteria.has_class("-invalid") and allowed.has_class("-invalid")
+        assert "could never run" in str(screen.query_one("#allowed_paths-problem", Label).render())
+        await pilot.press("escape")
+        await settle(app, pilot, lambda: app.screen is app.screen_stack[0])
+
+    drive(app, script)
+    assert app_repo.backlog.read_bytes() == before
 
 
 def test_a_new_status_report_is_written_and_shown(app_repo: RepoPaths) -> None:

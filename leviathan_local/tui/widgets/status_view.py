@@ -13,7 +13,6 @@ from leviathan_local.reports.files import make_report, previous_report, run_hist
 from leviathan_local.reports.markdown import render_markdown
 from leviathan_local.tui.widgets.run_trend import RunTrend
 
-
 NO_RUNS = "Tasks completed per run: no run has halted yet"
 
 
