@@ -27,17 +27,24 @@ def test_run_history_keeps_the_runs_reports_oldest_first(after_run_repo: RepoPat
     assert [(r["halt_reason"], r["items_completed"]) for r in runs] == [("CapReached", 1), ("AllDoneOrBlocked", 0)]
 
 
+async def status_tab(app: LeviathanApp, pilot) -> None:
+    await settle(app, pilot, lambda: app.board is not None)
+    await pilot.press(str(TABS.index("status") + 1))
+    await settle(app, pilot, lambda: "per run" in rendered(app.query_one("#trend")))
+
+
+def chart_lines(app: LeviathanApp) -> list[str]:
+    return [line.rstrip() for line in rendered(app.query_one("#completions")).splitlines()]
+
+
 def test_the_trend_shows_one_bar_a_run(after_run_repo: RepoPaths) -> None:
     on_demand_and_a_second_run(after_run_repo)
     app = LeviathanApp(after_run_repo, watch_files=False)
 
     async def script(pilot) -> None:
-        await settle(app, pilot, lambda: app.board is not None)
-        await pilot.press(str(TABS.index("status") + 1))
-        await settle(app, pilot, lambda: "per run" in rendered(app.query_one("#trend")))
+        await status_tab(app, pilot)
         assert rendered(app.query_one("#trend")).strip() == "Tasks completed per run (last 2 run(s)): 1, 0"
-        chart = [line.rstrip() for line in rendered(app.query_one("#completions")).splitlines()]
-        assert chart == ["███", "███", "███  ·"]  # a bar for the run that completed one, a dot for none
+        assert chart_lines(app) == ["███", "███", "███  ·"]  # a bar for the run that completed one, a dot for none
 
     drive(app, script)
 
@@ -46,10 +53,7 @@ def test_one_run_is_one_bar_not_a_band(after_run_repo: RepoPaths) -> None:
     app = LeviathanApp(after_run_repo, watch_files=False)
 
     async def script(pilot) -> None:
-        await settle(app, pilot, lambda: app.board is not None)
-        await pilot.press(str(TABS.index("status") + 1))
-        await settle(app, pilot, lambda: "per run" in rendered(app.query_one("#trend")))
-        chart = [line.rstrip() for line in rendered(app.query_one("#completions")).splitlines()]
-        assert chart == ["███"] * 3
+        await status_tab(app, pilot)
+        assert chart_lines(app) == ["███"] * 3
 
     drive(app, script)
