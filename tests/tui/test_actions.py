@@ -193,6 +193,12 @@ def test_theme_toggles_between_dark_and_light(app_repo: RepoPaths) -> None:
     drive(app, script)
 
 
+def dialog_fields(screen) -> tuple:
+    from textual.widgets import TextArea
+
+    return tuple(screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+
+
 async def promote_dialog(app: LeviathanApp, pilot):
     await board_shown(app, pilot)
     await pilot.press("5")
@@ -205,8 +211,6 @@ async def promote_dialog(app: LeviathanApp, pilot):
 def test_promote_asks_for_the_acceptance_criteria_and_allowed_paths_first(app_repo: RepoPaths) -> None:
     """The dialog shows the comment's words as a first criterion and the task's allowed_paths as
     discovery gives them; the human's edits are what the ready task gets."""
-    from textual.widgets import TextArea
-
     from leviathan_local.tui.widgets.discover_view import promotion_start
 
     app = LeviathanApp(app_repo, watch_files=False)
@@ -214,7 +218,7 @@ def test_promote_asks_for_the_acceptance_criteria_and_allowed_paths_first(app_re
 
     async def script(pilot) -> None:
         screen = await promote_dialog(app, pilot)
-        criteria, allowed = (screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+        criteria, allowed = dialog_fields(screen)
         [finding] = app.query_one(DiscoverView).findings.values()
         start = promotion_start(app_repo, finding)
         assert criteria.text == "log the request id" and allowed.text == "\n".join(start.allowed_paths)
@@ -233,14 +237,14 @@ def test_promote_asks_for_the_acceptance_criteria_and_allowed_paths_first(app_re
 
 
 def test_promote_without_criteria_or_paths_keeps_the_dialog_and_writes_nothing(app_repo: RepoPaths) -> None:
-    from textual.widgets import Label, TextArea
+    from textual.widgets import Label
 
     app = LeviathanApp(app_repo, watch_files=False)
     before = app_repo.backlog.read_bytes()
 
     async def script(pilot) -> None:
         screen = await promote_dialog(app, pilot)
-        criteria, allowed = (screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+        criteria, allowed = dialog_fields(screen)
         criteria.load_text("  \n")
         allowed.load_text("../outside/\n")
         await pilot.press("ctrl+s")

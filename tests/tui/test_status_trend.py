@@ -44,7 +44,8 @@ def test_the_trend_shows_one_bar_a_run(after_run_repo: RepoPaths) -> None:
     async def script(pilot) -> None:
         await status_tab(app, pilot)
         assert rendered(app.query_one("#trend")).strip() == "Tasks completed per run (last 2 run(s)): 1, 0"
-        assert chart_lines(app) == ["███", "███", "███  ·"]  # a bar for the run that completed one, a dot for none
+        # A bar for the run that completed one, a dot for the run that completed none.
+        assert chart_lines(app) == ["███", "███", "███  ·"]
 
     drive(app, script)
 

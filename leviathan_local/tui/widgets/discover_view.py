@@ -90,7 +90,8 @@ class DiscoverView(FittedTable):
             self.app.call_from_thread(self.app.notify, f"{error.message}\n{error.hint or ''}", title=error.title,
                                       severity="error", timeout=10)
             return
-        self.app.call_from_thread(self.app.notify, f"{finding.id}: {transition.before.value} → {transition.after.value}")
+        moved = f"{finding.id}: {transition.before.value} → {transition.after.value}"
+        self.app.call_from_thread(self.app.notify, moved)
         self.post_message(BacklogWritten())  # the board and the tab on screen (this one) refresh
 
 
