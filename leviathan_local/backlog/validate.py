@@ -123,7 +123,7 @@ def check_item(item: ParsedItem) -> None:
         known = ", ".join(sorted({*Status, "pending", "completed", "merged", "pr"}))
         report("status", f"unknown status {data.get('status')!r} (known: {known})")
     for field, value in data.items():
-        message = _field_problem(field, value)
+        message = field_problem(field, value)
         if message:
             report(field, message)
     for field in data:
@@ -156,7 +156,9 @@ def _task_id(data: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def _field_problem(field: str, value: Any) -> str | None:
+def field_problem(field: str, value: Any) -> str | None:
+    """What is wrong with one field's value, worded as loading the backlog words it (None: nothing);
+    the app checks a dialog's fields with it before anything is written."""
     canonical = FIELD_ALIASES.get(field, field)
     if field == "<<":  # a merge key whose value is no mapping: the reader left it as it was
         return f"a merge key takes a mapping or a list of mappings (`<<: *defaults`), found {value!r}"

@@ -204,7 +204,12 @@ def release_branch(paths: RepoPaths, branch: str, delete: bool) -> None:
 
 def patch_text(paths: RepoPaths, base: str, tip: str) -> str:
     """The unified diff from ``base`` to ``tip`` (for review)."""
+    return "".join(text for _, text in file_patches(paths, base, tip))
+
+
+def file_patches(paths: RepoPaths, base: str, tip: str) -> list[tuple[str, str]]:
+    """The diff from ``base`` to ``tip`` one file at a time: (the file's path at ``tip``, its patch)."""
     repo = _repo(paths)
     diff = repo.diff(repo.get(base).peel(pygit2.Tree), repo.get(tip).peel(pygit2.Tree))
     diff.find_similar()
-    return diff.patch or ""
+    return [(patch.delta.new_file.path, patch.text or "") for patch in diff]

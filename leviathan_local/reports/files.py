@@ -34,8 +34,21 @@ def previous_report(paths: RepoPaths) -> dict[str, Any] | None:
 
 def history(paths: RepoPaths) -> list[dict[str, Any]]:
     """The timestamped reports, oldest first (the last ``HISTORY``)."""
-    names = sorted(p for p in status_dir(paths).glob("*.json") if p.name != "latest.json")
+    names = _timestamped(paths)
     return [report for report in map(_read, names[-HISTORY:]) if report is not None]
+
+
+def run_history(paths: RepoPaths, count: int = HISTORY + 1) -> list[dict[str, Any]]:
+    """The last ``count`` reports that runs wrote at their halt, oldest first. A run's report names
+    its `halt_reason`; one written on demand (`leviathan status`, the app's `g`) has none."""
+    found: list[dict[str, Any]] = []
+    for path in reversed(_timestamped(paths)):
+        report = _read(path)
+        if report is not None and report.get("halt_reason"):
+            found.append(report)
+            if len(found) == count:
+                break
+    return found[::-1]
 
 
 def make_report(paths: RepoPaths, halt_reason: str | None = None, run_window: bool = False) -> dict[str, Any]:
@@ -68,6 +81,16 @@ def export(report: dict[str, Any], report_format: str) -> str:
     if report_format == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     return render_markdown(report, None)
+
+
+def _timestamped(paths: RepoPaths) -> list[Path]:
+    """The timestamped reports' JSON files, oldest first: `<stamp>-2` (a second report in the
+    same second, see `_free_stem`) after `<stamp>`, which plain name order would not give."""
+    def order(path: Path) -> tuple[str, int]:
+        stamp, _, number = path.stem.partition("-")
+        return stamp, int(number) if number.isdigit() else 1
+
+    return sorted((p for p in status_dir(paths).glob("*.json") if p.name != "latest.json"), key=order)
 
 
 def _free_stem(directory: Path, stem: str) -> str:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
+from leviathan_local.backlog.model import WSJF_INPUTS
 from leviathan_local.backlog.transitions import block, mark_ready, set_wsjf_inputs, unblock
 from leviathan_local.clock import now
 from leviathan_local.errors import LeviathanError
@@ -254,8 +255,10 @@ class LeviathanApp(App[None]):
     def action_edit_wsjf(self) -> None:
         row = self.selected_row()
         if row is not None:
-            current = {name: row.task.get(name) for name in ("impact", "time_criticality", "risk_reduction", "effort")}
-            self.push_screen(WsjfScreen(row.task.id, current),
+            current = {name: row.task.get(name) for name in WSJF_INPUTS}
+            estimates = {name: (row.score.terms.get(name, "?"), reason)
+                         for name, reason in row.score.estimate_reasons.items() if name in WSJF_INPUTS}
+            self.push_screen(WsjfScreen(row.task.id, current, estimates),
                              lambda values: values is not None and self.change_selected(set_wsjf_inputs, values))
 
     def action_cycle_sort(self) -> None:

@@ -137,7 +137,7 @@ def test_logs_method_and_path(caplog):
 @pytest.fixture
 def after_run_repo(app_repo: RepoPaths, monkeypatch: pytest.MonkeyPatch) -> RepoPaths:
     from leviathan_local import events
-    from leviathan_local.backlog.store import update_task
+    from leviathan_local.backlog.store import edit_task_text, update_task
     from leviathan_local.reports.files import make_report, write_report
 
     root = app_repo.root
@@ -149,6 +149,10 @@ def after_run_repo(app_repo: RepoPaths, monkeypatch: pytest.MonkeyPatch) -> Repo
     git(root, "switch", "-qc", branch)
     write(root / "src" / "api" / "server.py", SERVER_LOGGING)
     write(root / "tests" / "test_server.py", SERVER_TEST)
+    # The attempt's commit carries the task's status writeback too, as the engine's does.
+    write(app_repo.backlog, edit_task_text(app_repo.backlog.read_text(), str(app_repo.backlog), "api-logging", {
+        "status": "done", "completed_at": "2026-11-22T12:00:00Z", "last_attempt_id": attempt_id,
+        "branch_name": branch}))
     git(root, "add", "-A")
     git(root, "commit", "-qm", f"Log every API request\n\nLeviathan-Task: api-logging\nLeviathan-Attempt: {attempt_id}")
     head = git(root, "rev-parse", "HEAD").strip()

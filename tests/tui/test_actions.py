@@ -3,6 +3,8 @@ watcher: those tests wait for the app's workers instead); and `leviathan` openin
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 from conftest import write
 from textual.widgets import Markdown
@@ -102,17 +104,43 @@ def test_clearing_a_wsjf_input_removes_its_line_and_the_score_estimates_it(app_r
     assert len(rescored) == 1 and rescored[0].data.get("impact", "absent") is None
 
 
-def test_wsjf_input_out_of_range_is_refused_with_a_message(app_repo: RepoPaths) -> None:
+def test_wsjf_input_out_of_range_keeps_what_was_typed_and_marks_the_field(app_repo: RepoPaths) -> None:
+    """docs-install (effort 1, the rest estimated): the empty fields show the estimates the score
+    uses; impact 40 is refused in the dialog, which keeps every field as typed; 8 then saves."""
+    from textual.widgets import Input, Label
+
     app = LeviathanApp(app_repo, watch_files=False)
-    before = app_repo.backlog.read_bytes()
+    before = app_repo.backlog.read_text()
 
     async def script(pilot) -> None:
         await board_shown(app, pilot)
-        await pilot.press("w", "backspace", "4", "0", "enter", "enter", "enter", "enter")
-        await settle(app, pilot, lambda: any("1 to 13" in str(n.message) for n in app._notifications))
+        select(app, "docs-install")
+        await pilot.press("w")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "WsjfScreen")
+        screen = app.screen
+        assert [screen.query_one(f"#{name}", Input).placeholder for name in ("impact", "time_criticality")] == [
+            "5 (estimated: no keyword matched)", "3 (estimated: no priority)"]
+        await pilot.press("4", "0", "enter", "5", "enter", "enter", "backspace", "2", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen  # still open: nothing typed is lost
+        fields = {name: screen.query_one(f"#{name}", Input) for name in ("impact", "time_criticality",
+                                                                          "risk_reduction", "effort")}
+        assert {name: field.value for name, field in fields.items()} == {
+            "impact": "40", "time_criticality": "5", "risk_reduction": "", "effort": "2"}
+        assert [name for name, field in fields.items() if field.has_class("-invalid")] == ["impact"]
+        problem = screen.query_one("#impact-problem", Label)
+        assert "impact must be a whole number from 1 to 13" in str(problem.render()) and problem.display
+        assert app.focused is fields["impact"]
+        await pilot.press("backspace", "backspace", "8", "enter", "enter", "enter", "enter")
+        await settle(app, pilot, lambda: load_backlog(app_repo).task("docs-install").get("impact") == 8)
+        assert app.screen is app.screen_stack[0]
 
     drive(app, script)
-    assert app_repo.backlog.read_bytes() == before
+    task = load_backlog(app_repo).task("docs-install")
+    assert [task.get(name) for name in ("impact", "time_criticality", "risk_reduction", "effort")] == [8, 5, None, 2]
+    changed = [line for line in difflib.ndiff(before.splitlines(), app_repo.backlog.read_text().splitlines())
+               if line[:1] in "+-"]
+    assert sorted(changed) == ["+     effort: 2", "+     impact: 8", "+     time_criticality: 5", "-     effort: 1"]
 
 
 def test_sort_cycles_and_a_header_click_sorts_by_that_column(app_repo: RepoPaths) -> None:
@@ -165,21 +193,78 @@ def test_theme_toggles_between_dark_and_light(app_repo: RepoPaths) -> None:
     drive(app, script)
 
 
-def test_promote_turns_a_finding_into_a_ready_task(app_repo: RepoPaths) -> None:
+def dialog_fields(screen) -> tuple:
+    from textual.widgets import TextArea
+
+    return tuple(screen.query_one(f"#{name}", TextArea) for name in ("acceptance_criteria", "allowed_paths"))
+
+
+async def promote_dialog(app: LeviathanApp, pilot):
+    await board_shown(app, pilot)
+    await pilot.press("5")
+    await settle(app, pilot, lambda: app.query_one(DiscoverView).row_count == 1)
+    await pilot.press("p")
+    await settle(app, pilot, lambda: app.screen.__class__.__name__ == "PromoteScreen")
+    return app.screen
+
+
+def test_promote_asks_for_the_acceptance_criteria_and_allowed_paths_first(app_repo: RepoPaths) -> None:
+    """The dialog shows the comment's words as a first criterion and the task's allowed_paths as
+    discovery gives them; the human's edits are what the ready task gets."""
+    from leviathan_local.tui.widgets.discover_view import promotion_start
+
     app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_text()
 
     async def script(pilot) -> None:
-        await board_shown(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot, lambda: app.query_one(DiscoverView).row_count == 1)
-        await pilot.press("p")
+        screen = await promote_dialog(app, pilot)
+        criteria, allowed = dialog_fields(screen)
+        [finding] = app.query_one(DiscoverView).findings.values()
+        start = promotion_start(app_repo, finding)
+        assert criteria.text == "log the request id" and allowed.text == "\n".join(start.allowed_paths)
+        assert app_repo.backlog.read_text() == before  # nothing written while asking
+        await pilot.press("end", *" with its header", "enter", *"tested in tests/test_server.py")
+        allowed.load_text("src/api/\ntests/test_server.py\n")
+        await pilot.press("ctrl+s")
         await settle(app, pilot, lambda: len(table_ids(app)) == 5)
 
     drive(app, script)
-    promoted = [task for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
-    assert len(promoted) == 1 and promoted[0].status is Status.READY
-    assert promoted[0].acceptance_criteria and "log the request id" in promoted[0].acceptance_criteria[0]
-    assert app_repo.backlog.read_text().startswith("# The app's test backlog.\n")
+    [promoted] = [task for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
+    assert promoted.status is Status.READY
+    assert promoted.acceptance_criteria == ["log the request id with its header", "tested in tests/test_server.py"]
+    assert promoted.allowed_paths == ["src/api/", "tests/test_server.py"]
+    assert app_repo.backlog.read_text().startswith(before)  # appended; the human's tasks as they were
+
+
+def test_promote_without_criteria_or_paths_keeps_the_dialog_and_writes_nothing(app_repo: RepoPaths) -> None:
+    from textual.widgets import Label
+
+    app = LeviathanApp(app_repo, watch_files=False)
+    before = app_repo.backlog.read_bytes()
+
+    async def script(pilot) -> None:
+        screen = await promote_dialog(app, pilot)
+        criteria, allowed = dialog_fields(screen)
+        criteria.load_text("  \n")
+        allowed.load_text("../outside/\n")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen and criteria.has_class("-invalid") and allowed.has_class("-invalid")
+        assert "refuses a task without acceptance criteria" in str(screen.query_one("#acceptance_criteria-problem",
+                                                                                    Label).render())
+        assert "inside the repository" in str(screen.query_one("#allowed_paths-problem", Label).render())
+        assert allowed.text == "../outside/\n" and app.focused is criteria  # kept as typed
+        allowed.load_text("")
+        criteria.load_text("It logs the id")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen and not criteria.has_class("-invalid") and allowed.has_class("-invalid")
+        assert "could never run" in str(screen.query_one("#allowed_paths-problem", Label).render())
+        await pilot.press("escape")
+        await settle(app, pilot, lambda: app.screen is app.screen_stack[0])
+
+    drive(app, script)
+    assert app_repo.backlog.read_bytes() == before
 
 
 def test_a_new_status_report_is_written_and_shown(app_repo: RepoPaths) -> None:

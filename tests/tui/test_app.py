@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from conftest import write
 from tui.conftest import drive, settle, table_ids
 
 from leviathan_local.backlog.model import Status
@@ -84,6 +85,29 @@ async def _the_filter_narrows_the_table(app_repo: RepoPaths) -> None:
         await pilot.press("escape")
         await settle(app, pilot, lambda: len(table_ids(app)) == 4)
 
+
+
+def test_clearing_the_filter_keeps_the_selected_task_selected_and_in_sight(app_repo: RepoPaths) -> None:
+    """Filtered to one task far down a long backlog, then cleared: that task stays selected, and
+    the table scrolls to it (it scrolled within the one-row list's range: the top was shown)."""
+    write(app_repo.backlog, "tasks:\n" + "".join(
+        f"  - id: t{n:02d}\n    title: Task {n}\n    status: ready\n    effort: {1 + n % 5}\n"
+        f"    acceptance_criteria: [It works]\n    allowed_paths: [src/]\n" for n in range(60)))
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        table = app.query_one(BacklogTable)
+        await settle(app, pilot, lambda: len(table_ids(app)) == 60)
+        await pilot.press("slash", *"Task 37", "enter")
+        await settle(app, pilot, lambda: table_ids(app) == ["t37"])
+        await pilot.press("escape")
+        await settle(app, pilot, lambda: len(table_ids(app)) == 60)
+        assert table.selected_task_id == "t37"
+        visible = table.scrollable_content_region.height - 1  # below the header line
+        assert table.scroll_y <= table.cursor_row < table.scroll_y + visible, (table.cursor_row, table.scroll_y)
+        await settle(app, pilot, lambda: "Task 37" in str(app.query_one("#detail-body").render()))
+
+    drive(app, script, size=(80, 24))
 
 FILTERS = {
     "status:ready": ["docs-install", "api-logging"],

@@ -56,7 +56,7 @@ def test_the_review_tab_shows_the_attempts_and_the_tasks_cost(after_run_repo: Re
         await pilot.press(str(TABS.index("review") + 1))
         reviews = app.query_one("#reviews", DataTable)
         await settle(app, pilot, lambda: reviews.row_count == 1 and "def serve" in rendered(app.query_one("#diff")))
-        assert reviews.get_row_at(0)[1] == API_LOGGING_COST  # the task's cost so far
+        assert reviews.get_row_at(0)[3] == API_LOGGING_COST  # the task's cost so far
         diff = rendered(app.query_one("#diff"))
         assert "green passed 1.93s  5,200 in / 640 out tokens, $0.0315" in diff
         assert "gates passed 0.06s\n" in diff

@@ -39,6 +39,8 @@ def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:
         assert "evidence red       exit=1 passed=1 failed=0 errors=1" in shown
         assert "evidence refactor  exit=0 passed=2" in shown and "reused=green" in shown
         await pilot.press("a")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.press("enter")
         await settle(app, pilot, lambda: any(m.startswith("add: ") for m in messages()))
         [message] = [m for m in messages() if m.startswith("add: ")]
         assert message == (f"add: {result.branch} was already merged (in {merged[:12]}): no commit added;"

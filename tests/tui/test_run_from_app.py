@@ -57,7 +57,9 @@ def test_a_run_from_the_app_then_approve_and_reject(git_repo: Path) -> None:
         await settle(app, pilot, lambda: reviews.row_count == 2)
         reviews.move_cursor(row=[key.value for key in reviews.rows].index("add"))
         await settle(app, pilot, lambda: "def add" in rendered(app.query_one("#diff", Static)))
-        await pilot.press("a")
+        await pilot.press("a")  # approving asks first
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        await pilot.press("y")
         await settle(app, pilot, lambda: reviews.row_count == 1)
         await pilot.press("x")
         await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ReasonScreen")

@@ -24,6 +24,13 @@ async def until(pilot, condition) -> None:
     raise AssertionError("the app never got there")
 
 
+async def steady_cursors(pilot) -> None:
+    """A blinking text cursor is caught lit or not: keep it lit."""
+    for field in pilot.app.screen.query("Input, TextArea"):
+        field.cursor_blink = False
+    await until(pilot, lambda: True)
+
+
 def showing(tab: str):
     async def run_before(pilot) -> None:
         app = pilot.app
@@ -109,6 +116,7 @@ def test_modal_screens(snap_compare, app_repo: RepoPaths, key: str, screen: str)
         await until(pilot, lambda: pilot.app.screen.__class__.__name__ == screen)
         if screen == "ReasonScreen":
             await pilot.press(*"waits for the log format")
+        await steady_cursors(pilot)
 
     assert snap_compare(still_app(app_repo), terminal_size=(80, 24), run_before=asked)
 
@@ -120,3 +128,45 @@ def test_light_theme(snap_compare, after_run_repo: RepoPaths) -> None:
         await until(pilot, lambda: pilot.app.theme == "textual-light")
 
     assert snap_compare(still_app(after_run_repo), terminal_size=(120, 40), run_before=light)
+
+
+LONG_TODO = ("def settle(batch):\n"
+             "    # TODO: retry the settlement export when the bank answers 503, with backoff and a cap on tries\n"
+             "    return batch\n")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_discover_fits_long_findings(snap_compare, app_repo: RepoPaths, size: str) -> None:
+    """A long path and a long comment give up characters; the backlog column stays in sight."""
+    from conftest import git, write
+
+    write(app_repo.root / "src" / "payments" / "settlement" / "reconciliation.py", LONG_TODO)
+    git(app_repo.root, "add", "-A")
+    git(app_repo.root, "commit", "-qm", "settlement")
+    assert snap_compare(still_app(app_repo), terminal_size=SIZES[size], run_before=showing("discover"))
+
+
+def asking(keys: tuple[str, ...], screen: str, then: tuple[str, ...] = ()):
+    async def run_before(pilot) -> None:
+        await until(pilot, lambda: pilot.app.board is not None)
+        await pilot.press(*keys)
+        await until(pilot, lambda: pilot.app.screen.__class__.__name__ == screen)
+        await pilot.press(*then)
+        await steady_cursors(pilot)
+    return run_before
+
+
+DIALOGS = {  # each dialog as it first asks, and the WSJF one with a value out of range
+    "approve": ("after_run_repo", asking(("4", "a"), "ConfirmScreen")),
+    "promote": ("app_repo", asking(("5", "p"), "PromoteScreen")),
+    "wsjf": ("app_repo", asking(("w",), "WsjfScreen")),
+    "wsjf-invalid": ("app_repo", asking(("w",), "WsjfScreen", ("4", "0", "enter", "enter", "enter", "enter"))),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("dialog", DIALOGS)
+def test_dialogs(snap_compare, request, dialog: str, size: str) -> None:
+    fixture, run_before = DIALOGS[dialog]
+    app = still_app(request.getfixturevalue(fixture))
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

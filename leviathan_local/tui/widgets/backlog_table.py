@@ -21,6 +21,7 @@ from textual.strip import Strip
 from leviathan_local.backlog.model import Status
 from leviathan_local.planning.board import SORT_KEYS, Board, BoardRow, sort_rows
 from leviathan_local.tui.backlog_filter import parse_filter
+from leviathan_local.tui.column_fit import cut, fitted_widths
 
 # The task's cost so far (every attempt's known agent costs) sits beside the WSJF effort it was estimated at.
 COLUMNS = ("#", "id", "title", "status", "score", "i/e", "cost", "age", "flags", "tries")
@@ -96,6 +97,9 @@ class BacklogTable(ScrollView, can_focus=True):
         self._fit_columns()
         index = self.get_row_index(selected) if selected is not None else None
         self.move_cursor(row=index if index is not None else min(self.cursor_row, max(len(rows) - 1, 0)))
+        # The scroll range follows the new rows only after this refresh: a cursor far down a list
+        # that was just unfiltered would otherwise be scrolled to within the short list's range.
+        self.call_after_refresh(self.scroll_to_cursor)
         self.refresh()
 
     def on_resize(self) -> None:
@@ -141,13 +145,17 @@ class BacklogTable(ScrollView, can_focus=True):
         self.cursor_row = max(0, min(row, len(self._rows) - 1))
 
     def watch_cursor_row(self, old: int, new: int) -> None:
-        visible = max(self.scrollable_content_region.height - 1, 1)
-        if new < self.scroll_y:
-            self.scroll_to(y=new, animate=False)
-        elif new >= self.scroll_y + visible:
-            self.scroll_to(y=new - visible + 1, animate=False)
+        self.scroll_to_cursor()
         self.refresh()
         self.post_message(self.TaskHighlighted(self.selected_task_id))
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll just enough to bring the cursor's row into sight."""
+        visible, row = max(self.scrollable_content_region.height - 1, 1), self.cursor_row
+        if row < self.scroll_y:
+            self.scroll_to(y=row, animate=False)
+        elif row >= self.scroll_y + visible:
+            self.scroll_to(y=row - visible + 1, animate=False)
 
     def action_cursor(self, step: int) -> None:
         self.move_cursor(self.cursor_row + step)
@@ -196,8 +204,7 @@ class BacklogTable(ScrollView, can_focus=True):
                 label = f" {text} "[:column_width]
                 segments += [Segment(label, base + badge), Segment(" " * (column_width - len(label) + GAP), base)]
                 continue
-            text = text if len(text) <= column_width else text[:column_width - 1] + "…"
-            segments.append(Segment(text.ljust(column_width) + " " * GAP, base))
+            segments.append(Segment(cut(text, column_width).ljust(column_width) + " " * GAP, base))
         strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
 
@@ -234,15 +241,7 @@ def _column_widths(rows: list[BoardRow]) -> list[int]:
 
 def _fitted(widths: list[int], available: int) -> list[int]:
     """``widths`` narrowed to ``available`` cells (0: not laid out yet) by SHRINK_STEPS."""
-    fitted = list(widths)
-    over = _line_width(widths) - available
-    for column, floor in SHRINK_STEPS:
-        if available <= 0 or over <= 0:
-            break
-        cut = min(over, max(fitted[column] - floor, 0))
-        fitted[column] -= cut
-        over -= cut
-    return fitted
+    return fitted_widths(widths, available, SHRINK_STEPS, _line_width([0] * len(widths)))
 
 
 def _line_width(widths: list[int]) -> int:

@@ -9,18 +9,24 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
 
 from leviathan_local.errors import LeviathanError
-from leviathan_local.git.merge import patch_text
 from leviathan_local.planning.cost import phase_cost, usd_text
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.review.approve import Approval, approve
+from leviathan_local.review.diff import review_patch
 from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
 from leviathan_local.tui.messages import BacklogWritten
+from leviathan_local.tui.screens.confirm import ConfirmScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
+from leviathan_local.tui.widgets.fitted_table import FittedTable
+
+COLUMNS = ("task", "title", "tries", "cost", "files", "+/-", "branch")
+# Narrow, the branch (named in the diff's heading too) gives up characters first, then the title, then the id.
+SHRINK_STEPS = ((6, 12), (1, 14), (0, 12), (6, 6), (1, 8))
 
 
 def approved_message(approval: Approval) -> str:
@@ -38,10 +44,19 @@ def phase_line(phase: dict[str, Any]) -> str:
             + (f"  {spent.text()}" if spent is not None else ""))
 
 
-class ReviewView(Horizontal):
+def review_cells(item: ReviewItem) -> tuple[str, ...]:
+    """One line of the list: the task, its title, attempts and cost so far, the branch's change, the branch."""
+    added, deleted = sum(f.added for f in item.files), sum(f.deleted for f in item.files)
+    return (item.task_id, item.title, str(item.task_attempts), usd_text(item.task_cost_usd), str(len(item.files)),
+            f"+{added} -{deleted}", item.branch)
+
+
+class ReviewView(Vertical):
+    # The list above the diff, both the whole width: every column of the list fits, and the code
+    # gets the long lines it has.
     DEFAULT_CSS = """
-    ReviewView #reviews { width: 40%; min-width: 30; }
-    ReviewView #diff-pane { width: 1fr; border-left: solid $primary; }
+    ReviewView #reviews { height: auto; max-height: 40%; }
+    ReviewView #diff-pane { height: 1fr; border-top: solid $primary; }
     """
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("x", "reject", "Reject")]
 
@@ -51,13 +66,9 @@ class ReviewView(Horizontal):
         self.items: dict[str, ReviewItem] = {}
 
     def compose(self):
-        yield DataTable(id="reviews", cursor_type="row")
+        yield FittedTable(COLUMNS, SHRINK_STEPS, id="reviews")
         with VerticalScroll(id="diff-pane"):
             yield Static("Nothing waits for review.", id="diff")
-
-    def on_mount(self) -> None:
-        # The cost before the long branch name, which pushes later columns out of sight.
-        self.query_one("#reviews", DataTable).add_columns("task", "cost", "branch", "files", "+/-")
 
     def shown(self) -> None:
         self.refresh_reviews()
@@ -72,25 +83,17 @@ class ReviewView(Horizontal):
         self.app.call_from_thread(self._show, items)
 
     def _show(self, items: list[ReviewItem]) -> None:
-        table = self.query_one("#reviews", DataTable)
-        table.clear()
         self.items = {item.task_id: item for item in items}
-        for item in items:
-            added, deleted = sum(f.added for f in item.files), sum(f.deleted for f in item.files)
-            table.add_row(item.task_id, usd_text(item.task_cost_usd), item.branch, str(len(item.files)),
-                          f"+{added} -{deleted}", key=item.task_id)
+        self.query_one("#reviews", FittedTable).set_rows({item.task_id: review_cells(item) for item in items})
         if not items:
             self.query_one("#diff", Static).update("Nothing waits for review.")
 
     @property
     def selected(self) -> ReviewItem | None:
-        table = self.query_one("#reviews", DataTable)
-        if not table.row_count:
-            return None
-        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return self.items.get(key.value)
+        key = self.query_one("#reviews", FittedTable).selected_key
+        return None if key is None else self.items.get(key)
 
-    @on(DataTable.RowHighlighted, "#reviews")
+    @on(FittedTable.RowHighlighted, "#reviews")
     def show_diff(self) -> None:
         item = self.selected
         if item is not None and item.base and item.head:
@@ -104,13 +107,24 @@ class ReviewView(Horizontal):
                   + "".join(f"evidence {line}\n" for line in evidence_lines(item))
                   + f"cost: {item.cost_summary()}\n")
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-        diff = Syntax(patch_text(self.paths, item.base, item.head), "diff", theme=theme, word_wrap=True)
+        diff = Syntax(review_patch(self.paths, item.base, item.head), "diff", theme=theme, word_wrap=True)
         self.app.call_from_thread(self.query_one("#diff", Static).update, Group(Text(header), diff))
 
     def action_approve(self) -> None:
+        self.ask_approve()
+
+    def ask_approve(self) -> None:
+        """Approving merges the branch into the default branch: ask first."""
         item = self.selected
-        if item is not None:
-            self.apply(lambda: approve(self.paths, item.task_id), approved_message)
+        if item is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.apply(lambda: approve(self.paths, item.task_id), approved_message)
+
+        self.app.push_screen(ConfirmScreen(f"Approve {item.task_id}?", f"Merges {item.branch} into the default "
+                                           f"branch and marks {item.task_id} done.", yes="merge"), answered)
 
     def action_reject(self) -> None:
         item = self.selected

@@ -5,17 +5,19 @@ from __future__ import annotations
 from textual import work
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Label, Markdown, Sparkline
+from textual.widgets import Label, Markdown
 
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.files import history, make_report, previous_report, write_report
+from leviathan_local.reports.files import make_report, previous_report, run_history, write_report
 from leviathan_local.reports.markdown import render_markdown
+from leviathan_local.tui.widgets.run_trend import RunTrend
+
+NO_RUNS = "Tasks completed per run: no run has halted yet"
 
 
 class StatusView(VerticalScroll):
     DEFAULT_CSS = """
-    StatusView Sparkline { height: 3; margin: 0 1; display: none; }
     StatusView Label { padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [Binding("g", "generate", "New report")]
@@ -25,8 +27,8 @@ class StatusView(VerticalScroll):
         self.paths = paths
 
     def compose(self):
-        yield Label("Completed per report: no reports yet", id="trend")
-        yield Sparkline([], id="completions")
+        yield Label(NO_RUNS, id="trend")
+        yield RunTrend(id="completions")
         yield Markdown("No report yet. Press g to write one (runs write one when they halt).", id="report")
 
     def shown(self) -> None:
@@ -34,16 +36,16 @@ class StatusView(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="status")
     def refresh_status(self) -> None:
-        report, reports = previous_report(self.paths), history(self.paths)
-        self.app.call_from_thread(self._show, report, [float(r["items_completed"]) for r in reports])
+        # The runs' reports only: one written on demand covers the time since the last report,
+        # often nothing, and would read as runs that completed nothing.
+        report, runs = previous_report(self.paths), run_history(self.paths)
+        self.app.call_from_thread(self._show, report, [int(r.get("items_completed") or 0) for r in runs])
 
-    def _show(self, report: dict | None, completions: list[float]) -> None:
-        # An empty sparkline draws full bars, which would read as "lots done": hide it instead.
-        chart = self.query_one(Sparkline)
-        chart.data, chart.display = completions, bool(completions)
+    def _show(self, report: dict | None, completions: list[int]) -> None:
+        self.query_one(RunTrend).show(completions)
         self.query_one("#trend", Label).update(
-            f"Completed per report (last {len(completions)}): {', '.join(f'{n:g}' for n in completions[-12:])}"
-            if completions else "Completed per report: no reports yet")
+            f"Tasks completed per run (last {len(completions)} run(s)): {', '.join(map(str, completions))}"
+            if completions else NO_RUNS)
         if report is not None:
             self.query_one(Markdown).update(render_markdown(report, None))
 
