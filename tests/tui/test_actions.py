@@ -398,3 +398,35 @@ def test_leviathan_without_a_command_opens_the_app(app_repo: RepoPaths, monkeypa
     assert exit_.value.code == 0
     assert seen == {"rows": ["docs-install", "api-logging", "flaky-test", "cache-warmup"], "prefetched": False,
                     "watching": True, "root": app_repo.root}
+
+
+def test_promoting_one_finding_leaves_the_other_discovered_tasks_as_they_were(app_repo: RepoPaths) -> None:
+    """Promoting a finding not yet in the backlog adds that one task: the tasks discovered before
+    are neither blocked as "source removed" nor touched."""
+    from conftest import git
+
+    from leviathan_local.discovery.reconcile import run_discovery
+
+    run_discovery(app_repo)  # server.py's TODO, filed as `new` by an earlier `leviathan discover`
+    [earlier] = [task.id for task in load_backlog(app_repo).tasks if task.id.startswith("todo-")]
+    write(app_repo.root / "src" / "api" / "client.py", "def call():\n    pass  # TODO: retry on 503\n")
+    git(app_repo.root, "add", "-A")
+    git(app_repo.root, "commit", "-qm", "client")
+    app = LeviathanApp(app_repo, watch_files=False)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: len(table_ids(app)) == 5)  # the four, and the one discovered
+        await pilot.press("5")
+        view = app.query_one(DiscoverView)
+        await settle(app, pilot, lambda: view.row_count == 2)
+        [fresh] = [key for key, finding in view.findings.items() if finding.path.endswith("client.py")]
+        view.move_cursor(row=view.get_row_index(fresh))
+        await pilot.press("p")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ == "PromoteScreen")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot, lambda: app.screen.__class__.__name__ != "PromoteScreen")
+
+    drive(app, script)
+    tasks = load_backlog(app_repo).by_id
+    assert tasks[earlier].status is Status.NEW and tasks[earlier].get("blocked_reason") is None
+    assert [task for task in tasks.values() if task.status is Status.READY and task.id != earlier]

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.backlog.transitions import mark_ready
 from leviathan_local.clock import format_timestamp, now
-from leviathan_local.discovery.reconcile import apply, reconcile, run_discovery
+from leviathan_local.discovery.reconcile import Reconciliation, apply, run_discovery
 from leviathan_local.discovery.tasks import Finding
 from leviathan_local.errors import LeviathanError
 from leviathan_local.repo_paths import RepoPaths
@@ -77,7 +77,9 @@ class DiscoverView(FittedTable):
         try:
             tasks = load_backlog(self.paths).tasks
             if finding.id not in {task.id for task in tasks}:
-                apply(self.paths, reconcile(tasks, [finding]))
+                # This finding alone: a reconciliation against it alone would take every other
+                # discovered task for one whose comment is gone, and block it.
+                apply(self.paths, Reconciliation(new=[finding]))
             task = load_backlog(self.paths).task(finding.id)
             changes = {name: list(value) for name, value in (("acceptance_criteria", settled.acceptance_criteria),
                                                              ("allowed_paths", settled.allowed_paths))
