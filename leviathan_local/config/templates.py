@@ -65,6 +65,9 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
   - "**/*.pem"
 # invariants:                          # run in the worktree before commit; all must pass
 #   - {name: Tests pass, check: "python -m pytest -q"}
+# setup:                               # run in the attempt's worktree before red, again only for a new base
+#   - {name: install, run: "pip install -e ."}
+#   - 'cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env'   # what it makes must be git-ignored (.gitignore)
 # tdd:
 #   test_command: "python -m pytest -q"
 #   test_globs: ["tests/**", "**/test_*.py", "**/*_test.py"]

@@ -39,13 +39,14 @@ def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult
     if failure.escaped:
         report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
     with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget)
+        counted = not (failure.interrupted or failure.escaped or failure.budget or failure.environment)
         attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
         update_task(paths, task.id, failure_fields(attempt, failure, attempts))
         outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
         log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
                    reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
-                   **({"main_checkout_changed": True} if failure.escaped else {}))
+                   **({"main_checkout_changed": True} if failure.escaped else {}),
+                   **({"counted": False} if failure.environment else {}))
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases)
 
@@ -59,7 +60,7 @@ def failure_fields(attempt: AttemptState, failure: PhaseFailed, attempts: int) -
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "budget",
                 "blocked_reason": f"{failure.reason}; raise the limit in .leviathan/policy.yaml, then "
                                   f"`leviathan unblock {task.id}`", "blocked_from": Status.READY.value}
-    if not failure.interrupted and attempts >= attempt.policy.limits.max_attempts_per_task:
+    if not (failure.interrupted or failure.environment) and attempts >= attempt.policy.limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
                 "blocked_from": Status.READY.value}
