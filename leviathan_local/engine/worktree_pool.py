@@ -6,8 +6,8 @@ a tree identical to its base commit, on its own new branch: the reset removes ch
 untracked and ignored files alike, but the git-ignored outputs of policy's `setup:` while they
 were made for this base by these commands (engine/setup_cache.py). When the attempt ends, its
 slot is cleaned the same way and left detached at the base: nothing of a finished attempt is
-visible in `worktrees/`, only on its branch. A slot is held with an flock, so parallel attempts and separate processes never
-share one.
+visible in `worktrees/`, only on its branch. A slot is held with an flock, so parallel attempts
+and separate processes never share one.
 """
 
 from __future__ import annotations
