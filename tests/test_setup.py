@@ -20,7 +20,7 @@ from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.setup_cache import clean_slot, read_marker
 from leviathan_local.git.repo import RepoPaths, find_repo
 
-ENV_LINE = "API_KEY=sk-local-only-0123456789abcdef0123456789abcdef\n"
+ENV_LINE = "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"  # the secret gate would refuse it
 
 
 def project(root: Path, tasks: str, setup: str, extra_policy: str = "") -> RepoPaths:
