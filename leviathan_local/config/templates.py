@@ -51,9 +51,10 @@ tasks:
 """
 
 POLICY = """\
-# Rules every agent attempt must follow. Every key is optional: the commented values are the
-# defaults (scopes, invariants, setup and agent are examples). To set a key, remove the
-# leading `# ` of its lines; a `# ` further in (an alternative) stays a comment.
+# Rules every agent attempt must follow. Every key is optional: the commented values are
+# the defaults (scopes, invariants, setup and agent are examples).
+# To set a key, remove the leading `# ` of its lines; a `# ` further in (an alternative)
+# stays a comment.
 #
 # scopes:                              # a task's `scope` names one
 #   docs:
