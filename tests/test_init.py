@@ -9,7 +9,7 @@ from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
 from leviathan_local.commands.init import run_init
 from leviathan_local.config.contract import load_contract
-from leviathan_local.config.policy import AgentSettings, Invariant, Policy, Scope
+from leviathan_local.config.policy import AgentSettings, Invariant, Policy, Scope, SetupCommand
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
@@ -81,11 +81,13 @@ def test_uncommented_policy_holds_the_examples_and_the_documented_defaults(repo_
     run_init(repo_paths, out=io.StringIO())
     assert "remove the leading `# `" in repo_paths.policy.read_text()
     uncomment_from(repo_paths.policy, "# scopes:")
-    # Everything but the three examples must equal the defaults the header promises.
+    # Everything but the four examples must equal the defaults the header promises.
     assert load_policy(repo_paths) == Policy(
         scopes={"docs": Scope("docs", ("docs/",), (), tdd=False)},
         forbidden_patterns=(".github/**", "**/*.pem"),
         invariants=(Invariant("Tests pass", "python -m pytest -q"),),
+        setup=(SetupCommand("install", "pip install -e ."),
+               SetupCommand('cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env', 'cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env')),
         agent=AgentSettings("claude"),
     )
 

@@ -26,6 +26,14 @@ class Invariant:
 
 
 @dataclass(frozen=True)
+class SetupCommand:
+    """A command run in the attempt's worktree before red (engine/setup.py): `pip install -e .`."""
+
+    name: str
+    run: str
+
+
+@dataclass(frozen=True)
 class TddSettings:
     test_command: str = "python -m pytest -q"
     test_globs: tuple[str, ...] = ("tests/**", "**/test_*.py", "**/*_test.py")
@@ -105,6 +113,7 @@ class Policy:
     scopes: dict[str, Scope] = field(default_factory=dict)
     forbidden_patterns: tuple[str, ...] = ()
     invariants: tuple[Invariant, ...] = ()
+    setup: tuple[SetupCommand, ...] = ()
     tdd: TddSettings = TddSettings()
     limits: Limits = Limits()
     escalation: EscalationRules = EscalationRules()

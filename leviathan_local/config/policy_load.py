@@ -7,10 +7,11 @@ from typing import Any
 from leviathan_local.config.loading import display, load_config
 from leviathan_local.config.policy import (
     AgentPrices, AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope,
-    TddSettings, WsjfSettings,
+    SetupCommand, TddSettings, WsjfSettings,
 )
 from leviathan_local.config.schema import (
-    boolean, command_template, list_of, mapping, mapping_of, number, one_of, path_list, repo_path, text, text_list,
+    boolean, command_list, command_template, list_of, mapping, mapping_of, number, one_of, path_list, repo_path, text,
+    text_list,
 )
 from leviathan_local.errors import ConfigError
 from leviathan_local.repo_paths import RepoPaths
@@ -23,6 +24,7 @@ POLICY_SPEC = {
     "scopes": mapping_of({"allowed_paths": path_list, "forbidden_patterns": path_list, "tdd": boolean}),
     "forbidden_patterns": path_list,
     "invariants": list_of({"name": text, "check": text}),
+    "setup": command_list({"name": text, "run": text}, required="run"),
     "tdd": mapping({"test_command": text, "test_globs": path_list, "red_command": command_template("changed_tests"),
                     "junit_xml": repo_path, "reuse_results": boolean}),
     "limits": mapping({name: number(0, whole=False) if name.startswith("max_cost_usd") else number(1)
@@ -47,6 +49,7 @@ def load_policy(paths: RepoPaths) -> Policy:
         forbidden_patterns=tuple(data.get("forbidden_patterns") or ()),
         invariants=tuple(Invariant(item.get("name") or item.get("check", ""), item.get("check", ""))
                          for item in data.get("invariants") or ()),
+        setup=tuple(_setup_command(item) for item in data.get("setup") or ()),
         tdd=_section(TddSettings, data.get("tdd")),
         limits=_section(Limits, data.get("limits")),
         escalation=_section(EscalationRules, data.get("escalation")),
@@ -62,6 +65,13 @@ def load_policy(paths: RepoPaths) -> Policy:
 def _scope(name: str, body: dict[str, Any]) -> Scope:
     return Scope(name, tuple(body.get("allowed_paths") or ()), tuple(body.get("forbidden_patterns") or ()),
                  bool(body.get("tdd", True)))
+
+
+def _setup_command(item: str | dict[str, str]) -> SetupCommand:
+    """A bare command is its own name in the log and in a failure's reason."""
+    if isinstance(item, str):
+        return SetupCommand(item, item)
+    return SetupCommand(item.get("name") or item["run"], item["run"])
 
 
 def _agent(values: dict[str, Any] | None) -> AgentSettings:

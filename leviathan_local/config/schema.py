@@ -74,6 +74,27 @@ def list_of(spec: Spec) -> Checker:
     return check
 
 
+def command_list(spec: Spec, required: str) -> Checker:
+    """A list of shell commands, each text or a mapping following ``spec`` that has ``required``
+    (`setup: ["make deps", {name: install, run: "pip install -e ."}]`); null is an empty list."""
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        if _is_null(node):
+            return
+        if not isinstance(node, yamlio.SequenceNode):
+            _add(problems, node, field, f"expected a list of commands, found {_kind(node)}")
+            return
+        for number, item in enumerate(node.value):
+            where = f"{field}[{number}]"
+            if isinstance(item, yamlio.MappingNode):
+                check_mapping(item, spec, where, problems)
+                if required not in {key for key, _, _ in yamlio.mapping_pairs(item)}:
+                    _add(problems, item, where, f"no `{required}` command (write `{required}: <shell command>`)")
+            elif not isinstance(command := yamlio.construct(item), str) or not command.strip():
+                _add(problems, item, where, f"expected a shell command or a mapping with `{required}`, "
+                                            f"found {_kind(item)}")
+    return check
+
+
 def text(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
     if not isinstance(node, yamlio.ScalarNode) or _is_null(node):
         _add(problems, node, field, f"expected text, found {_kind(node)}")

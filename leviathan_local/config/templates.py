@@ -51,9 +51,10 @@ tasks:
 """
 
 POLICY = """\
-# Rules every agent attempt must follow. Every key is optional: the commented values are the
-# defaults (scopes, invariants and agent are examples). To set a key, remove the leading `# `
-# of its lines; a `# ` further in (an alternative) stays a comment.
+# Rules every agent attempt must follow. Every key is optional: the commented values are
+# the defaults (scopes, invariants, setup and agent are examples).
+# To set a key, remove the leading `# ` of its lines; a `# ` further in (an alternative)
+# stays a comment.
 #
 # scopes:                              # a task's `scope` names one
 #   docs:
@@ -65,6 +66,9 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
   - "**/*.pem"
 # invariants:                          # run in the worktree before commit; all must pass
 #   - {name: Tests pass, check: "python -m pytest -q"}
+# setup:                               # run in the attempt's worktree before red, again only for a new base
+#   - {name: install, run: "pip install -e ."}
+#   - 'cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env'   # what it makes must be git-ignored (.gitignore)
 # tdd:
 #   test_command: "python -m pytest -q"
 #   test_globs: ["tests/**", "**/test_*.py", "**/*_test.py"]

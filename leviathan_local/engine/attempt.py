@@ -41,6 +41,8 @@ from leviathan_local.engine.process import CommandResult, sweep_attempt
 from leviathan_local.engine.prompt import Verification, previous_failure
 from leviathan_local.engine.runlock import attempt_record
 from leviathan_local.engine.sandbox import confinement
+from leviathan_local.engine.setup import run_setup
+from leviathan_local.engine.setup_cache import setup_key
 from leviathan_local.engine.verification import red_command
 from leviathan_local.engine.worktree_pool import attempt_worktree
 from leviathan_local.git.attempt_tree import (
@@ -77,7 +79,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
         write_started(paths, task, attempt_id, branch, base=base, **started)
         # The record names the slot before its checkout starts, and says when it is done: a death
         # in between leaves a half-made slot that recovery cleans, and keeps nothing of it.
-        with attempt_worktree(paths, branch, base, lambda slot: record.update(worktree=str(slot))) as worktree, \
+        with attempt_worktree(paths, branch, base, lambda slot: record.update(worktree=str(slot)),
+                              setup_key(policy.setup)) as worktree, \
                 open(log_path, "w") as log:
             record.update(checked_out=True)
             git = Worktree(worktree)
@@ -141,6 +144,9 @@ def _sweep(attempt: AttemptState) -> None:
 
 def _cycle(attempt: AttemptState) -> str:
     tdd = attempt.scope.tdd if attempt.scope else True
+    if attempt.policy.setup:  # before the agent: what it makes is nobody's work (engine/setup.py)
+        with _timed(attempt, "setup") as outcome:
+            outcome.update(run_setup(attempt))
     for phase in PHASES:
         if phase == "red" and not tdd:
             with _timed(attempt, "red") as outcome:

@@ -62,13 +62,14 @@ def write_failure(paths: RepoPaths, task: Task, limits: Limits, attempt_id: str,
                   kept: str | None, **logged: object) -> str:
     """The task back to ready or blocked, its event first; the outcome (failed, interrupted, budget)."""
     with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget)
+        counted = not (failure.interrupted or failure.escaped or failure.budget or failure.environment)
         attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
         update_task(paths, task.id, failure_fields(task, limits, failure, attempts))
         outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
         log.append("attempt.failed", task.id, attempt=attempt_id, phase=failure.phase,
                    reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
-                   **({"main_checkout_changed": True} if failure.escaped else {}), **logged)
+                   **({"main_checkout_changed": True} if failure.escaped else {}),
+                   **({"counted": False} if failure.environment else {}), **logged)
     return outcome
 
 
@@ -80,7 +81,7 @@ def failure_fields(task: Task, limits: Limits, failure: PhaseFailed, attempts: i
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "budget",
                 "blocked_reason": f"{failure.reason}; raise the limit in .leviathan/policy.yaml, then "
                                   f"`leviathan unblock {task.id}`", "blocked_from": Status.READY.value}
-    if not failure.interrupted and attempts >= limits.max_attempts_per_task:
+    if not (failure.interrupted or failure.environment) and attempts >= limits.max_attempts_per_task:
         return {**status_fields(task, Status.BLOCKED), "attempts": attempts, "blocked_type": "attempts_exhausted",
                 "blocked_reason": f"{attempts} attempts failed; last: {failure.phase}: {failure.reason}",
                 "blocked_from": Status.READY.value}

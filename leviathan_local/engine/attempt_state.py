@@ -28,13 +28,14 @@ PHASES = ("red", "green", "refactor")
 
 class PhaseFailed(Exception):
     def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False,
-                 budget: bool = False) -> None:
+                 budget: bool = False, environment: bool = False) -> None:
         super().__init__(reason)
         self.phase = phase
         self.reason = reason
         self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
         self.escaped = escaped  # the main checkout changed: blocked for a human to say by whom, not counted
         self.budget = budget  # a cost budget reached: the task waits for a human, not counted
+        self.environment = environment  # policy's setup failed before the agent ran: nobody's work, not counted
 
 
 @dataclass

@@ -54,7 +54,8 @@ def previous_failure(paths: RepoPaths, task_id: str, test_command: str) -> Previ
     """The task's last counted failure (an interruption is nobody's), as the event log and that
     attempt's own log tell it; None if no attempt of the task failed."""
     failures = [event for event in read_events(paths, task_id)
-                if event.kind == "attempt.failed" and event.data.get("outcome", "failed") == "failed"]
+                if event.kind == "attempt.failed" and event.data.get("outcome", "failed") == "failed"
+                and event.data.get("counted", True)]  # a failed setup is not the agent's to hear of
     if not failures:
         return None
     last = failures[-1].data

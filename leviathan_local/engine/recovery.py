@@ -3,11 +3,12 @@
 Every run starts here, holding the run lock. A dead attempt's record says what it worked on:
 the processes it left running are killed (its commands' environment carries its id; the
 recorded process group goes with them), what it changed is kept on its branch as one commit on
-the base, its slot is cleaned, and its task, still `doing`, has the attempt counted (back to
-ready, or blocked at the limit). A `doing` task without a record, left by a run that died, is
-counted all the same; an attempt still running (a parallel run's child outlives its parent)
-is left to finish. The event log is opened before any of it: a log that cannot record the
-recovery refuses it (exit 2), leaving everything as it was for the next run.
+the base, its slot is cleaned (its `setup:` outputs kept while they are that base's), and its
+task, still `doing`, has the attempt counted (back to ready, or blocked at the limit). A `doing`
+task without a record, left by a run that died, is counted all the same; an attempt still
+running (a parallel run's child outlives its parent) is left to finish. The event log is opened
+before any of it: a log that cannot record the recovery refuses it (exit 2), leaving everything
+as it was for the next run.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
 from leviathan_local.engine.sandbox import attempt_temp_dir
+from leviathan_local.engine.setup_cache import clean_slot
 from leviathan_local.engine.worktree_pool import every_slot, held_slot, is_slot
 from leviathan_local.git.attempt_tree import (
     Worktree, bring_head_back, commit_on_branch, head_commit, head_message, stage_worktree,
 )
 from leviathan_local.git.main_locks import clear_dead_writers_locks
 from leviathan_local.git.repo import (
-    RepoPaths, clean_worktree, delete_branch_at, list_worktrees, remove_worktree, worktree_branch, worktree_head,
+    RepoPaths, delete_branch_at, list_worktrees, remove_worktree, worktree_branch, worktree_head,
 )
 
 
@@ -97,7 +99,7 @@ def _keep_and_clean(paths: RepoPaths, location: Path, record: dict[str, Any]) ->
         if not location.is_dir():
             return []
         kept = _keep_work(location, record)
-        clean_worktree(location, base)
+        clean_slot(paths, location, base)
     if kept is None:
         return [f"cleaned {shown}"]
     return [f"cleaned {shown}; what the attempt changed is on {branch} ({kept[:12]})"]
@@ -110,7 +112,7 @@ def _reset_slot(paths: RepoPaths, location: Path, base: str) -> None:
     if head is None:
         remove_worktree(paths, location.name, location)
     else:
-        clean_worktree(location, base)
+        clean_slot(paths, location, base)
 
 
 def _reconcile_slots(paths: RepoPaths) -> list[str]:
@@ -127,7 +129,7 @@ def _reconcile_slots(paths: RepoPaths) -> list[str]:
                 remove_worktree(paths, name, location)
                 notes.append(f"removed {shown}: no usable worktree (a checkout cut short)")
             else:
-                clean_worktree(location, head[1])
+                clean_slot(paths, location, head[1])
                 notes.append(f"cleaned {shown} (branch {head[0]} kept)")
     return notes
 
@@ -169,7 +171,7 @@ def _release_worktree_of(paths: RepoPaths, branch: str) -> list[str]:
             commit = head_commit(Worktree(location))  # its base is not known: cleaned where it stands
             with held_slot(paths, location) as held:
                 if held and commit:
-                    clean_worktree(location, commit)
+                    clean_slot(paths, location, commit)
             if not (held and commit):
                 return [f"left {shown} as it is: another attempt holds it, or it has no commit (branch {branch} kept)"]
             return [f"cleaned {shown} (branch {branch} kept)"]

@@ -177,29 +177,60 @@ def init_with_commit(root: Path, message: str, branch: str = "main") -> RepoPath
     return find_repo(root)
 
 
-def reset_worktree(location: Path, branch: str, base: str) -> None:
+def reset_worktree(location: Path, branch: str, base: str, keep_ignored: frozenset[str] | None = None) -> None:
     """Point an existing worktree at a new branch ``branch`` created at ``base``, and make its
-    files exactly ``base``'s: changed files restored, untracked and ignored files removed."""
+    files exactly ``base``'s: changed files restored, untracked and ignored files removed (but
+    the ignored entries ``keep_ignored`` names, as ``ignored_entries`` lists them)."""
     repo = open_repository(location)
     drop_stale_index_lock(repo)  # the slot is held: a lock left in it was left by a killed process
     repo.branches.local.create(branch, repo.get(base))
     repo.set_head(f"refs/heads/{branch}")
-    strategy = pygit2.enums.CheckoutStrategy
-    repo.checkout_head(strategy=strategy.FORCE | strategy.REMOVE_UNTRACKED | strategy.REMOVE_IGNORED)
+    repo.checkout_head(strategy=_clean_checkout(keep_ignored))
+    _remove_ignored(repo, location, keep_ignored)
     repo.state_cleanup()
 
 
-def clean_worktree(location: Path, commit: str) -> None:
+def clean_worktree(location: Path, commit: str, keep_ignored: frozenset[str] | None = None) -> None:
     """Make the worktree exactly ``commit`` with HEAD detached there: changed files restored,
-    untracked and ignored ones removed, the index matching. HEAD moves last, so a slot whose HEAD
-    is still on a branch was not cleaned to the end."""
+    untracked and ignored ones removed (but ``keep_ignored``), the index matching. HEAD moves
+    last, so a slot whose HEAD is still on a branch was not cleaned to the end."""
     repo = open_repository(location)
     drop_stale_index_lock(repo)
-    strategy = pygit2.enums.CheckoutStrategy
-    repo.checkout_tree(repo.get(commit).peel(pygit2.Tree),
-                       strategy=strategy.FORCE | strategy.REMOVE_UNTRACKED | strategy.REMOVE_IGNORED)
+    repo.checkout_tree(repo.get(commit).peel(pygit2.Tree), strategy=_clean_checkout(keep_ignored))
+    _remove_ignored(repo, location, keep_ignored)
     repo.state_cleanup()
     repo.set_head(repo.get(commit).id)
+
+
+def ignored_entries(location: Path) -> list[str]:
+    """The worktree's ignored files, and its ignored directories whole (`venv/`), not recursed into."""
+    return sorted(_ignored(open_repository(location)))
+
+
+def _ignored(repo: pygit2.Repository) -> list[str]:
+    ignored = pygit2.enums.FileStatus.IGNORED
+    return [path for path, status in repo.status(untracked_files="normal", ignored=True).items() if status & ignored]
+
+
+def _clean_checkout(keep_ignored: frozenset[str] | None) -> pygit2.enums.CheckoutStrategy:
+    strategy = pygit2.enums.CheckoutStrategy
+    clean = strategy.FORCE | strategy.REMOVE_UNTRACKED
+    return clean if keep_ignored is not None else clean | strategy.REMOVE_IGNORED
+
+
+def _remove_ignored(repo: pygit2.Repository, location: Path, keep: frozenset[str] | None) -> None:
+    """Every ignored entry but those in ``keep`` (and what lies inside a kept directory)."""
+    if keep is None:
+        return  # the checkout removed them all
+    kept_dirs = tuple(entry for entry in keep if entry.endswith("/"))
+    for entry in _ignored(repo):
+        if entry in keep or entry.startswith(kept_dirs):
+            continue
+        target = location / entry.rstrip("/")
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
 
 
 def worktree_branch(location: Path) -> str | None:
