@@ -89,7 +89,7 @@ def _cost_bars(costs: list[dict[str, Any]], total_usd: float | None, x: int, y: 
     if len(ranked) > COST_ROWS:
         top = y + COST_ROWS * COST_ROW_HEIGHT
         out.append(f'<text x="{x}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}" fill="#757575">'
-                   f'and {len(ranked) - COST_ROWS} more task(s): see the table</text>')
+                   f'and {len(ranked) - COST_ROWS} more {"task" if len(ranked) - COST_ROWS == 1 else "tasks"}: see the table</text>')
     return out
 
 
