@@ -48,7 +48,18 @@ def them(count: int) -> str:
     return "it" if count == 1 else "them"
 
 
+def agrees(count: int, one: str, many: str) -> str:
+    """The word (a verb, a determiner) that agrees with ``count``: "1 task waits", "2 tasks wait"."""
+    return one if count == 1 else many
+
+
 def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The choice closest to ``word`` when one is close enough to be what was meant, else None."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return close[0] if close else None
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` to append to a message about ``word``, or nothing."""
+    close = did_you_mean(word, choices)
+    return f" (did you mean {close!r}?)" if close else ""

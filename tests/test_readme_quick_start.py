@@ -28,10 +28,29 @@ README_TESTS = 'test_command: "python -m pytest -q"'
 REJECT_COMMENT = re.compile(r"^#\s+(leviathan reject .*)$", re.M)
 
 # The agent: red adds a failing test, green the code that passes it; refactor leaves it as it is.
-STAND_IN_AGENT = r"""#!/bin/sh
+STAND_IN_AGENT = """#!/bin/sh
 case "$LEVIATHAN_PHASE" in
-  red) printf 'import sys, unittest\nsys.path.insert(0, "src")\nfrom slug import slugify\n\n\nclass Test(unittest.TestCase):\n    def test_slugify(self):\n        self.assertEqual(slugify("Hello, World!"), "hello-world")\n' > tests/test_slug.py ;;
-  green) printf 'import re\n\n\ndef slugify(text):\n    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")\n' > src/slug.py ;;
+  red) cat > tests/test_slug.py <<'PY'
+import sys
+import unittest
+
+sys.path.insert(0, "src")
+from slug import slugify
+
+
+class Test(unittest.TestCase):
+    def test_slugify(self):
+        self.assertEqual(slugify("Hello, World!"), "hello-world")
+PY
+  ;;
+  green) cat > src/slug.py <<'PY'
+import re
+
+
+def slugify(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+PY
+  ;;
 esac
 """
 

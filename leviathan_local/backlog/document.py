@@ -9,7 +9,7 @@ from leviathan_local.backlog.items import LocatedItem, ParsedItem
 from leviathan_local.backlog.model import Status, Task, parse_status
 from leviathan_local.backlog.validate import Problem
 from leviathan_local.errors import BacklogError, UnknownTaskError
-from leviathan_local.wording import did_you_mean
+from leviathan_local.wording import suggestion
 
 
 class InvalidBacklogError(BacklogError):
@@ -44,9 +44,8 @@ class Backlog:
 
     def index_of(self, task_id: str) -> int:
         if task_id not in self._index:
-            close = did_you_mean(task_id, self._index)
             raise UnknownTaskError(
-                f"no task {task_id!r} in {self.source}" + (f" (did you mean {close!r}?)" if close else ""),
+                f"no task {task_id!r} in {self.source}{suggestion(task_id, self._index)}",
                 hint="`leviathan plan` lists the task ids; ids are case-sensitive",
             )
         return self._index[task_id]

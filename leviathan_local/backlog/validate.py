@@ -18,7 +18,7 @@ from leviathan_local.backlog.model import (
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.config import globs, yamlio
 from leviathan_local.git.refnames import component_problem
-from leviathan_local.wording import did_you_mean
+from leviathan_local.wording import did_you_mean, suggestion
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 # An id names a branch (`agent/<id>-<short>`) and files (`attempt-<id>-<short>-refactor.prompt.md`,
@@ -139,10 +139,9 @@ def _unknown_status(raw: Any) -> str:
     """The canonical statuses, in the state machine's order, are what a human should write; the
     other tools' names the loader also reads are said apart, so none looks like a second choice."""
     canonical = [status.value for status in Status]
-    close = did_you_mean(str(raw).strip().lower(), [*STATUS_ALIASES, PENDING])
-    suggestion = f" (did you mean {close!r}?)" if close else ""
+    close = suggestion(str(raw).strip().lower(), [*STATUS_ALIASES, PENDING])
     others = [name for name in [PENDING, *STATUS_ALIASES] if name not in canonical]
-    return (f"unknown status {raw!r}{suggestion}; a status is one of {', '.join(canonical)} "
+    return (f"unknown status {raw!r}{close}; a status is one of {', '.join(canonical)} "
             f"(read too, from other tools' backlogs: {', '.join(others)})")
 
 
@@ -240,10 +239,8 @@ def _check_dependencies(tasks: list[Task], by_id: dict[str, Task], problems: lis
     for task in tasks:
         for dependency in _dependency_ids(task):
             if dependency not in by_id:
-                close = did_you_mean(dependency, by_id)
-                hint = f" (did you mean {close!r}?)" if close else ""
                 problems.append(Problem(*task.position("dependencies"), task.id, "dependencies",
-                                        f"depends on unknown task {dependency!r}{hint}"))
+                                        f"depends on unknown task {dependency!r}{suggestion(dependency, by_id)}"))
     for cycle in _cycles(tasks, by_id):
         first = by_id[cycle[0]]
         problems.append(Problem(*first.position("dependencies"), first.id, "dependencies",

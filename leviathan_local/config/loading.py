@@ -33,7 +33,8 @@ def load_config(paths: RepoPaths, path: Path, spec: Spec) -> Any:
     if problems:
         listing = "\n".join(f"  {source}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems)
         raise ConfigError(f"{source} has {plural(len(problems), 'problem')}:\n{listing}",
-                          hint=f"fix {them(len(problems))} in {source}; `leviathan init` in an empty repository shows a commented example")
+                          hint=f"fix {them(len(problems))} in {source}; `leviathan init` in an empty repository "
+                               "shows a commented example")
     return value
 
 

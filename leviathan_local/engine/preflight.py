@@ -28,7 +28,7 @@ from leviathan_local.git.attempt_tree import Worktree, file_in_tree
 from leviathan_local.git.repo import branch_head
 from leviathan_local.planning.selection import select
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.wording import did_you_mean, plural
+from leviathan_local.wording import agrees, did_you_mean, suggestion
 
 # The values a filter on these fields can match; other fields hold free text.
 FILTER_VALUES: dict[str, tuple[str, ...]] = {
@@ -70,8 +70,8 @@ def check_run_inputs(paths: RepoPaths, targets: tuple[str, ...], only: Mapping[s
     tasks = inputs.backlog.by_id
     unknown = [target for target in targets if target not in tasks]
     if unknown:
-        named = ", ".join(_with_suggestion(target, tasks) for target in unknown)
-        raise UnknownTaskError(f"--target names {'an unknown task' if len(unknown) == 1 else 'unknown tasks'}: {named}",
+        named = ", ".join(f"{target!r}{suggestion(target, tasks)}" for target in unknown)
+        raise UnknownTaskError(f"--target names {agrees(len(unknown), 'an unknown task', 'unknown tasks')}: {named}",
                                hint="`leviathan plan` lists the task ids; ids are case-sensitive")
     check_filters(only, inputs.backlog.tasks)
     startable = [ranked.task for ranked in select(inputs.backlog.tasks, inputs.policy, now()).actionable
@@ -80,11 +80,6 @@ def check_run_inputs(paths: RepoPaths, targets: tuple[str, ...], only: Mapping[s
         check_agent(inputs.policy, task)
     _check_committed(paths, inputs, startable)
     return inputs
-
-
-def _with_suggestion(task_id: str, known: Mapping[str, Task]) -> str:
-    close = did_you_mean(task_id, known)
-    return f"{task_id!r}" + (f" (did you mean {close!r}?)" if close else "")
 
 
 def check_filters(only: Mapping[str, frozenset[str]], tasks: list[Task]) -> None:
@@ -127,7 +122,7 @@ def _check_committed(paths: RepoPaths, inputs: Inputs, startable: list[Task]) ->
     committed = {task.id for task in tasks}
     missing = [task.id for task in startable if task.id not in committed]
     if missing:
-        raise NotCommittedError(f"{'a task' if len(missing) == 1 else 'tasks'} the run would start "
-                                f"{'is' if len(missing) == 1 else 'are'} not in the committed {source}: "
+        raise NotCommittedError(f"{agrees(len(missing), 'a task', 'tasks')} the run would start "
+                                f"{agrees(len(missing), 'is', 'are')} not in the committed {source}: "
                                 f"{', '.join(missing)}", hint=f"{hint} (the attempt's commit carries the "
                                 "task's status in that file)")
