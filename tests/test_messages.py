@@ -154,6 +154,14 @@ def test_block_and_rescore_suggest_the_close_id(git_repo: Path) -> None:
         set_wsjf_inputs(paths, "line-cout", {"effort": 3})
 
 
+def test_events_of_a_mistyped_task_suggest_the_logged_one(git_repo: Path, capsys) -> None:
+    backlog(git_repo, WORDS)
+    paths = find_repo(git_repo)
+    block(paths, "word-count", "waits for a decision")  # the log now knows word-count
+    code, out, _ = run_cli(capsys, "--repo", str(git_repo), "events", "--task", "word-cnt")
+    assert (code, out) == (0, "no events for task word-cnt (did you mean 'word-count'?)\n")
+
+
 def test_run_target_suggests_the_close_id(git_repo: Path, capsys) -> None:
     root = make_project(git_repo, WORDS, RECIPE_POLICY)
     code, _, err = run_cli(capsys, "--repo", str(root), "run", "--target", "word-cnt")
