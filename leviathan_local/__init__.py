@@ -4,7 +4,7 @@ The package is a house of wings, each a subpackage named after what it owns; imp
 downward (``DOCS/architecture.md`` draws the map, ``pyproject.toml``'s import-linter contracts
 enforce it): ``cli`` → ``tui`` → ``commands`` → ``review`` | ``reports`` → ``engine`` →
 ``planning`` | ``discovery`` → ``backlog`` → ``config`` → ``git`` | ``events`` → the primitives
-(``atomic``, ``clock``, ``errors``, ``repo_paths``), which import nothing of the package.
+(``atomic``, ``clock``, ``errors``, ``repo_paths``, ``wording``), which import nothing of the package.
 """
 
 __version__ = "0.1.0"

@@ -78,7 +78,7 @@ def previous_attempt(root: Path) -> None:
     ("git checkout -q older", lambda root: git(root, "branch", "older", "main~1"),
      "moved HEAD to branch older at {older}, which is not built on the attempt's base"),
     ("git checkout -q agent/t-old", previous_attempt,
-     "moved HEAD to branch agent/t-old at {agent/t-old}, onto 1 of 1 commit(s) that already existed "
+     "moved HEAD to branch agent/t-old at {agent/t-old}, onto 1 of 1 commit that already existed "
      "(refs/heads/agent/t-old)"),
     ("git reset -q --soft HEAD~1", lambda root: None,
      "moved HEAD to branch {branch} at {main~1}, which is not built on the attempt's base"),

@@ -55,7 +55,7 @@ def test_repo_option_works_from_any_directory(git_repo: Path, tmp_path: Path) ->
         result = subprocess.run([sys.executable, "-m", "leviathan_local", "--repo", repo_arg, "plan"],
                                 cwd=elsewhere, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert "Actionable: 0 task(s)" in result.stdout
+        assert "No tasks yet: write one in .leviathan/backlog.yaml" in result.stdout
 
 
 def test_this_repository_carries_a_valid_leviathan_setup() -> None:

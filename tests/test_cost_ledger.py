@@ -84,9 +84,9 @@ def test_review_shows_the_attempts_cost_per_phase_and_the_tasks_so_far(ledger: R
     assert "  red      passed    0.50s  3,500 in / 100 out tokens, $0.0120\n" in paid
     assert "  green    passed    1.90s  5,200 in / 640 out tokens, $0.0315\n" in paid
     assert "  gates    passed    0.10s\n" in paid  # no agent ran: nothing claimed
-    assert "  cost     this attempt $0.0435, the task so far $0.0477 (2 attempt(s))\n" in paid
+    assert "  cost     this attempt $0.0435, the task so far $0.0477 (2 attempts)\n" in paid
     add = out[out.index("add: "):out.index("paid: ")]
-    assert "  cost     this attempt unknown, the task so far unknown (1 attempt(s))\n" in add
+    assert "  cost     this attempt unknown, the task so far unknown (1 attempt)\n" in add
     code, out, _ = run_cli(capsys, "--repo", str(ledger.root), "review", "--json")
     items = {item["task_id"]: item for item in json.loads(out)["reviews"]}
     assert (items["paid"]["attempt_cost_usd"], items["paid"]["task_cost_usd"]) == (PAID_SECOND, PAID_SO_FAR)

@@ -89,7 +89,7 @@ def test_non_list_dependencies_are_a_problem_of_the_task(git_repo: Path, capsys,
     code, out, err = run_cli(capsys, "--repo", str(git_repo), "plan", "--json")
     assert code == 2 and out == "" and "Traceback" not in err, err
     assert f"{BACKLOG}:5:5: task 'a' field 'dependencies': must be a list of strings" in err
-    assert "\nhint: fix them in .leviathan/backlog.yaml" in err
+    assert "\nhint: fix it in .leviathan/backlog.yaml" in err  # one problem
 
 
 def test_an_empty_mapping_in_a_list_field_is_a_problem_of_the_field(git_repo: Path, capsys) -> None:

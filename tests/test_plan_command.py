@@ -84,7 +84,7 @@ def test_limit_and_explain(repo: Path, capsys) -> None:
     assert "score 16.000 = (8 + 5 + 3) × 2.00 / 2" in out
     assert "aging 2.00 = min(1 + 0.1 × 10 days, 2)" in out
     assert "impact 5 (estimated" not in out  # only the first task is shown
-    assert "Skipped: 4 task(s)" in out
+    assert "Skipped: 4 tasks" in out
 
 
 def test_plan_writes_nothing(repo: Path, capsys) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def check_recovery(paths, dead_pid: int, run_died: bool, attempt_id: str, agent:
     assert code == 0, text
     assert (f"recovered from a run that died (pid {dead_pid}" in text) == run_died
     assert f"a: attempt {attempt_id} died (pid {dead_pid})" in text
-    assert f"process(es) {attempt_id} left running" in text
+    assert re.search(rf"killed \d+ process(es)? {attempt_id} left running", text), text
     wait_until(lambda: process_gone(agent) and not marked(attempt_id), "the left-over agent to die", seconds=30)
     dead_branch = "agent/" + attempt_id.removeprefix("attempt-")
     kept = git(root, "rev-list", f"main..{dead_branch}").split()

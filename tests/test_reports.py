@@ -71,7 +71,7 @@ def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_re
     assert [p["name"] for p in good["phases"]] == ["red", "green", "refactor", "gates", "commit"]
     assert report["cycle_time_avg"] == mean(cycle_times_in_log(find_repo(root)))
     assert report["backlog_size_by_status"]["review"] == 1 and report["halt_reason"] is not None
-    assert any("used up their attempts: bad" in risk for risk in report["risks"])
+    assert "1 task used up its attempts: bad" in report["risks"]
     stem = next(p.stem for p in reports_dir(root).glob("2*.json"))
     markdown = (reports_dir(root) / f"{stem}.md").read_text()
     assert f"![Backlog by status, completions over the last reports, and agent cost per task]({stem}.svg)" in markdown
@@ -182,7 +182,7 @@ def test_a_manual_agent_in_a_headless_run_is_reported_as_waiting_for_a_human(git
     assert report["escalations"] == [{"id": "good", "reasons": [blocked["reason"]]}]
     assert "phase red of good is manual" in blocked["reason"]
     assert report["items_processed"] == 1 and report["items_completed"] == 0 and report["cycle_time_avg"] is None
-    assert "1 task(s) wait for a human decision (escalated)" in report["risks"]
+    assert "1 task waits for a human decision (escalated)" in report["risks"]
     markdown = (reports_dir(root) / "latest.md").read_text()
     assert "## Waiting for a human decision" in markdown and "| good | phase red of good is manual" in markdown
 

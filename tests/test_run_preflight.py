@@ -80,7 +80,7 @@ def test_a_run_refuses_a_task_the_committed_backlog_lacks(git_repo: Path, capsys
     backlog = root / ".leviathan" / "backlog.yaml"
     backlog.write_text(backlog.read_text() + task_yaml("add"))  # added, never committed
     err = refused(capsys, root, "run")
-    assert "task(s) the run would start are not in the committed .leviathan/backlog.yaml: add" in err
+    assert "a task the run would start is not in the committed .leviathan/backlog.yaml: add" in err
     # A task the run cannot start (filtered out) is no reason to refuse it.
     code, out, _ = run_cli(capsys, "--repo", str(root), "run", "--only", "type=docs")
     assert code == 0 and "Halted: NoMatchingItems" in out

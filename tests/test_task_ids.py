@@ -44,7 +44,7 @@ def test_an_id_git_or_a_file_name_cannot_hold_is_refused_at_load(git_repo: Path,
     code, out, err = run_cli(capsys, "--repo", str(git_repo), "plan", "--json")
     assert code == 2 and out == "" and "Traceback" not in err, err
     assert f".leviathan/backlog.yaml:4:5: task {task_id!r} field 'id': " in err and problem in err, err
-    assert "\nhint: fix them in .leviathan/backlog.yaml" in err
+    assert "\nhint: fix it in .leviathan/backlog.yaml" in err  # one problem
 
 
 def test_the_longest_id_fits_every_file_name_and_branch(tmp_path: Path) -> None:

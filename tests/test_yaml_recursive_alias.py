@@ -46,7 +46,7 @@ def test_plan_names_the_file_line_task_and_field(git_repo: Path, capsys, case: s
         listed = [line.strip() for line in err.splitlines() if REASON in line]
         assert listed == [f"{BACKLOG}:{where}: task {task!r} field {field!r}: {yamlio.RECURSIVE_REASON}"
                           for where, task, field in expected], err
-        assert f"\nhint: fix them in {BACKLOG}" in err
+        assert f"\nhint: fix {'it' if len(expected) == 1 else 'them'} in {BACKLOG}" in err
 
 
 def test_the_other_problems_are_listed_too(git_repo: Path, capsys) -> None:

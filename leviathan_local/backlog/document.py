@@ -9,6 +9,7 @@ from leviathan_local.backlog.items import LocatedItem, ParsedItem
 from leviathan_local.backlog.model import Status, Task, parse_status
 from leviathan_local.backlog.validate import Problem
 from leviathan_local.errors import BacklogError, UnknownTaskError
+from leviathan_local.wording import suggestion
 
 
 class InvalidBacklogError(BacklogError):
@@ -44,7 +45,7 @@ class Backlog:
     def index_of(self, task_id: str) -> int:
         if task_id not in self._index:
             raise UnknownTaskError(
-                f"no task {task_id!r} in {self.source}",
+                f"no task {task_id!r} in {self.source}{suggestion(task_id, self._index)}",
                 hint="`leviathan plan` lists the task ids; ids are case-sensitive",
             )
         return self._index[task_id]

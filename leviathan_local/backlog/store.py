@@ -27,6 +27,7 @@ from leviathan_local.config import yamlio
 from leviathan_local.errors import BacklogError, file_error
 from leviathan_local.events import open_state_file
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import plural, them
 
 MAX_WRITE_RETRIES = 5
 
@@ -146,8 +147,8 @@ def _raise_problems(source: str, problems: list[Problem]) -> None:
     if problems:
         listing = "\n".join("  " + problem.render(source) for problem in problems)
         raise InvalidBacklogError(
-            f"{source} has {len(problems)} problem{'s' if len(problems) != 1 else ''}:\n{listing}",
-            hint=f"fix them in {source} and run the command again; nothing was written",
+            f"{source} has {plural(len(problems), 'problem')}:\n{listing}",
+            hint=f"fix {them(len(problems))} in {source} and run the command again; nothing was written",
             problems=problems,
         )
 

@@ -28,6 +28,7 @@ class Transition:
     after: Status
     changed: bool
     note: str = ""
+    escalation_approved: bool = False  # this change approved the task's escalation (a human decision)
 
 
 def mark_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False) -> Transition:
@@ -43,14 +44,17 @@ def mark_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False)
         raise BacklogError(f"task {task_id!r} has no acceptance_criteria, so nothing could verify it",
                            hint=f"add an `acceptance_criteria:` list to {task_id!r} in .leviathan/backlog.yaml")
     changes = {} if task.status is Status.READY else status_fields(task, Status.READY)
-    if approve_escalation and not task.get("escalation_approved_at"):
+    approved_before = task.get("escalation_approved_at")
+    if approve_escalation and not approved_before:
         changes["escalation_approved_at"] = format_timestamp(now())
     if not changes:
-        return Transition(task_id, task.status, task.status, changed=False, note="already ready")
+        note = "already ready" + (f"; its escalation was approved at {approved_before}" if approve_escalation else "")
+        return Transition(task_id, task.status, task.status, changed=False, note=note)
     with events.open_log(paths) as log:
         update_task(paths, task_id, changes)
         log.append("task.ready", task_id, before=task.status.value, approved_escalation=approve_escalation)
-    return Transition(task_id, task.status, Status.READY, changed=True)
+    return Transition(task_id, task.status, Status.READY, changed=True,
+                      escalation_approved="escalation_approved_at" in changes)
 
 
 def unblock(paths: RepoPaths, task_id: str, note: str | None = None) -> Transition:

@@ -6,18 +6,19 @@ human everything to fix.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from leviathan_local.backlog.items import LocatedItem, ParsedItem
 from leviathan_local.backlog.model import (
-    BLOCKED_TYPES, FIELD_ALIASES, KNOWN_FIELDS, TASK_TYPES, WSJF_INPUTS, Status, Task, parse_status,
+    BLOCKED_TYPES, FIELD_ALIASES, KNOWN_FIELDS, PENDING, STATUS_ALIASES, TASK_TYPES, WSJF_INPUTS, Status, Task,
+    parse_status,
 )
 from leviathan_local.clock import parse_timestamp
 from leviathan_local.config import globs, yamlio
 from leviathan_local.git.refnames import component_problem
+from leviathan_local.wording import did_you_mean, suggestion
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 # An id names a branch (`agent/<id>-<short>`) and files (`attempt-<id>-<short>-refactor.prompt.md`,
@@ -120,19 +121,28 @@ def check_item(item: ParsedItem) -> None:
     if "id" in data and "task_id" in data and str(data["id"]) != str(data["task_id"]):
         report("task_id", f"`id` ({data['id']}) and `task_id` ({data['task_id']}) disagree")
     if parse_status(data.get("status"), data.get("ready")) is None:
-        known = ", ".join(sorted({*Status, "pending", "completed", "merged", "pr"}))
-        report("status", f"unknown status {data.get('status')!r} (known: {known})")
+        report("status", _unknown_status(data.get("status")))
     for field, value in data.items():
         message = field_problem(field, value)
         if message:
             report(field, message)
     for field in data:
         if field not in KNOWN_FIELDS:
-            close = difflib.get_close_matches(field, KNOWN_FIELDS, n=1, cutoff=0.8)
-            if close and close[0] not in data:
+            close = did_you_mean(field, KNOWN_FIELDS, cutoff=0.8)
+            if close and close not in data:
                 offset, column = item.positions.get(field, (0, 1))
                 item.warnings.append((offset, column, field,
-                                      f"unknown field (did you mean `{close[0]}`?); it is kept and ignored"))
+                                      f"unknown field (did you mean `{close}`?); it is kept and ignored"))
+
+
+def _unknown_status(raw: Any) -> str:
+    """The canonical statuses, in the state machine's order, are what a human should write; the
+    other tools' names the loader also reads are said apart, so none looks like a second choice."""
+    canonical = [status.value for status in Status]
+    close = suggestion(str(raw).strip().lower(), [*STATUS_ALIASES, PENDING])
+    others = [name for name in [PENDING, *STATUS_ALIASES] if name not in canonical]
+    return (f"unknown status {raw!r}{close}; a status is one of {', '.join(canonical)} "
+            f"(read too, from other tools' backlogs: {', '.join(others)})")
 
 
 def id_problem(task_id: str) -> str | None:
@@ -231,10 +241,8 @@ def _check_dependencies(tasks: list[Task], by_id: dict[str, Task], problems: lis
     for task in tasks:
         for dependency in _dependency_ids(task):
             if dependency not in by_id:
-                close = difflib.get_close_matches(dependency, by_id, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problems.append(Problem(*task.position("dependencies"), task.id, "dependencies",
-                                        f"depends on unknown task {dependency!r}{hint}"))
+                                        f"depends on unknown task {dependency!r}{suggestion(dependency, by_id)}"))
     for cycle in _cycles(tasks, by_id):
         first = by_id[cycle[0]]
         problems.append(Problem(*first.position("dependencies"), first.id, "dependencies",

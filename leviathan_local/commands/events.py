@@ -9,6 +9,7 @@ from typing import TextIO
 from leviathan_local.errors import EXIT_OK, EXIT_WORK_FAILED
 from leviathan_local.events import log_path, read_events, verify_chain
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import suggestion
 
 
 def run_events(paths: RepoPaths, task_id: str | None = None, as_json: bool = False,
@@ -19,8 +20,11 @@ def run_events(paths: RepoPaths, task_id: str | None = None, as_json: bool = Fal
         for event in events:
             out.write(json.dumps(event.as_dict(), ensure_ascii=False) + "\n")
         return EXIT_OK
-    if not events:
-        out.write("no events yet\n" if task_id is None else f"no events for task {task_id}\n")
+    if not events and task_id is None:
+        out.write("no events yet\n")
+    elif not events:  # a mistyped id, most likely: the log knows every task that ever had events
+        logged = {event.task for event in read_events(paths) if event.task}
+        out.write(f"no events for task {task_id}{suggestion(task_id, logged)}\n")
     for event in events:
         details = " ".join(f"{key}={value}" for key, value in event.data.items() if value not in (None, ""))
         out.write(f"{event.seq:>5}  {event.ts}  {event.kind:<16} {event.task or '-':<20} {details}\n".rstrip() + "\n")

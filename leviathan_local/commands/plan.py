@@ -17,6 +17,7 @@ from leviathan_local.errors import EXIT_OK
 from leviathan_local.planning.selection import Selection, select
 from leviathan_local.planning.wsjf import explain
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import plural
 
 
 def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, limit: int | None = None,
@@ -35,7 +36,7 @@ def run_plan(paths: RepoPaths, as_json: bool = False, explain: bool = False, lim
         return EXIT_OK
     for warning in backlog.warnings:
         err.write(f"warning: {warning.render(backlog.source)}\n")
-    out.write(render_plan(selection, limit, with_explanation=explain))
+    out.write(render_plan(selection, limit, with_explanation=explain, source=backlog.source))
     return EXIT_OK
 
 
@@ -60,9 +61,12 @@ def plan_document(selection: Selection, limit: int | None) -> dict[str, Any]:
     }
 
 
-def render_plan(selection: Selection, limit: int | None, with_explanation: bool) -> str:
+def render_plan(selection: Selection, limit: int | None, with_explanation: bool,
+                source: str = ".leviathan/backlog.yaml") -> str:
+    if not selection.actionable and not selection.skipped:  # nothing to rank and nothing to explain
+        return f"No tasks yet: write one in {source} (its comments show an example).\n"
     shown = selection.actionable[:limit]
-    lines = [f"Actionable: {len(selection.actionable)} task(s)"
+    lines = [f"Actionable: {plural(len(selection.actionable), 'task')}"
              + (f", showing {len(shown)}" if len(shown) < len(selection.actionable) else "")]
     if not shown:
         lines.append("  (none: see the skipped tasks below)")
@@ -82,7 +86,7 @@ def render_plan(selection: Selection, limit: int | None, with_explanation: bool)
             lines.append(f"       {ranked.task.title}")
         if with_explanation:
             lines.extend(f"       {line}" for line in explain(ranked.score))
-    lines.append(f"Skipped: {len(selection.skipped)} task(s)")
+    lines.append(f"Skipped: {plural(len(selection.skipped), 'task')}")
     for skipped in selection.skipped:
         lines.append(f"  {skipped.task.id}  {skipped.reason}: {skipped.detail}")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from leviathan_local.commands.attempt import render_attempt
@@ -18,7 +19,8 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
                  only: tuple[str, ...] = (), watch: bool = False, out: TextIO | None = None,
                  stop: threading.Event | None = None) -> int:
     out = out or sys.stdout
-    options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch, halt_report=write_halt_report)
+    options = RunOptions(max_tasks, tuple(targets), parse_only(only), watch, halt_report=write_halt_report,
+                         on_waiting=_say_waiting(paths, out))
     stop = stop or threading.Event()
     with stop_on_signals(stop):
         report = run(paths, options, stop)
@@ -32,6 +34,23 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
         out.write(f"Committed .leviathan/backlog.yaml ({report.halt_commit[:12]})\n")
     out.write(f"Halted: {report.halt_reason.value}\n")
     return report.exit_code
+
+
+def _say_waiting(paths: RepoPaths, out: TextIO) -> Callable[[str | None], None]:
+    """Say once what a --watch run waits for: again only when that changes (a file turned
+    invalid, or valid again), never at every poll."""
+    watched = " and ".join(str(path.relative_to(paths.root)) for path in (paths.backlog, paths.policy))
+    said: list[str | None] = []
+
+    def say(invalid: str | None) -> None:
+        if said and said[-1] == invalid:
+            return
+        said.append(invalid)
+        why = f"{invalid}\nWaiting for a fix" if invalid else "Waiting for new work (nothing is actionable)"
+        out.write(f"{why}: watching {watched} for changes; Ctrl-C stops the run\n")
+        out.flush()
+
+    return say
 
 
 def parse_only(filters: tuple[str, ...]) -> dict[str, frozenset[str]]:

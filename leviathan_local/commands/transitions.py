@@ -23,7 +23,16 @@ def run_unblock(paths: RepoPaths, task_id: str, note: str | None = None, out: Te
 
 
 def _report(transition: Transition, out: TextIO) -> None:
-    if transition.changed:
-        out.write(f"{transition.task_id}: {transition.before.value} -> {transition.after.value}\n")
-    else:
-        out.write(f"{transition.task_id}: {transition.note or 'unchanged'}\n")
+    out.write(f"{transition.task_id}: {describe(transition)}\n")
+
+
+def describe(transition: Transition) -> str:
+    """What the change did: the status moved, the escalation approved, or why nothing changed
+    (never `ready -> ready`)."""
+    approved = "escalation approved" if transition.escalation_approved else ""
+    if transition.before is not transition.after:
+        moved = f"{transition.before.value} -> {transition.after.value}"
+        return f"{moved}; {approved}" if approved else moved
+    if approved:
+        return f"{approved}; status stays {transition.after.value}"
+    return transition.note or "unchanged"

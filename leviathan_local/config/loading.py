@@ -9,6 +9,7 @@ from leviathan_local.config import yamlio
 from leviathan_local.config.schema import Problem, Spec, check_mapping
 from leviathan_local.errors import ConfigError, file_error
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import plural, them
 
 
 def load_config(paths: RepoPaths, path: Path, spec: Spec) -> Any:
@@ -31,9 +32,9 @@ def load_config(paths: RepoPaths, path: Path, spec: Spec) -> Any:
         raise _unreadable(source, root, error) from None
     if problems:
         listing = "\n".join(f"  {source}:{p.line}:{p.column}: {p.field}: {p.message}" for p in problems)
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        raise ConfigError(f"{source} has {count}:\n{listing}",
-                          hint=f"fix them in {source}; `leviathan init` in an empty repository shows a commented example")
+        raise ConfigError(f"{source} has {plural(len(problems), 'problem')}:\n{listing}",
+                          hint=f"fix {them(len(problems))} in {source}; `leviathan init` in an empty repository "
+                               "shows a commented example")
     return value
 
 

@@ -6,13 +6,13 @@ line and column of the offending value; unknown keys get a "did you mean" hint.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from leviathan_local.config import globs, yamlio
+from leviathan_local.wording import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def check_mapping(node: yamlio.Node | None, spec: Spec, path: str, problems: lis
         if key in spec:
             spec[key](value_node, field, problems)
             continue
-        close = difflib.get_close_matches(key, spec, n=1, cutoff=0.6)
-        hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(spec)}"
+        close = did_you_mean(key, spec)
+        hint = f"did you mean `{close}`?" if close else f"allowed keys: {', '.join(spec)}"
         _add(problems, key_node, field, f"unknown key ({hint})")
 
 

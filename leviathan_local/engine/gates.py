@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from leviathan_local.config import globs
 from leviathan_local.git.attempt_tree import Change
+from leviathan_local.wording import article
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,6 @@ def secret_findings(added: dict[str, list[str]]) -> list[Violation]:
         for line in lines:
             for kind, pattern in SECRET_PATTERNS.items():
                 if pattern.search(line):
-                    found.append(Violation(path, f"adds what looks like a {kind}"))
+                    found.append(Violation(path, f"adds what looks like {article(kind)}"))
                     break
     return found

@@ -9,7 +9,6 @@ start (its branch is made from that commit, and the task's status writeback edit
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -24,11 +23,12 @@ from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents.phase import check_agent, require_agent
-from leviathan_local.errors import BacklogError, LeviathanError
+from leviathan_local.errors import BacklogError, LeviathanError, UnknownTaskError
 from leviathan_local.git.attempt_tree import Worktree, file_in_tree
 from leviathan_local.git.repo import branch_head
 from leviathan_local.planning.selection import select
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import agrees, did_you_mean, suggestion
 
 # The values a filter on these fields can match; other fields hold free text.
 FILTER_VALUES: dict[str, tuple[str, ...]] = {
@@ -70,8 +70,9 @@ def check_run_inputs(paths: RepoPaths, targets: tuple[str, ...], only: Mapping[s
     tasks = inputs.backlog.by_id
     unknown = [target for target in targets if target not in tasks]
     if unknown:
-        raise BacklogError(f"--target names unknown task(s): {', '.join(unknown)}",
-                           hint="`leviathan plan` lists the task ids")
+        named = ", ".join(f"{target!r}{suggestion(target, tasks)}" for target in unknown)
+        raise UnknownTaskError(f"--target names {agrees(len(unknown), 'an unknown task', 'unknown tasks')}: {named}",
+                               hint="`leviathan plan` lists the task ids; ids are case-sensitive")
     check_filters(only, inputs.backlog.tasks)
     startable = [ranked.task for ranked in select(inputs.backlog.tasks, inputs.policy, now()).actionable
                  if wanted(ranked.task)]
@@ -87,15 +88,15 @@ def check_filters(only: Mapping[str, frozenset[str]], tasks: list[Task]) -> None
     fields = {*KNOWN_FIELDS, *(name for task in tasks for name in task.data)}
     for key, values in only.items():
         if key not in fields:
-            close = difflib.get_close_matches(key, sorted(fields), n=1)
+            close = did_you_mean(key, sorted(fields))
             raise BacklogError(f"--only {key}=...: no task has a field {key!r}",
-                               hint=f"did you mean `{close[0]}`?" if close else "filter on a task field: type, "
+                               hint=f"did you mean `{close}`?" if close else "filter on a task field: type, "
                                     "status, priority, scope, tags, ...")
         allowed = FILTER_VALUES.get(FIELD_ALIASES.get(key, key))
         for value in sorted(values - set(allowed or values)):
-            close = difflib.get_close_matches(value, allowed or (), n=1)
+            close = did_you_mean(value, allowed or ())
             raise BacklogError(f"--only {key}={value}: {value!r} is no {key} a task can have",
-                               hint=(f"did you mean `{close[0]}`? " if close else "")
+                               hint=(f"did you mean `{close}`? " if close else "")
                                     + f"{key} is one of: {', '.join(allowed or ())}")
 
 
@@ -121,6 +122,7 @@ def _check_committed(paths: RepoPaths, inputs: Inputs, startable: list[Task]) ->
     committed = {task.id for task in tasks}
     missing = [task.id for task in startable if task.id not in committed]
     if missing:
-        raise NotCommittedError(f"task(s) the run would start are not in the committed {source}: "
+        raise NotCommittedError(f"{agrees(len(missing), 'a task', 'tasks')} the run would start "
+                                f"{agrees(len(missing), 'is', 'are')} not in the committed {source}: "
                                 f"{', '.join(missing)}", hint=f"{hint} (the attempt's commit carries the "
                                 "task's status in that file)")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from leviathan_local.wording import plural
+
 KILL_GRACE_SECONDS = 2.0
 STOP_POLL_SECONDS = 0.1  # how soon a running command notices a shutdown request
 
@@ -155,7 +157,7 @@ def sweep_attempt(attempt_id: str, group: int | None = None) -> str | None:
     killed = kill_marked(ATTEMPT_ID_VARIABLE, attempt_id, group)
     if killed is None:
         return f"no /proc here to find what {attempt_id} left running; check for its processes"
-    return f"killed {len(killed)} process(es) {attempt_id} left running" if killed else None
+    return f"killed {plural(len(killed), 'process', 'processes')} {attempt_id} left running" if killed else None
 
 
 def kill_marked(name: str, value: str, group: int | None = None, seconds: float = 10.0) -> list[int] | None:

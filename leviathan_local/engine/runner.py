@@ -68,6 +68,9 @@ class RunOptions:
     # Writes the run's status report at the halt, given the halt's label; returns the files it
     # wrote (`reports.files.write_halt_report`). None: no report.
     halt_report: Callable[[RepoPaths, str], tuple[str, ...]] | None = None
+    # Told each time a --watch run starts to wait: None when nothing is actionable, else what is
+    # wrong with the files (the caller says it once, not at every poll).
+    on_waiting: Callable[[str | None], None] | None = None
 
 
 @dataclass
@@ -148,6 +151,8 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             # A human may be mid-edit: say what is wrong and wait for the next save.
             log.warning("%s", error.message)
             events.append_event(paths, "run.waiting", None, invalid=error.message)
+            if options.on_waiting:
+                options.on_waiting(error.message)
             if wait_for_change(paths, stop, planned_from):
                 continue
             return HaltReason.SHUTDOWN_REQUESTED
@@ -172,6 +177,8 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             reason = _empty_pool_reason(tasks, options, report)
             if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
                 events.append_event(paths, "run.waiting", None)
+                if options.on_waiting:
+                    options.on_waiting(None)
                 if wait_for_change(paths, stop, planned_from):
                     continue
                 return HaltReason.SHUTDOWN_REQUESTED

@@ -9,6 +9,7 @@ from pathlib import Path
 import pygit2
 
 from leviathan_local.git.repo import drop_stale_index_lock, open_repository, signature_for
+from leviathan_local.wording import plural
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _foreign_content(repo: pygit2.Repository, commit: str | None, base: str, kno
         return None
     holders = sorted(name for name, target in known.items()
                      if any(target == old or repo.descendant_of(target, old) for old in existing))
-    return (f"the agent moved HEAD to {where} at {commit[:12]}, onto {len(existing)} of {len(mine)} commit(s) "
+    return (f"the agent moved HEAD to {where} at {commit[:12]}, onto {len(existing)} of {plural(len(mine), 'commit')} "
             f"that already existed ({', '.join(holders[:3])}): the files hold content the agent did not make")
 
 

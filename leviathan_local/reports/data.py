@@ -21,6 +21,7 @@ from leviathan_local.planning.selection import select
 from leviathan_local.planning.wsjf import Score, score_task
 from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.reports.window import AttemptSummary, attempts_in, cost_by_task, window
+from leviathan_local.wording import agrees, plural
 
 SCHEMA_VERSION = 1
 WSJF_BUCKETS = ((0.0, 2.0), (2.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, None))
@@ -146,15 +147,19 @@ def risks(report: dict[str, Any], policy: Policy) -> list[str]:
         found.append(f"the run halted with {report['halt_reason']}")
     exhausted = [b["id"] for b in report["blocked"] if b["type"] == "attempts_exhausted"]
     if exhausted:
-        found.append(f"{len(exhausted)} task(s) used up their attempts: {', '.join(exhausted)}")
+        found.append(f"{plural(len(exhausted), 'task')} used up {agrees(len(exhausted), 'its', 'their')} attempts: "
+                     f"{', '.join(exhausted)}")
     failed = [a for a in report["attempts"] if a["outcome"] == "failed"]
     if failed:
-        found.append(f"{len(failed)} of {len(report['attempts'])} attempt(s) failed in this window")
+        found.append(f"{len(failed)} of {plural(len(report['attempts']), 'attempt')} failed in this window")
     if report["escalations"]:
-        found.append(f"{len(report['escalations'])} task(s) wait for a human decision (escalated)")
+        escalated = len(report["escalations"])
+        found.append(f"{plural(escalated, 'task')} {agrees(escalated, 'waits', 'wait')} "
+                     "for a human decision (escalated)")
     reviews = report["backlog_size_by_status"][Status.REVIEW.value]
     if reviews >= policy.limits.max_open_reviews:
-        found.append(f"{reviews} branch(es) wait for review, the limit (max_open_reviews) is reached")
+        found.append(f"{plural(reviews, 'branch', 'branches')} {agrees(reviews, 'waits', 'wait')} for review, "
+                     "the limit (max_open_reviews) is reached")
     if report["coverage_delta"] is not None and report["coverage_delta"] < 0:
         found.append(f"coverage fell by {-report['coverage_delta']:g} points")
     return found

@@ -6,6 +6,7 @@ from typing import Any
 
 from leviathan_local.planning.attempt_history import CYCLE_PHASES as PHASES
 from leviathan_local.planning.cost import tokens_text, usd_text
+from leviathan_local.wording import plural
 
 
 def render_markdown(report: dict[str, Any], chart: str | None) -> str:
@@ -42,7 +43,7 @@ def summary(report: dict[str, Any]) -> str:
     cycle = f"{report['cycle_time_avg']:.2f} s" if report["cycle_time_avg"] is not None else "n/a"
     rate = report["trends"]["completion_rate"]
     change = f" ({rate['change'] * 100:+.0f} points)" if rate["change"] is not None else ""
-    return (f"**{how}:** {report['items_processed']} task(s) processed, {report['items_completed']} completed, "
+    return (f"**{how}:** {plural(report['items_processed'], 'task')} processed, {report['items_completed']} completed, "
             f"{report['items_blocked']} blocked; average cycle time {cycle}; "
             f"{rate['current'] * 100:.0f}% of the backlog done{change}.")
 

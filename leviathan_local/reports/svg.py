@@ -8,6 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from leviathan_local.planning.cost import usd_text
+from leviathan_local.wording import agrees
 
 WIDTH, HEIGHT = 720, 300
 COLOURS = {"new": "#9e9e9e", "refined": "#7e57c2", "ready": "#1e88e5", "doing": "#fb8c00", "review": "#00897b",
@@ -88,8 +89,9 @@ def _cost_bars(costs: list[dict[str, Any]], total_usd: float | None, x: int, y: 
                    f'{usd_text(cost)}</text>')
     if len(ranked) > COST_ROWS:
         top = y + COST_ROWS * COST_ROW_HEIGHT
+        more = len(ranked) - COST_ROWS
         out.append(f'<text x="{x}" y="{top + COST_ROW_HEIGHT * 0.65:.1f}" fill="#757575">'
-                   f'and {len(ranked) - COST_ROWS} more task(s): see the table</text>')
+                   f'and {more} more {agrees(more, "task", "tasks")}: see the table</text>')
     return out
 
 

@@ -15,6 +15,7 @@ from leviathan_local.git.merge import FileStat, branch_exists, commit_message, d
 from leviathan_local.git.repo import RepoPaths, branch_head
 from leviathan_local.planning.attempt_history import attempts_by_task, task_cost_usd
 from leviathan_local.planning.cost import phase_cost, phases_total, usd_text
+from leviathan_local.wording import plural
 
 
 @dataclass
@@ -37,9 +38,9 @@ class ReviewItem:
     evidence: list[Evidence] = field(default_factory=list)  # read back from the branch's commit trailers
 
     def cost_summary(self) -> str:
-        """`this attempt $0.0300, the task so far $0.0500 (2 attempt(s))`"""
+        """`this attempt $0.0300, the task so far $0.0500 (2 attempts)`"""
         return (f"this attempt {usd_text(self.attempt_cost_usd)}, the task so far {usd_text(self.task_cost_usd)}"
-                f" ({self.task_attempts} attempt(s))")
+                f" ({plural(self.task_attempts, 'attempt')})")
 
 
 def evidence_lines(item: ReviewItem) -> list[str]:

@@ -60,6 +60,6 @@ def test_the_review_tab_shows_the_attempts_and_the_tasks_cost(after_run_repo: Re
         diff = rendered(app.query_one("#diff"))
         assert "green passed 1.93s  5,200 in / 640 out tokens, $0.0315" in diff
         assert "gates passed 0.06s\n" in diff
-        assert f"cost: this attempt {API_LOGGING_COST}, the task so far {API_LOGGING_COST} (1 attempt(s))" in diff
+        assert f"cost: this attempt {API_LOGGING_COST}, the task so far {API_LOGGING_COST} (1 attempt)" in diff
 
     drive(app, script)
