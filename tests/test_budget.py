@@ -4,8 +4,10 @@ executor's accounting, not the agent; the real CLIs run in tests/test_agent_runs
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import git, write
 from engine_fixtures import GREEN, RECIPE_POLICY, RED, make_project, task_yaml
@@ -17,6 +19,7 @@ from leviathan_local.backlog.transitions import unblock
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.runner import HaltReason, RunOptions, run
 from leviathan_local.git.repo import find_repo
+from leviathan_local.reports.data import build_report
 
 # Does what the task's recipe `steps` say for the phase, then reports a cost of $0.40 a phase.
 STAND_IN = """\
@@ -85,3 +88,15 @@ def test_a_run_budget_halts_the_run_once_reached(git_repo: Path) -> None:
     assert [(r.task_id, r.outcome) for r in report.attempts] == [("a", "succeeded")]
     assert report.spent_usd == pytest.approx(1.2)
     assert load_backlog(find_repo(root)).task("b").status is Status.READY  # never started: not blocked
+
+
+def test_the_status_report_of_a_budget_stopped_attempt_meets_its_schema(git_repo: Path) -> None:
+    root = project(git_repo, "max_cost_usd_per_task: 0.7")
+    paths = find_repo(root)
+    assert run_attempt(paths, "t").outcome == "budget"
+    report = build_report(paths)
+    [attempt] = report["attempts"]
+    assert attempt["outcome"] == "budget"
+    schema = json.loads((Path(__file__).parents[1] / "leviathan_local" / "reports" / "status_report.schema.json")
+                        .read_text())
+    jsonschema.validate(report, schema)
