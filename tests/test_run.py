@@ -15,6 +15,7 @@ import pytest
 from conftest import git, write
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 
+from leviathan_local import events
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.run import run_headless
@@ -65,8 +66,9 @@ HALTS = {
     "FilterExhausted": (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)},
                         {"only": ("type=bug,docs",)}),
     "NoMatchingItems": (task_yaml("a"), {}, {"only": ("type=security",)}, {"only": ("type=security",)}),
+    "ReviewLimitReached": (task_yaml("a") + task_yaml("b"), {"max_open_reviews": 1}, {}, {}),
 }
-EXIT = {"CircuitBreakerTripped": 1, "TargetBlocked": 1, "ShutdownRequested": 130}
+EXIT = {"CircuitBreakerTripped": 1, "TargetBlocked": 1, "ShutdownRequested": 130, "ReviewLimitReached": 3}
 
 
 def options_for(options: dict) -> dict:
@@ -83,25 +85,46 @@ def test_every_halt_reason_commits_the_backlog_alone_and_never_an_empty_commit(g
     write(root / "notes.txt", "staged by the human\n")
     git(root, "add", "notes.txt")
     code, out = run(root, **options_for(first))
-    assert out.endswith(f"Halted: {reason}\n") and code == EXIT.get(reason, 0), out
+    assert halt_reason_line(out) == reason and code == EXIT.get(reason, 0), out
     assert last_commit(root) == (HALT_MESSAGE.format(reason), [".leviathan/backlog.yaml"])
     assert git(root, "status", "--porcelain") == " M README.md\nA  notes.txt\n?? DOCS/\n"  # the rest as it was
     head = git(root, "rev-parse", "HEAD")
     assert commit_backlog_on_halt(find_repo(root), reason, RunReport()) is None  # clean now: nothing to commit
     if again is not None:
         code, out = run(root, **options_for(again))
-        assert out.endswith(f"Halted: {reason}\n"), out
+        assert halt_reason_line(out) == reason, out
     assert git(root, "rev-parse", "HEAD") == head
 
 
-def test_max_open_reviews_stops_selection(git_repo: Path) -> None:
-    """Two tasks could run; with one branch waiting for review (the limit), the second waits."""
+def halt_reason_line(out: str) -> str:
+    """The reason on the output's last line, `Halted: <Reason>[: what stopped it]`."""
+    last = out.splitlines()[-1]
+    assert last.startswith("Halted: "), out
+    return last.removeprefix("Halted: ").split(":")[0]
+
+
+def test_the_review_limit_halts_review_limit_reached_while_tasks_are_ready(git_repo: Path) -> None:
+    """Two tasks could run; with one branch waiting for review (the limit), the second waits,
+    and the halt says so: not AllDoneOrBlocked, exit 3."""
     root = make_project(git_repo, task_yaml("a") + task_yaml("b"), policy_with(max_open_reviews=1))
     code, out = run(root)
-    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n"), out
-    assert "note: 1 branch(es) wait for review (max_open_reviews 1): `leviathan review`" in out
+    assert code == 3, out
+    assert out.splitlines()[-1] == (
+        "Halted: ReviewLimitReached: 1 branch waits for review and max_open_reviews is 1, so 1 ready task(s) did "
+        "not start; approve or reject (`leviathan review`, then `leviathan merge ID` or `leviathan reject ID "
+        "--reason ...`), or raise limits.max_open_reviews in .leviathan/policy.yaml")
     tasks = load_backlog(find_repo(root)).by_id
     assert (tasks["a"].status, tasks["b"].status, tasks["b"].attempts) == (Status.REVIEW, Status.READY, 0)
+    assert last_commit(root)[0] == HALT_MESSAGE.format("ReviewLimitReached")
+    halted = [e for e in events.read_events(find_repo(root)) if e.kind == "run.halted"][-1]
+    assert halted.data["reason"] == "ReviewLimitReached" and "max_open_reviews is 1" in halted.data["detail"]
+    report = json.loads((root / "DOCS" / "status" / "latest.json").read_text())
+    assert report["halt_reason"] == "ReviewLimitReached"  # the report's schema knows it
+
+
+def test_a_full_review_queue_with_nothing_ready_is_all_done_or_blocked(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"), policy_with(max_open_reviews=1))
+    assert run(root)[1].endswith("Halted: AllDoneOrBlocked\n")  # a in review, nothing else to start
 
 
 def test_sigterm_mid_attempt_stops_cleanly_and_commits(git_repo: Path) -> None:

@@ -30,7 +30,7 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
         out.write(f"Report: {report.report_files[1]}\n")
     if report.halt_commit:
         out.write(f"Committed .leviathan/backlog.yaml ({report.halt_commit[:12]})\n")
-    out.write(f"Halted: {report.halt_reason.value}\n")
+    out.write(report.halt_line() + "\n")
     return report.exit_code
 
 

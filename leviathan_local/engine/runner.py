@@ -32,7 +32,9 @@ from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
 from leviathan_local.engine.watch import wait_for_change, watched_state
-from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError
+from leviathan_local.errors import (
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_REVIEW_LIMIT, EXIT_WORK_FAILED, LeviathanError, WorkFailedError,
+)
 from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
 from leviathan_local.planning.selection import select
 
@@ -50,12 +52,14 @@ class HaltReason(StrEnum):
     TARGET_BLOCKED = "TargetBlocked"
     FILTER_EXHAUSTED = "FilterExhausted"
     NO_MATCHING_ITEMS = "NoMatchingItems"
+    REVIEW_LIMIT_REACHED = "ReviewLimitReached"  # tasks are ready, but max_open_reviews branches wait
 
 
 EXIT_CODES = {
     HaltReason.CIRCUIT_BREAKER_TRIPPED: EXIT_WORK_FAILED,
     HaltReason.TARGET_BLOCKED: EXIT_WORK_FAILED,
     HaltReason.SHUTDOWN_REQUESTED: EXIT_INTERRUPTED,
+    HaltReason.REVIEW_LIMIT_REACHED: EXIT_REVIEW_LIMIT,
 }
 
 
@@ -73,6 +77,7 @@ class RunOptions:
 @dataclass
 class RunReport:
     halt_reason: HaltReason | None = None
+    halt_detail: str = ""  # what stopped it and what to do, where the reason alone does not say
     attempts: list[AttemptResult] = field(default_factory=list)
     halt_commit: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -82,6 +87,11 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES.get(self.halt_reason, EXIT_OK)
+
+    def halt_line(self) -> str:
+        """`Halted: <Reason>`, with what stopped the run and what to do where the reason needs it."""
+        reason = self.halt_reason.value if self.halt_reason else "Error"
+        return f"Halted: {reason}" + (f": {self.halt_detail}" if self.halt_detail else "")
 
 
 def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = None) -> RunReport:
@@ -121,7 +131,8 @@ def _halt(paths: RepoPaths, options: RunOptions, report: RunReport, failure: Bas
     report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
     try:
         events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
-                            reason=label, commit=report.halt_commit)
+                            reason=label, commit=report.halt_commit,
+                            **({"detail": report.halt_detail} if report.halt_detail else {}))
     except Exception as second:
         if failure is None:
             raise
@@ -163,18 +174,20 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
         if consecutive_failures >= policy.limits.circuit_breaker_failures:
             return HaltReason.CIRCUIT_BREAKER_TRIPPED
         open_reviews = sum(task.status is Status.REVIEW for task in tasks)
-        if open_reviews >= policy.limits.max_open_reviews:
-            report.notes.append(f"{open_reviews} branch(es) wait for review (max_open_reviews "
-                                f"{policy.limits.max_open_reviews}): `leviathan review`")
-            return HaltReason.ALL_DONE_OR_BLOCKED
         pool = [ranked.task for ranked in select(tasks, policy, now()).actionable if _wanted(ranked.task, options)]
-        if not pool:
-            reason = _empty_pool_reason(tasks, options, report)
-            if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
-                events.append_event(paths, "run.waiting", None)
+        # Ready work that the review limit holds back is no "all done": the halt says so.
+        review_limited = bool(pool) and open_reviews >= policy.limits.max_open_reviews
+        if not pool or review_limited:
+            reason = HaltReason.REVIEW_LIMIT_REACHED if review_limited else _empty_pool_reason(tasks, options, report)
+            detail = review_limit_detail(open_reviews, policy.limits.max_open_reviews, len(pool)) \
+                if review_limited else ""
+            if options.watch and reason in (HaltReason.ALL_DONE_OR_BLOCKED, HaltReason.REVIEW_LIMIT_REACHED):
+                # An approval or a rejection changes the backlog, which ends the wait.
+                events.append_event(paths, "run.waiting", None, **({"review_limit": detail} if detail else {}))
                 if wait_for_change(paths, stop, planned_from):
                     continue
                 return HaltReason.SHUTDOWN_REQUESTED
+            report.halt_detail = detail
             return reason
         slots = policy.limits.max_running_attempts
         if options.max_tasks is not None:
@@ -197,6 +210,13 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
         if any(result.outcome == "interrupted" for result in results):
             return HaltReason.SHUTDOWN_REQUESTED
+
+
+def review_limit_detail(open_reviews: int, limit: int, ready: int) -> str:
+    waits = "1 branch waits" if open_reviews == 1 else f"{open_reviews} branches wait"
+    return (f"{waits} for review and max_open_reviews is {limit}, so {ready} ready task(s) did not start; "
+            "approve or reject (`leviathan review`, then `leviathan merge ID` or `leviathan reject ID --reason ...`), "
+            "or raise limits.max_open_reviews in .leviathan/policy.yaml")
 
 
 def disjoint_batch(pool: list[Task], policy: Policy, size: int) -> list[Task]:
