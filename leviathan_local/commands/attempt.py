@@ -60,6 +60,10 @@ def render_attempt(result: AttemptResult, paths: RepoPaths | None) -> str:
         cost = agent_usd(phase.agent)
         spent = f"  {usd_text(cost)}" if cost is not None else ""
         lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s{spent}  {phase.detail}".rstrip())
+    if result.failed_output:
+        lines.append("  the test run's last lines (all of it in the log):")
+        lines.extend(f"    | {line}" for line in result.failed_output.splitlines())
+    lines.extend(f"  warning: {warning}" for warning in result.warnings)
     if result.outcome == "succeeded":
         lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")
     elif result.outcome in ("failed", "budget"):

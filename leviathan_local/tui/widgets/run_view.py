@@ -195,12 +195,20 @@ class RunView(Vertical):
             self.phases[data.get("phase")] = (data.get("verdict"), data.get("seconds"))
         elif kind in ("attempt.succeeded", "attempt.failed", "attempt.escalated"):
             output.write(f"── {event.get('task')}: {kind.split('.')[1]} {data.get('reason') or ''}")
+            if data.get("failed_output"):
+                output.write("   the test run's last lines:\n" + _indented(str(data["failed_output"])))
+            for warning in data.get("warnings") or ():
+                output.write(f"   warning: {warning}")
         self.query_one(ProgressStrip).show_phases(self.phases)
 
     def _show_state(self, text: str) -> None:
         """The line under the strip, for a run this view did not start (its own says more when it ends)."""
         if not self.running:
             self.query_one("#run-state", Static).update(text.replace("[", "\\["))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"   | {line}" for line in text.splitlines())
 
 
 def last_run_offset(path: Path, block: int = 1 << 16) -> int | None:
