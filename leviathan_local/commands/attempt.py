@@ -8,6 +8,7 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.preflight import check_attempt_inputs
@@ -22,6 +23,9 @@ def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, o
                         budget_left: float | None = None) -> int:
     out = out or sys.stdout
     check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes or logs anything
+    registered = ensure_registered(paths)
+    if registered and not as_json:  # a runner reads the JSON alone; its run said so already
+        out.write(f"note: {registered}\n")
     stop = threading.Event()
     with stop_on_signals(stop):
         result = run_attempt(paths, task_id, stop, budget_left)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from leviathan_local import events
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
@@ -99,6 +100,8 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     report = RunReport()
     # Bad input is refused before anything is written or logged: the lock and recovery included.
     check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
+    if registered := ensure_registered(paths):  # this clone's git merges the backlog task by task
+        report.notes.append(registered)
     with run_lock(paths) as stale:
         events.check_appendable(paths)  # a tampered log refuses the run before recovery appends to it
         report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers

@@ -247,3 +247,14 @@ def repository_config(paths: RepoPaths, key: str) -> str | None:
         return open_repository(paths.common_dir).config[key]
     except KeyError:
         return None
+
+
+def path_attribute(paths: RepoPaths, relative: str, name: str) -> str | bool | None:
+    """The git attribute ``name`` of ``relative`` as git sees it in the main checkout
+    (`.gitattributes` and `.git/info/attributes`); None when unspecified."""
+    return open_repository(paths.git_dir).get_attr(relative, name)
+
+
+def info_attributes_path(paths: RepoPaths) -> Path:
+    """`.git/info/attributes`: attributes local to this clone, never committed."""
+    return paths.common_dir / "info" / "attributes"
