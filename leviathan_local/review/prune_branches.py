@@ -63,7 +63,7 @@ def branch_verdicts(paths: RepoPaths, named: tuple[str, ...] = ()) -> list[Branc
 def _verdict(paths: RepoPaths, name: str, tip: str, head: str, default: str, task: Task | None,
              decision: str | None, named: bool) -> tuple[bool, str]:
     if task is not None and task.status in _UNTOUCHABLE:
-        return False, f"task {task.id} is {task.status.value}"
+        return False, f"task {task.id} is {'in review' if task.status is Status.REVIEW else 'doing (an attempt runs)'}"
     if (where := checked_out_at(paths, name)) is not None:
         return False, f"checked out in {where}"
     ahead = commits_ahead(paths, tip, head)
