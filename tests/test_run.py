@@ -221,6 +221,40 @@ def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
     assert "late: attempt attempt-late-" in out
 
 
+def test_watch_waits_at_the_review_limit_until_a_review_frees_a_slot(git_repo: Path) -> None:
+    from leviathan_local.review.approve import approve
+
+    sub_red = unittest_file("sub", "self.assertEqual(sub(3, 2), 1)", "from calc import sub")
+    sub_green = "printf '\\n\\ndef sub(a, b):\\n    return a - b\\n' >> calc.py"  # on a's calc.py, once merged
+    root = make_project(git_repo, task_yaml("a") + task_yaml("b", red=sub_red, green=sub_green),
+                        policy_with(max_open_reviews=1))
+    paths = find_repo(root)
+    stop = threading.Event()
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=run(root, watch=True, stop=stop)), daemon=True)
+    runner.start()
+
+    def wait_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            if not runner.is_alive() or time.monotonic() >= deadline:
+                stop.set()
+                raise AssertionError(what)
+            time.sleep(0.05)
+
+    def waits() -> list[events.Event]:
+        return [e for e in events.read_events(paths) if e.kind == "run.waiting"]
+
+    wait_until(lambda: waits(), "the run never waited at the review limit")
+    assert "max_open_reviews is 1" in waits()[0].data["review_limit"]
+    approve(paths, "a")  # the slot is free: the wait ends and b runs
+    wait_until(lambda: load_backlog(paths).task("b").status is Status.REVIEW, "b never ran")
+    stop.set()
+    runner.join(timeout=60)
+    code, out = outcome["result"]
+    assert code == 130 and out.endswith("Halted: ShutdownRequested\n"), out
+
+
 def test_parallel_attempts_never_share_paths(git_repo: Path) -> None:
     from leviathan_local.events import read_events
 
