@@ -8,6 +8,7 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
+from leviathan_local import events
 from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
@@ -23,6 +24,7 @@ def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, o
                         budget_left: float | None = None) -> int:
     out = out or sys.stdout
     check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes or logs anything
+    events.check_appendable(paths)  # a log that refuses the attempt refuses this write too
     registered = ensure_registered(paths)
     if registered and not as_json:  # a runner reads the JSON alone; its run said so already
         out.write(f"note: {registered}\n")

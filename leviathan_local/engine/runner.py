@@ -58,10 +58,10 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     report = RunReport()
     # Bad input is refused before anything is written or logged: the lock and recovery included.
     check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
-    if registered := ensure_registered(paths):  # this clone's git merges the backlog task by task
-        report.notes.append(registered)
     with run_lock(paths) as stale:
         events.check_appendable(paths)  # a tampered log refuses the run before recovery appends to it
+        if registered := ensure_registered(paths):  # this clone's git merges the backlog task by task
+            report.notes.append(registered)
         report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:

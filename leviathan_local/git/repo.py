@@ -10,7 +10,7 @@ import pygit2
 
 from leviathan_local.errors import NotARepositoryError
 from leviathan_local.git.locate import common_dir_of
-from leviathan_local.git.main_locks import guarded_main_write
+from leviathan_local.git.main_locks import guarded_locks, guarded_main_write
 from leviathan_local.repo_paths import RepoPaths
 
 __all__ = ["RepoPaths"]  # re-exported: most callers know it from here
@@ -236,10 +236,12 @@ def delete_branch(paths: RepoPaths, branch: str) -> None:
 
 
 def set_repository_config(paths: RepoPaths, values: dict[str, str]) -> None:
-    """Write keys into the repository's own config (`.git/config`, shared by its worktrees)."""
-    config = open_repository(paths.common_dir).config
-    for key, value in values.items():
-        config[key] = value
+    """Write keys into the repository's own config (`.git/config`, shared by its worktrees); a
+    death mid-write leaves no `config.lock` that would refuse every later git config write."""
+    with guarded_locks(paths, [paths.common_dir / "config.lock"]):
+        config = open_repository(paths.common_dir).config
+        for key, value in values.items():
+            config[key] = value
 
 
 def repository_config(paths: RepoPaths, key: str) -> str | None:
