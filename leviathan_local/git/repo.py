@@ -238,6 +238,8 @@ def delete_branch(paths: RepoPaths, branch: str) -> None:
 def set_repository_config(paths: RepoPaths, values: dict[str, str]) -> None:
     """Write keys into the repository's own config (`.git/config`, shared by its worktrees); a
     death mid-write leaves no `config.lock` that would refuse every later git config write."""
+    if all(repository_config(paths, key) == value for key, value in values.items()):
+        return  # nothing to write: `init` again leaves every file as it was, the marker too
     with guarded_locks(paths, [paths.common_dir / "config.lock"]):
         config = open_repository(paths.common_dir).config
         for key, value in values.items():
