@@ -23,7 +23,6 @@ logger = logging.getLogger(__name__)
 def write_started(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **logged: object) -> None:
     """The task is `doing` on ``branch``; its event is opened first."""
     with events.open_log(paths) as log:
-<<<<<<< HEAD
         update_task(paths, task.id, {**status_fields(task, Status.DOING), "last_attempt_id": attempt_id,
                                      "branch_name": branch})
         log.append("attempt.started", task.id, attempt=attempt_id, branch=branch, **logged)
@@ -31,7 +30,7 @@ def write_started(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **
 
 def record_success(attempt: AttemptState, result: AttemptResult) -> None:
     write_review(attempt.paths, attempt.task, attempt.attempt_id, attempt.branch, commit=result.commit,
-                 base=attempt.base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
+                 base=attempt.base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed, **_said(attempt.warnings))
 
 
 def write_review(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **logged: object) -> None:
@@ -40,13 +39,6 @@ def write_review(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **l
         update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt_id,
                                      "branch_name": branch})
         log.append("attempt.succeeded", task.id, attempt=attempt_id, branch=branch, **logged)
-=======
-        update_task(paths, task.id, {**status_fields(task, Status.REVIEW), "last_attempt_id": attempt.attempt_id,
-                                     "branch_name": attempt.branch})
-        log.append("attempt.succeeded", task.id, attempt=attempt.attempt_id, branch=attempt.branch,
-                   commit=result.commit, base=attempt.base, phases=[vars(p) for p in attempt.phases],
-                   gates=attempt.gates_passed, **_said(attempt.warnings))
->>>>>>> e2ae3d8 (Attempt warnings and a failing test run's last lines: carried in the result and the attempt's event, printed on the console and in the Run tab)
 
 
 def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult:
@@ -61,26 +53,16 @@ def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult
     # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
     if failure.escaped:
         report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
-<<<<<<< HEAD
-    outcome = write_failure(paths, task, attempt.policy.limits, attempt.attempt_id, failure, kept)
-=======
-    with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget)
-        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
-        update_task(paths, task.id, failure_fields(attempt, failure, attempts))
-        outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
-        log.append("attempt.failed", task.id, attempt=attempt.attempt_id, phase=failure.phase,
-                   reason=failure.reason, attempts=attempts, branch_commit=kept, outcome=outcome,
-                   **({"main_checkout_changed": True} if failure.escaped else {}),
-                   **_said(attempt.warnings, failure.output))
->>>>>>> e2ae3d8 (Attempt warnings and a failing test run's last lines: carried in the result and the attempt's event, printed on the console and in the Run tab)
+    outcome = write_failure(paths, task, attempt.policy.limits, attempt.attempt_id, failure, kept,
+                            **_said(attempt.warnings, failure.output))
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
                          kept, attempt.phases, attempt.warnings, failure.output)
 
 
 def _said(warnings: list[str], failed_output: str = "") -> dict[str, object]:
     """What the Run tab shows of an attempt besides its log: its warnings, a failing test run's end."""
-    return {**({"warnings": warnings} if warnings else {}), **({"failed_output": failed_output} if failed_output else {})}
+    return {**({"warnings": warnings} if warnings else {}),
+            **({"failed_output": failed_output} if failed_output else {})}
 
 
 def write_failure(paths: RepoPaths, task: Task, limits: Limits, attempt_id: str, failure: PhaseFailed,
