@@ -11,6 +11,7 @@ import os
 EXIT_OK = 0
 EXIT_WORK_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_REVIEW_LIMIT = 3  # a run halted with tasks still ready: the branches waiting for review fill max_open_reviews
 EXIT_INTERRUPTED = 130
 
 

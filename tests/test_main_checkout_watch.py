@@ -18,6 +18,7 @@ from conftest import git, write
 from engine_fixtures import GREEN, POLICY, RED, make_project, task_yaml, unittest_file
 
 from leviathan_local import events
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.transitions import run_unblock
@@ -166,6 +167,9 @@ def test_a_review_approved_during_the_attempt_is_no_escape(git_repo: Path) -> No
                                     green=f"printf 'def sub(a, b):\\n    return a - b\\n' > ops.py; {approve}",
                                     allowed="[ops.py, tests/]"))
     assert attempt(root, "other").outcome == "succeeded"
+    # As `leviathan attempt` and `run` do before any attempt: `merge` then finds the backlog merge
+    # driver registered and writes no git config while the attempt watches it.
+    ensure_registered(find_repo(root))
     result = attempt(root)
     assert result.outcome == "succeeded", result.reason
     assert load_backlog(find_repo(root)).task("other").status is Status.DONE

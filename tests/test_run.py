@@ -15,6 +15,7 @@ import pytest
 from conftest import git, write
 from engine_fixtures import POLICY, make_project, task_yaml, unittest_file
 
+from leviathan_local import events
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.commands.run import run_headless
@@ -65,8 +66,9 @@ HALTS = {
     "FilterExhausted": (task_yaml("a", extra="    type: bug\n") + task_yaml("b"), {}, {"only": ("type=bug,docs",)},
                         {"only": ("type=bug,docs",)}),
     "NoMatchingItems": (task_yaml("a"), {}, {"only": ("type=security",)}, {"only": ("type=security",)}),
+    "ReviewLimitReached": (task_yaml("a") + task_yaml("b"), {"max_open_reviews": 1}, {}, {}),
 }
-EXIT = {"CircuitBreakerTripped": 1, "TargetBlocked": 1, "ShutdownRequested": 130}
+EXIT = {"CircuitBreakerTripped": 1, "TargetBlocked": 1, "ShutdownRequested": 130, "ReviewLimitReached": 3}
 
 
 def options_for(options: dict) -> dict:
@@ -83,25 +85,46 @@ def test_every_halt_reason_commits_the_backlog_alone_and_never_an_empty_commit(g
     write(root / "notes.txt", "staged by the human\n")
     git(root, "add", "notes.txt")
     code, out = run(root, **options_for(first))
-    assert out.endswith(f"Halted: {reason}\n") and code == EXIT.get(reason, 0), out
+    assert halt_reason_line(out) == reason and code == EXIT.get(reason, 0), out
     assert last_commit(root) == (HALT_MESSAGE.format(reason), [".leviathan/backlog.yaml"])
     assert git(root, "status", "--porcelain") == " M README.md\nA  notes.txt\n?? DOCS/\n"  # the rest as it was
     head = git(root, "rev-parse", "HEAD")
     assert commit_backlog_on_halt(find_repo(root), reason, RunReport()) is None  # clean now: nothing to commit
     if again is not None:
         code, out = run(root, **options_for(again))
-        assert out.endswith(f"Halted: {reason}\n"), out
+        assert halt_reason_line(out) == reason, out
     assert git(root, "rev-parse", "HEAD") == head
 
 
-def test_max_open_reviews_stops_selection(git_repo: Path) -> None:
-    """Two tasks could run; with one branch waiting for review (the limit), the second waits."""
+def halt_reason_line(out: str) -> str:
+    """The reason on the output's last line, `Halted: <Reason>[: what stopped it]`."""
+    last = out.splitlines()[-1]
+    assert last.startswith("Halted: "), out
+    return last.removeprefix("Halted: ").split(":")[0]
+
+
+def test_the_review_limit_halts_review_limit_reached_while_tasks_are_ready(git_repo: Path) -> None:
+    """Two tasks could run; with one branch waiting for review (the limit), the second waits,
+    and the halt says so: not AllDoneOrBlocked, exit 3."""
     root = make_project(git_repo, task_yaml("a") + task_yaml("b"), policy_with(max_open_reviews=1))
     code, out = run(root)
-    assert code == 0 and out.endswith("Halted: AllDoneOrBlocked\n"), out
-    assert "note: 1 branch(es) wait for review (max_open_reviews 1): `leviathan review`" in out
+    assert code == 3, out
+    assert out.splitlines()[-1] == (
+        "Halted: ReviewLimitReached: 1 branch waits for review and max_open_reviews is 1, so 1 ready task(s) did "
+        "not start; approve or reject (`leviathan review`, then `leviathan merge ID` or `leviathan reject ID "
+        "--reason ...`), or raise limits.max_open_reviews in .leviathan/policy.yaml")
     tasks = load_backlog(find_repo(root)).by_id
     assert (tasks["a"].status, tasks["b"].status, tasks["b"].attempts) == (Status.REVIEW, Status.READY, 0)
+    assert last_commit(root)[0] == HALT_MESSAGE.format("ReviewLimitReached")
+    halted = [e for e in events.read_events(find_repo(root)) if e.kind == "run.halted"][-1]
+    assert halted.data["reason"] == "ReviewLimitReached" and "max_open_reviews is 1" in halted.data["detail"]
+    report = json.loads((root / "DOCS" / "status" / "latest.json").read_text())
+    assert report["halt_reason"] == "ReviewLimitReached"  # the report's schema knows it
+
+
+def test_a_full_review_queue_with_nothing_ready_is_all_done_or_blocked(git_repo: Path) -> None:
+    root = make_project(git_repo, task_yaml("a"), policy_with(max_open_reviews=1))
+    assert run(root)[1].endswith("Halted: AllDoneOrBlocked\n")  # a in review, nothing else to start
 
 
 def test_sigterm_mid_attempt_stops_cleanly_and_commits(git_repo: Path) -> None:
@@ -196,6 +219,40 @@ def test_watch_waits_for_new_work_then_stops_cleanly(git_repo: Path) -> None:
     code, out = outcome["result"]
     assert code == 130 and out.endswith("Halted: ShutdownRequested\n")
     assert "late: attempt attempt-late-" in out
+
+
+def test_watch_waits_at_the_review_limit_until_a_review_frees_a_slot(git_repo: Path) -> None:
+    from leviathan_local.review.approve import approve
+
+    sub_red = unittest_file("sub", "self.assertEqual(sub(3, 2), 1)", "from calc import sub")
+    sub_green = "printf '\\n\\ndef sub(a, b):\\n    return a - b\\n' >> calc.py"  # on a's calc.py, once merged
+    root = make_project(git_repo, task_yaml("a") + task_yaml("b", red=sub_red, green=sub_green),
+                        policy_with(max_open_reviews=1))
+    paths = find_repo(root)
+    stop = threading.Event()
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=run(root, watch=True, stop=stop)), daemon=True)
+    runner.start()
+
+    def wait_until(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            if not runner.is_alive() or time.monotonic() >= deadline:
+                stop.set()
+                raise AssertionError(what)
+            time.sleep(0.05)
+
+    def waits() -> list[events.Event]:
+        return [e for e in events.read_events(paths) if e.kind == "run.waiting"]
+
+    wait_until(lambda: waits(), "the run never waited at the review limit")
+    assert "max_open_reviews is 1" in waits()[0].data["review_limit"]
+    approve(paths, "a")  # the slot is free: the wait ends and b runs
+    wait_until(lambda: load_backlog(paths).task("b").status is Status.REVIEW, "b never ran")
+    stop.set()
+    runner.join(timeout=60)
+    code, out = outcome["result"]
+    assert code == 130 and out.endswith("Halted: ShutdownRequested\n"), out
 
 
 def test_parallel_attempts_never_share_paths(git_repo: Path) -> None:

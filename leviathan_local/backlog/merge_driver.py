@@ -2,6 +2,8 @@
 
 `leviathan init` registers it in `.gitattributes` (committed, so every clone asks for it)
 and in the repository's `.git/config` (local: git never runs commands a clone brought in).
+`run`, `attempt` and `merge` register it in a clone that lacks it (`ensure_registered`), locally:
+`.git/config` and, unless `.gitattributes` routes the backlog already, `.git/info/attributes`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import TextIO
 from leviathan_local.atomic import write_atomic
 from leviathan_local.backlog.merge import merge_backlogs
 from leviathan_local.backlog.merge3 import Labels
-from leviathan_local.git.repo import RepoPaths, set_repository_config
+from leviathan_local.git.repo import (
+    RepoPaths, info_attributes_path, path_attribute, repository_config, set_repository_config,
+)
 
 DRIVER_NAME = "leviathan-backlog"
 ATTRIBUTE_LINE = f".leviathan/backlog.yaml merge={DRIVER_NAME}"
@@ -35,8 +39,25 @@ def register_driver(paths: RepoPaths) -> None:
     })
 
 
+def ensure_registered(paths: RepoPaths) -> str | None:
+    """Register the driver in this clone where it is missing, nothing committed: what was done
+    (for the command to say, once: the next call finds it registered), or None."""
+    done = []
+    if repository_config(paths, f"merge.{DRIVER_NAME}.driver") is None:
+        register_driver(paths)
+        done.append(f"merge.{DRIVER_NAME} in .git/config")
+    if path_attribute(paths, ATTRIBUTE_LINE.split()[0], "merge") != DRIVER_NAME:
+        add_attribute(info_attributes_path(paths))
+        done.append("a line in .git/info/attributes")
+    if not done:
+        return None
+    return (f"registered the backlog merge driver in this clone ({' and '.join(done)}; local, nothing "
+            "committed): git now merges .leviathan/backlog.yaml task by task")
+
+
 def add_attribute(gitattributes: Path) -> bool:
     """Route backlog.yaml merges to the driver; keep every existing byte. False if already there."""
+    gitattributes.parent.mkdir(parents=True, exist_ok=True)  # .git/info may be missing
     existing = gitattributes.read_bytes() if gitattributes.exists() else b""
     if _ATTRIBUTE.search(existing.decode("utf-8", errors="replace")):
         return False

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import click
 
+from leviathan_local.cli.context import Context
+from leviathan_local.cli.workflow import WORKFLOW_COMMANDS
 from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LeviathanError, file_error
-
-
-class Context:
-    def __init__(self, repo: Path) -> None:
-        self.repo_arg = repo
-
-    def paths(self):  # -> RepoPaths, imported lazily
-        from leviathan_local.git.repo import find_repo
-
-        return find_repo(self.repo_arg)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,38 +177,6 @@ def discover(obj: Context, dry_run: bool, as_json: bool) -> None:
     raise SystemExit(run_discover_at(str(obj.repo_arg), dry_run=dry_run, as_json=as_json))
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_obj
-def review(obj: Context, as_json: bool) -> None:
-    """The tasks waiting for review: branch, attempt, changed files, phases and gates."""
-    from leviathan_local.commands.review import run_review
-
-    raise SystemExit(run_review(obj.paths(), as_json=as_json))
-
-
-@cli.command()
-@click.argument("task_id")
-@click.pass_obj
-def merge(obj: Context, task_id: str) -> None:
-    """Approve: merge the task's branch into the default branch (the task becomes done)."""
-    from leviathan_local.commands.review import run_merge
-
-    raise SystemExit(run_merge(obj.paths(), task_id))
-
-
-@cli.command()
-@click.argument("task_id")
-@click.option("--reason", required=True, help="What the reviewer wants changed (shown to the next attempt).")
-@click.option("--delete-branch", is_flag=True, help="Delete the rejected branch instead of keeping it.")
-@click.pass_obj
-def reject(obj: Context, task_id: str, reason: str, delete_branch: bool) -> None:
-    """Reject: count the attempt and return the task to ready (blocked at the attempt limit)."""
-    from leviathan_local.commands.review import run_reject
-
-    raise SystemExit(run_reject(obj.paths(), task_id, reason, delete_branch=delete_branch))
-
-
 @cli.command("merge-driver")
 @click.argument("base", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, exists=True, path_type=Path))
@@ -228,6 +188,10 @@ def merge_driver_command(base: Path, ours: Path, theirs: Path, marker_size: int,
     from leviathan_local.backlog.merge_driver import run_driver
 
     raise SystemExit(run_driver(base, ours, theirs, marker_size=marker_size, path=shown_path))
+
+
+for _command in WORKFLOW_COMMANDS:
+    cli.add_command(_command)
 
 
 def report_error(error: LeviathanError) -> None:

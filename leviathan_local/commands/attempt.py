@@ -8,6 +8,8 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
+from leviathan_local import events
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.preflight import check_attempt_inputs
@@ -22,6 +24,10 @@ def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, o
                         budget_left: float | None = None) -> int:
     out = out or sys.stdout
     check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes or logs anything
+    events.check_appendable(paths)  # a log that refuses the attempt refuses this write too
+    registered = ensure_registered(paths)
+    if registered and not as_json:  # a runner reads the JSON alone; its run said so already
+        out.write(f"note: {registered}\n")
     stop = threading.Event()
     with stop_on_signals(stop):
         result = run_attempt(paths, task_id, stop, budget_left)
@@ -60,6 +66,10 @@ def render_attempt(result: AttemptResult, paths: RepoPaths | None) -> str:
         cost = agent_usd(phase.agent)
         spent = f"  {usd_text(cost)}" if cost is not None else ""
         lines.append(f"  {phase.name:<9} {phase.verdict:<7} {phase.seconds:6.2f}s{spent}  {phase.detail}".rstrip())
+    if result.failed_output:
+        lines.append("  the test run's last lines (all of it in the log):")
+        lines.extend(f"    | {line}" for line in result.failed_output.splitlines())
+    lines.extend(f"  warning: {warning}" for warning in result.warnings)
     if result.outcome == "succeeded":
         lines.append(f"  branch {result.branch} ({result.commit[:12] if result.commit else '-'}) waits for review")
     elif result.outcome in ("failed", "budget"):

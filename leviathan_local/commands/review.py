@@ -1,4 +1,5 @@
-"""`leviathan review`, `leviathan merge ID` (approve) and `leviathan reject ID --reason TEXT`."""
+"""`leviathan review`, `leviathan merge ID` (approve), `leviathan reject ID --reason TEXT` and
+`leviathan retry ID` (rebase and retry)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import threading
 from dataclasses import asdict
 from typing import TextIO
 
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.planning.cost import phase_cost
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.review.approve import approve
+from leviathan_local.review.approve import MergeRefused, approve
 from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
+from leviathan_local.review.retry import retry
 
 
 def run_review(paths: RepoPaths, as_json: bool = False, out: TextIO | None = None) -> int:
@@ -52,8 +55,13 @@ def render_item(item: ReviewItem) -> str:
 def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     stop = threading.Event()
-    with stop_on_signals(stop):
-        approval = approve(paths, task_id, stop)
+    try:
+        with stop_on_signals(stop):
+            approval = approve(paths, task_id, stop)
+    except MergeRefused:
+        _register_merge_driver(paths, out)  # the hint may be a merge by hand: git then needs the driver
+        raise
+    _register_merge_driver(paths, out)
     if approval.already_merged:
         out.write(f"{task_id}: {approval.branch} was already merged into the default branch (it is in"
                   f" {approval.commit[:12]}): no commit added (approved by {approval.approver})\n")
@@ -75,6 +83,22 @@ def run_merge(paths: RepoPaths, task_id: str, out: TextIO | None = None) -> int:
                   " is; the branch is deleted\n")
     else:
         out.write(f"  {task_id} is done; the branch is deleted\n")
+    return EXIT_OK
+
+
+def _register_merge_driver(paths: RepoPaths, out: TextIO) -> None:
+    if registered := ensure_registered(paths):
+        out.write(f"note: {registered}\n")
+
+
+def run_retry(paths: RepoPaths, task_id: str, delete_branch: bool = False, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    retried = retry(paths, task_id, delete_branch=delete_branch)
+    out.write(f"{task_id}: review -> ready (rebase and retry: {retried.branch} conflicts in "
+              f"{', '.join(retried.conflicts)}; attempt not counted, {retried.attempts} used)\n")
+    out.write(f"  branch {retried.branch} {'deleted' if retried.branch_deleted else 'kept for inspection'}\n")
+    out.write(f"  the next attempt starts from the default branch as it is now: `leviathan run` or "
+              f"`leviathan attempt {task_id}`\n")
     return EXIT_OK
 
 

@@ -32,21 +32,20 @@ def run_headless(paths: RepoPaths, max_tasks: int | None = None, targets: tuple[
         out.write(f"Report: {report.report_files[1]}\n")
     if report.halt_commit:
         out.write(f"Committed .leviathan/backlog.yaml ({report.halt_commit[:12]})\n")
-    out.write(f"Halted: {report.halt_reason.value}\n")
+    out.write(report.halt_line() + "\n")
     return report.exit_code
 
 
-def _say_waiting(paths: RepoPaths, out: TextIO) -> Callable[[str | None], None]:
+def _say_waiting(paths: RepoPaths, out: TextIO) -> Callable[[str], None]:
     """Say once what a --watch run waits for: again only when that changes (a file turned
     invalid, or valid again), never at every poll."""
     watched = " and ".join(str(path.relative_to(paths.root)) for path in (paths.backlog, paths.policy))
-    said: list[str | None] = []
+    said: list[str] = []
 
-    def say(invalid: str | None) -> None:
-        if said and said[-1] == invalid:
+    def say(why: str) -> None:
+        if said and said[-1] == why:
             return
-        said.append(invalid)
-        why = f"{invalid}\nWaiting for a fix" if invalid else "Waiting for new work (nothing is actionable)"
+        said.append(why)
         out.write(f"{why}: watching {watched} for changes; Ctrl-C stops the run\n")
         out.flush()
 

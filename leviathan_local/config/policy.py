@@ -106,6 +106,7 @@ class DiscoverySettings:
 class ReportSettings:
     commit: bool = False  # include the run's report in its halt commit
     coverage_command: str | None = None  # prints a coverage percentage; its change is reported
+    keep: int = 20  # timestamped reports in DOCS/status that `leviathan prune` keeps (the newest)
 
 
 @dataclass(frozen=True)

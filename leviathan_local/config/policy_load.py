@@ -37,7 +37,7 @@ POLICY_SPEC = {
                       "args": text_list, "prices": mapping(PRICE_SPEC), "sandbox": one_of(*SANDBOXES),
                       "sandbox_writable": text_list}),
     "discovery": mapping({"tags": text_list, "exclude": path_list, "on_run": boolean}),
-    "reports": mapping({"commit": boolean, "coverage_command": text}),
+    "reports": mapping({"commit": boolean, "coverage_command": text, "keep": number(1)}),
 }
 
 

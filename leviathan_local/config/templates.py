@@ -107,4 +107,5 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 # reports:
 #   commit: false                      # true: a run's report goes into its halt commit
 #   # coverage_command: "python -m pytest -q --cov"   # the last NN% it prints is the coverage
+#   keep: 20                           # `leviathan prune --apply` deletes older timestamped reports
 """

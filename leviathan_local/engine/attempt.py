@@ -33,7 +33,9 @@ from leviathan_local.engine.attempt_commit import commit_message, completion_wri
 from leviathan_local.engine.attempt_outcome import (
     also_failed, record_escalation, record_failure, record_success, write_started,
 )
-from leviathan_local.engine.attempt_state import PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord
+from leviathan_local.engine.attempt_state import (
+    PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord, output_tail,
+)
 from leviathan_local.engine.budget import Budget
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
 from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch
@@ -118,7 +120,8 @@ def _outcome(attempt: AttemptState) -> AttemptResult:
         except Exception as second:
             also_failed(error, second, "putting the task back")
         raise
-    return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases)
+    return AttemptResult(attempt.task.id, attempt.attempt_id, attempt.branch, "succeeded", "", commit, attempt.phases,
+                         attempt.warnings)
 
 
 def _escape_or(attempt: AttemptState, failure: PhaseFailed) -> PhaseFailed:
@@ -240,11 +243,12 @@ def _verify(attempt: AttemptState, phase: str, staged: str) -> None:
     tests = attempt.shell(phase, command, staged, via=via)
     attempt.last_test_output = tests.output
     if tests.timed_out:
-        raise PhaseFailed(phase, f"the test command timed out ({attempt.timeout_limit()})")
+        raise PhaseFailed(phase, f"the test command timed out ({attempt.timeout_limit()})",
+                          output=output_tail(tests.output))
     if phase == "red" and tests.passed:
         raise PhaseFailed(phase, "the tests pass: the new test proves nothing")
     if phase != "red" and not tests.passed:
-        raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})")
+        raise PhaseFailed(phase, f"the test command failed (exit {tests.exit_code})", output=output_tail(tests.output))
 
 
 def _gates(attempt: AttemptState) -> None:

@@ -27,8 +27,8 @@ def completion_writeback(attempt: AttemptState, content: str) -> dict[str, bytes
     except UnknownTaskError:
         # Seed 000, edge case 3: the base commit's backlog does not hold the task yet (it was
         # added without being committed). Commit the work without the writeback, and say so.
-        attempt.log.write(f"warning: task {task.id} not found in the base commit's backlog; "
-                          "committing without the status writeback\n")
+        attempt.warn(f"task {task.id} not found in the base commit's backlog; "
+                     "committing without the status writeback")
         return {}
     return {relative: done.encode("utf-8")}
 

@@ -30,7 +30,7 @@ def write_started(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **
 
 def record_success(attempt: AttemptState, result: AttemptResult) -> None:
     write_review(attempt.paths, attempt.task, attempt.attempt_id, attempt.branch, commit=result.commit,
-                 base=attempt.base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed)
+                 base=attempt.base, phases=[vars(p) for p in attempt.phases], gates=attempt.gates_passed, **_said(attempt.warnings))
 
 
 def write_review(paths: RepoPaths, task: Task, attempt_id: str, branch: str, **logged: object) -> None:
@@ -53,9 +53,16 @@ def record_failure(attempt: AttemptState, failure: PhaseFailed) -> AttemptResult
     # A log that refuses leaves the task `doing` and the record behind: the next run counts it.
     if failure.escaped:
         report_escape(attempt.attempt_id, failure.reason, attempt.log, attempt.record)
-    outcome = write_failure(paths, task, attempt.policy.limits, attempt.attempt_id, failure, kept)
+    outcome = write_failure(paths, task, attempt.policy.limits, attempt.attempt_id, failure, kept,
+                            **_said(attempt.warnings, failure.output))
     return AttemptResult(task.id, attempt.attempt_id, attempt.branch, outcome, f"{failure.phase}: {failure.reason}",
-                         kept, attempt.phases)
+                         kept, attempt.phases, attempt.warnings, failure.output)
+
+
+def _said(warnings: list[str], failed_output: str = "") -> dict[str, object]:
+    """What the Run tab shows of an attempt besides its log: its warnings, a failing test run's end."""
+    return {**({"warnings": warnings} if warnings else {}),
+            **({"failed_output": failed_output} if failed_output else {})}
 
 
 def write_failure(paths: RepoPaths, task: Task, limits: Limits, attempt_id: str, failure: PhaseFailed,

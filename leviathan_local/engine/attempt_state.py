@@ -24,14 +24,20 @@ from leviathan_local.git.attempt_tree import HeadReturn, Worktree
 from leviathan_local.repo_paths import RepoPaths
 
 PHASES = ("red", "green", "refactor")
+FAILED_OUTPUT_LINES = 15  # of a failing test run, shown with the failure (the log holds all of it)
+
+
+def output_tail(output: str, lines: int = FAILED_OUTPUT_LINES) -> str:
+    return "\n".join(output.rstrip("\n").splitlines()[-lines:])
 
 
 class PhaseFailed(Exception):
     def __init__(self, phase: str, reason: str, interrupted: bool = False, escaped: bool = False,
-                 budget: bool = False, environment: bool = False) -> None:
+                 budget: bool = False, environment: bool = False, output: str = "") -> None:
         super().__init__(reason)
         self.phase = phase
         self.reason = reason
+        self.output = output  # the end of the failing test run's output, if tests failed it
         self.interrupted = interrupted  # a shutdown request, not the agent's fault: not counted
         self.escaped = escaped  # the main checkout changed: blocked for a human to say by whom, not counted
         self.budget = budget  # a cost budget reached: the task waits for a human, not counted
@@ -56,6 +62,8 @@ class AttemptResult:
     reason: str = ""
     commit: str | None = None
     phases: list[PhaseRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the attempt log's `warning:` lines, without the prefix
+    failed_output: str = ""  # the last lines of the failing test run's output (a failed phase's)
 
     def spent(self) -> float:
         """What the attempt's agent cost, as far as known."""
@@ -90,10 +98,17 @@ class AttemptState:
     session: AgentSession | None = None  # one agent session across the phases (adapter kinds)
     agent_reports: dict[str, AgentReport] = field(default_factory=dict)  # by phase: what the agent said
     budget: Budget = Budget()
+    warnings: list[str] = field(default_factory=list)
     verifier: Verifier = field(init=False)  # runs the tests and invariants, each identical run once
 
     def __post_init__(self) -> None:
         self.verifier = Verifier(self.git, self.log, self.policy.tdd.junit_xml, self.policy.tdd.reuse_results)
+
+    def warn(self, message: str) -> None:
+        """A warning for the console and the Run tab as well as the attempt log."""
+        self.warnings.append(message)
+        self.log.write(f"warning: {message}\n")
+        self.log.flush()
 
     def check_budget(self, phase: str) -> None:
         spent = sum(report.cost_usd or 0.0 for report in self.agent_reports.values())

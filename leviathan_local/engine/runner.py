@@ -1,7 +1,7 @@
 """The run loop: sync → score → select → execute → reassess, until a halt reason.
 
-On every halt, after the last attempt stopped: commit `.leviathan/backlog.yaml` if and only
-if it is dirty, staging nothing else (seed 002). The status report written at the halt is the
+On every halt, after the last attempt stopped: the status report, the backlog's halt commit
+(`engine/halt.py`), then the halt's event. The status report written at the halt is the
 caller's (``RunOptions.halt_report``): the engine never imports the reports wing.
 """
 
@@ -15,9 +15,9 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from leviathan_local import events
+from leviathan_local.backlog.merge_driver import ensure_registered
 from leviathan_local.backlog.model import Status, Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
@@ -28,35 +28,18 @@ from leviathan_local.discovery.reconcile import run_discovery
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_outcome import also_failed
 from leviathan_local.engine.attempt_state import AttemptResult, PhaseRecord
+from leviathan_local.engine.halt import (
+    HaltReason, RunReport, commit_backlog_on_halt, review_limit_detail, write_run_report,
+)
 from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
 from leviathan_local.engine.watch import wait_for_change, watched_state
-from leviathan_local.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_WORK_FAILED, LeviathanError, WorkFailedError
-from leviathan_local.git.repo import RepoPaths, commit_files, file_is_dirty
+from leviathan_local.errors import LeviathanError, WorkFailedError
+from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
 
 log = logging.getLogger(__name__)
-BACKLOG_PATH = ".leviathan/backlog.yaml"
-
-
-class HaltReason(StrEnum):
-    ALL_DONE_OR_BLOCKED = "AllDoneOrBlocked"
-    CAP_REACHED = "CapReached"
-    BUDGET_REACHED = "BudgetReached"  # limits.max_cost_usd_per_run
-    CIRCUIT_BREAKER_TRIPPED = "CircuitBreakerTripped"
-    SHUTDOWN_REQUESTED = "ShutdownRequested"
-    TARGET_COMPLETED = "TargetCompleted"
-    TARGET_BLOCKED = "TargetBlocked"
-    FILTER_EXHAUSTED = "FilterExhausted"
-    NO_MATCHING_ITEMS = "NoMatchingItems"
-
-
-EXIT_CODES = {
-    HaltReason.CIRCUIT_BREAKER_TRIPPED: EXIT_WORK_FAILED,
-    HaltReason.TARGET_BLOCKED: EXIT_WORK_FAILED,
-    HaltReason.SHUTDOWN_REQUESTED: EXIT_INTERRUPTED,
-}
 
 
 @dataclass(frozen=True)
@@ -68,23 +51,9 @@ class RunOptions:
     # Writes the run's status report at the halt, given the halt's label; returns the files it
     # wrote (`reports.files.write_halt_report`). None: no report.
     halt_report: Callable[[RepoPaths, str], tuple[str, ...]] | None = None
-    # Told each time a --watch run starts to wait: None when nothing is actionable, else what is
-    # wrong with the files (the caller says it once, not at every poll).
-    on_waiting: Callable[[str | None], None] | None = None
-
-
-@dataclass
-class RunReport:
-    halt_reason: HaltReason | None = None
-    attempts: list[AttemptResult] = field(default_factory=list)
-    halt_commit: str | None = None
-    notes: list[str] = field(default_factory=list)
-    report_files: tuple[str, ...] = ()  # the status report this run wrote
-    spent_usd: float = 0.0  # what its attempts' agents cost, as far as known
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES.get(self.halt_reason, EXIT_OK)
+    # Told each time a --watch run starts to wait, what it waits for (nothing actionable, a fix
+    # of the files, a review): the caller says it once, not at every poll.
+    on_waiting: Callable[[str], None] | None = None
 
 
 def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = None) -> RunReport:
@@ -94,6 +63,8 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
     with run_lock(paths) as stale:
         events.check_appendable(paths)  # a tampered log refuses the run before recovery appends to it
+        if registered := ensure_registered(paths):  # this clone's git merges the backlog task by task
+            report.notes.append(registered)
         report.notes.extend(recover(paths, stale))  # a dead run's, or a dead lone attempt's, leftovers
         events.append_event(paths, "run.started", None, max_tasks=options.max_tasks, targets=list(options.targets))
         try:
@@ -124,7 +95,8 @@ def _halt(paths: RepoPaths, options: RunOptions, report: RunReport, failure: Bas
     report.halt_commit = commit_backlog_on_halt(paths, label, report, committed_reports)
     try:
         events.append_event(paths, "run.halted" if report.halt_reason else "run.failed", None,
-                            reason=label, commit=report.halt_commit)
+                            reason=label, commit=report.halt_commit,
+                            **({"detail": report.halt_detail} if report.halt_detail else {}))
     except Exception as second:
         if failure is None:
             raise
@@ -152,7 +124,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             log.warning("%s", error.message)
             events.append_event(paths, "run.waiting", None, invalid=error.message)
             if options.on_waiting:
-                options.on_waiting(error.message)
+                options.on_waiting(f"{error.message}\nWaiting for a fix")
             if wait_for_change(paths, stop, planned_from):
                 continue
             return HaltReason.SHUTDOWN_REQUESTED
@@ -168,20 +140,23 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
         if consecutive_failures >= policy.limits.circuit_breaker_failures:
             return HaltReason.CIRCUIT_BREAKER_TRIPPED
         open_reviews = sum(task.status is Status.REVIEW for task in tasks)
-        if open_reviews >= policy.limits.max_open_reviews:
-            report.notes.append(f"{open_reviews} branch(es) wait for review (max_open_reviews "
-                                f"{policy.limits.max_open_reviews}): `leviathan review`")
-            return HaltReason.ALL_DONE_OR_BLOCKED
         pool = [ranked.task for ranked in select(tasks, policy, now()).actionable if _wanted(ranked.task, options)]
-        if not pool:
-            reason = _empty_pool_reason(tasks, options, report)
-            if options.watch and reason is HaltReason.ALL_DONE_OR_BLOCKED:
-                events.append_event(paths, "run.waiting", None)
+        # Ready work that the review limit holds back is no "all done": the halt says so.
+        review_limited = bool(pool) and open_reviews >= policy.limits.max_open_reviews
+        if not pool or review_limited:
+            reason = HaltReason.REVIEW_LIMIT_REACHED if review_limited else _empty_pool_reason(tasks, options, report)
+            detail = review_limit_detail(open_reviews, policy.limits.max_open_reviews, len(pool)) \
+                if review_limited else ""
+            if options.watch and reason in (HaltReason.ALL_DONE_OR_BLOCKED, HaltReason.REVIEW_LIMIT_REACHED):
+                # An approval or a rejection changes the backlog, which ends the wait.
+                events.append_event(paths, "run.waiting", None, **({"review_limit": detail} if detail else {}))
                 if options.on_waiting:
-                    options.on_waiting(None)
+                    options.on_waiting(f"{detail}\nWaiting for a review" if detail
+                                       else "Waiting for new work (nothing is actionable)")
                 if wait_for_change(paths, stop, planned_from):
                     continue
                 return HaltReason.SHUTDOWN_REQUESTED
+            report.halt_detail = detail
             return reason
         slots = policy.limits.max_running_attempts
         if options.max_tasks is not None:
@@ -277,39 +252,3 @@ def _empty_pool_reason(tasks: list[Task], options: RunOptions, report: RunReport
     return HaltReason.ALL_DONE_OR_BLOCKED
 
 
-def write_run_report(paths: RepoPaths, reason: str, report: RunReport,
-                     halt_report: Callable[[RepoPaths, str], tuple[str, ...]] | None) -> list[str]:
-    """Write the run's status report; the files to commit with the halt, if policy says so.
-    A report that cannot be written is a warning: it never stops the halt commit."""
-    if halt_report is None:
-        return []
-    try:
-        written = halt_report(paths, reason)
-        commit_reports = load_policy(paths).reports.commit
-    except Exception as error:  # noqa: BLE001 - a report must never break a run
-        message = f"warning: status report not written: {error}"
-        log.warning(message)
-        report.notes.append(message)
-        return []
-    report.report_files = written
-    return list(written) if commit_reports else []
-
-
-def commit_backlog_on_halt(paths: RepoPaths, reason: str, report: RunReport, also: list[str] = ()) -> str | None:
-    """Commit the backlog alone iff it is dirty (plus ``also``, the run's report when policy
-    commits reports); a git failure is a warning, never a crash."""
-    try:
-        load_backlog(paths)  # never commit a file that does not load (a human may be mid-edit)
-        files = ([BACKLOG_PATH] if file_is_dirty(paths, BACKLOG_PATH) else []) + list(also)
-        if not files:
-            return None
-        commit = commit_files(paths, files, f"[leviathan] Save backlog state on halt ({reason})")
-        if commit is None:
-            return None  # dirty by status only (staged, then changed back): nothing to save
-    except Exception as error:  # noqa: BLE001 - whatever git says, the halt must finish cleanly
-        message = f"warning: backlog not committed on halt: {error}"
-        log.warning(message)
-        report.notes.append(message)
-        return None
-    log.info("committed the backlog on halt (%s): %s", reason, commit[:12])
-    return commit

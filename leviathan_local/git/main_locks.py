@@ -28,10 +28,18 @@ MARKER = "main-write.marker"
 def guarded_main_write(paths: RepoPaths, reference: str) -> Iterator[None]:
     """Hold the marker while the block writes the main checkout's index and ``reference``
     (`refs/heads/main`): a death inside leaves it listing the locks, for the next one to clear."""
+    locks = [paths.git_dir / "index.lock", paths.git_dir / "HEAD.lock", paths.git_dir / "logs" / "HEAD.lock",
+             paths.common_dir / f"{reference}.lock", paths.common_dir / "logs" / f"{reference}.lock"]
+    with guarded_locks(paths, locks):
+        yield
+
+
+@contextmanager
+def guarded_locks(paths: RepoPaths, locks: list[Path]) -> Iterator[None]:
+    """Hold the marker while the block may take ``locks`` (`.git/config.lock` for a config write):
+    a death inside leaves it listing them, for the next guarded write or recovery to clear."""
     with _marker(paths) as descriptor:
         _clear(descriptor)
-        locks = [paths.git_dir / "index.lock", paths.git_dir / "HEAD.lock", paths.git_dir / "logs" / "HEAD.lock",
-                 paths.common_dir / f"{reference}.lock", paths.common_dir / "logs" / f"{reference}.lock"]
         _write(descriptor, json.dumps([str(lock) for lock in locks]))
         yield
         _write(descriptor, "")

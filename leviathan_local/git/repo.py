@@ -10,7 +10,7 @@ import pygit2
 
 from leviathan_local.errors import NotARepositoryError
 from leviathan_local.git.locate import common_dir_of
-from leviathan_local.git.main_locks import guarded_main_write
+from leviathan_local.git.main_locks import guarded_locks, guarded_main_write
 from leviathan_local.repo_paths import RepoPaths
 
 __all__ = ["RepoPaths"]  # re-exported: most callers know it from here
@@ -267,10 +267,14 @@ def delete_branch(paths: RepoPaths, branch: str) -> None:
 
 
 def set_repository_config(paths: RepoPaths, values: dict[str, str]) -> None:
-    """Write keys into the repository's own config (`.git/config`, shared by its worktrees)."""
-    config = open_repository(paths.common_dir).config
-    for key, value in values.items():
-        config[key] = value
+    """Write keys into the repository's own config (`.git/config`, shared by its worktrees); a
+    death mid-write leaves no `config.lock` that would refuse every later git config write."""
+    if all(repository_config(paths, key) == value for key, value in values.items()):
+        return  # nothing to write: `init` again leaves every file as it was, the marker too
+    with guarded_locks(paths, [paths.common_dir / "config.lock"]):
+        config = open_repository(paths.common_dir).config
+        for key, value in values.items():
+            config[key] = value
 
 
 def repository_config(paths: RepoPaths, key: str) -> str | None:
@@ -278,3 +282,14 @@ def repository_config(paths: RepoPaths, key: str) -> str | None:
         return open_repository(paths.common_dir).config[key]
     except KeyError:
         return None
+
+
+def path_attribute(paths: RepoPaths, relative: str, name: str) -> str | bool | None:
+    """The git attribute ``name`` of ``relative`` as git sees it in the main checkout
+    (`.gitattributes` and `.git/info/attributes`); None when unspecified."""
+    return open_repository(paths.git_dir).get_attr(relative, name)
+
+
+def info_attributes_path(paths: RepoPaths) -> Path:
+    """`.git/info/attributes`: attributes local to this clone, never committed."""
+    return paths.common_dir / "info" / "attributes"

@@ -78,8 +78,8 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
     candidate = merge_candidate(paths, head, tip, {BACKLOG: backlog})
     if candidate.conflicts:
         raise MergeRefused(f"{branch} conflicts with {default} in: {', '.join(candidate.conflicts)}",
-                           hint=f"reject it so the task runs again on the new {default} "
-                                f"(`leviathan reject {task_id} --reason ...`), or merge it by hand with `git merge {branch}`")
+                           hint=f"{retry_offer(task_id, default)}; or reject it (`leviathan reject {task_id} "
+                                f"--reason ...`), or merge it by hand with `git merge {branch}`")
     others = [p for p in candidate.changed if p != BACKLOG]
     committed = file_at(paths, head, BACKLOG) or ""
     _refuse_local_changes(paths, others, committed, backlog, uncommitted)
@@ -99,6 +99,27 @@ def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None)
         approval = Approval(task_id, branch, commit, approver, base_moved, checks, uncommitted is not None)
         _log_approval(log, task, approval)
     return approval
+
+
+def retry_offer(task_id: str, default: str) -> str:
+    """How to rebase and retry: the conflict is not the agent's failure, so it costs no attempt."""
+    return (f"`leviathan retry {task_id}` runs it again from the new {default} (rebase and retry), "
+            "not counting the attempt")
+
+
+def merge_conflicts(paths: RepoPaths, task: Task) -> list[str]:
+    """The files in which a review task's branch conflicts with the default branch as it is now
+    (empty: it merges); the same merge an approval would make, with nothing written."""
+    default = load_contract(paths).default_branch
+    branch = str(task.get("branch_name"))
+    head, tip = branch_head(paths, default), branch_head(paths, branch)
+    if contains(paths, head, tip):
+        return []
+    try:
+        backlog = _merged_backlog(paths, task, head, tip, Labels(default, branch), _writeback(task, branch))
+    except MergeRefused:
+        return [BACKLOG]
+    return merge_candidate(paths, head, tip, {BACKLOG: backlog}).conflicts
 
 
 def _done_task_with_branch(paths: RepoPaths, task_id: str) -> Task | None:
@@ -192,7 +213,8 @@ def _merged_backlog(paths: RepoPaths, task: Task, head: str, tip: str, labels: L
     merged = merge_backlogs(*texts, labels=labels)
     if merged.conflicts:
         raise MergeRefused(f"{BACKLOG} does not merge: {'; '.join(merged.conflicts)}",
-                           hint=f"merge it by hand with `git merge {labels.theirs}` and resolve the markers")
+                           hint=f"{retry_offer(task.id, labels.ours)}; or merge it by hand with "
+                                f"`git merge {labels.theirs}` and resolve the markers")
     if _status_in(merged.text, task.id) in (None, Status.DONE):
         return merged.text
     # The branch carries no writeback (the task was not in its base's backlog): write it here.

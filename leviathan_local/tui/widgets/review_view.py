@@ -19,6 +19,7 @@ from leviathan_local.review.approve import Approval, approve
 from leviathan_local.review.diff import review_patch
 from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
+from leviathan_local.review.retry import Retry, retry
 from leviathan_local.tui.messages import BacklogWritten
 from leviathan_local.tui.screens.confirm import ConfirmScreen
 from leviathan_local.tui.screens.reason import ReasonScreen
@@ -35,6 +36,11 @@ def approved_message(approval: Approval) -> str:
         return (f"{approval.task_id}: {approval.branch} was already merged (in {approval.commit[:12]}): "
                 "no commit added; the branch is deleted")
     return f"{approval.task_id}: merged {approval.branch} as {approval.commit[:12]}"
+
+
+def retried_message(retried: Retry) -> str:
+    return (f"{retried.task_id}: back to ready for a fresh attempt from the new base (attempt not counted; "
+            f"{retried.branch} conflicted in {', '.join(retried.conflicts)})")
 
 
 def phase_line(phase: dict[str, Any]) -> str:
@@ -58,7 +64,8 @@ class ReviewView(Vertical):
     ReviewView #reviews { height: auto; max-height: 40%; }
     ReviewView #diff-pane { height: 1fr; border-top: solid $primary; }
     """
-    BINDINGS = [Binding("a", "approve", "Approve"), Binding("x", "reject", "Reject")]
+    BINDINGS = [Binding("a", "approve", "Approve"), Binding("x", "reject", "Reject"),
+                Binding("e", "retry", "Rebase & retry")]
 
     def __init__(self, paths: RepoPaths, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -136,6 +143,12 @@ class ReviewView(Vertical):
                 self.apply(lambda: reject(self.paths, item.task_id, reason), f"{item.task_id}: rejected")
 
         self.app.push_screen(ReasonScreen(f"Why is {item.task_id} rejected? (the next attempt reads it)"), rejected)
+
+    def action_retry(self) -> None:
+        """Rebase and retry a branch that conflicts with the default branch: back to ready, uncounted."""
+        item = self.selected
+        if item is not None:
+            self.apply(lambda: retry(self.paths, item.task_id), retried_message)
 
     @work(thread=True, exclusive=True, group="review-change")
     def apply(self, change, done: str | Callable[[Any], str]) -> None:

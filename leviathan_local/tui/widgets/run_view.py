@@ -108,7 +108,7 @@ class RunView(Vertical):
     def run_engine(self, stop: threading.Event) -> None:
         try:
             report = run(self.paths, RunOptions(halt_report=write_halt_report), stop)
-            outcome = f"Halted: {report.halt_reason.value}" + "".join(f"\nnote: {n}" for n in report.notes)
+            outcome = report.halt_line() + "".join(f"\nnote: {n}" for n in report.notes)
         except Exception as error:  # noqa: BLE001 - shown, not raised: the app must stay up
             outcome = f"The run failed: {getattr(error, 'message', error)}"
         self.app.call_from_thread(self._finished, outcome)
@@ -181,9 +181,10 @@ class RunView(Vertical):
                              "or it died; `leviathan run` says which).")
         elif kind in RUN_ENDS:
             self.run_open = False
-            output.write(f"══ {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')}")
-            self._show_state(f"Last run {'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')} "
-                             f"({event.get('ts')}). Press s to start one.")
+            ended = f"{'halted' if kind == 'run.halted' else 'failed'}: {data.get('reason')}" \
+                + (f": {data['detail']}" if data.get("detail") else "")
+            output.write(f"══ {ended}")
+            self._show_state(f"Last run {ended} ({event.get('ts')}). Press s to start one.")
         elif kind == "attempt.started":
             self.attempt, self._log_offset = data.get("attempt"), 0
             self.phases = {}
@@ -194,12 +195,20 @@ class RunView(Vertical):
             self.phases[data.get("phase")] = (data.get("verdict"), data.get("seconds"))
         elif kind in ("attempt.succeeded", "attempt.failed", "attempt.escalated"):
             output.write(f"── {event.get('task')}: {kind.split('.')[1]} {data.get('reason') or ''}")
+            if data.get("failed_output"):
+                output.write("   the test run's last lines:\n" + _indented(str(data["failed_output"])))
+            for warning in data.get("warnings") or ():
+                output.write(f"   warning: {warning}")
         self.query_one(ProgressStrip).show_phases(self.phases)
 
     def _show_state(self, text: str) -> None:
         """The line under the strip, for a run this view did not start (its own says more when it ends)."""
         if not self.running:
             self.query_one("#run-state", Static).update(text.replace("[", "\\["))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"   | {line}" for line in text.splitlines())
 
 
 def last_run_offset(path: Path, block: int = 1 << 16) -> int | None:
