@@ -326,5 +326,5 @@ def test_a_run_discovers_first_when_policy_says_so(git_repo: Path) -> None:
     paths = find_repo(root)
     [task] = [t for t in load_backlog(paths).tasks if t.get("source")]
     assert task.status is Status.NEW and task.title == "TODO: support negative numbers"
-    assert "discovered 1 new task(s)" in out.getvalue()
+    assert "discovered 1 new task" in out.getvalue()
     assert "support negative numbers" in git(root, "show", "HEAD:.leviathan/backlog.yaml")  # in the halt commit

@@ -62,12 +62,12 @@ def test_prune_is_a_dry_run_that_says_what_it_would_delete_and_keep(cluttered, c
     assert code == 0, out
     lines = {found[2]: f"{found[1]} {found[3]}" for found in map(VERDICT.match, out.splitlines()) if found}
     assert lines == {
-        named["failed"]: "keep holds 1 commit(s) not in main (task a is ready): name it with --branch to delete it",
+        named["failed"]: "keep holds 1 commit not in main (task a is ready): name it with --branch to delete it",
         named["rejected"]: "delete rejected in review",
         named["review"]: "keep task c is in review",
         "agent/merged-0a0b0c": "delete merged into main",
         "agent/d-1a2b3c": "delete task d is done",
-        named["unknown"]: "keep holds 1 commit(s) not in main (no task in the backlog names it): name it with "
+        named["unknown"]: "keep holds 1 commit not in main (no task in the backlog names it): name it with "
                           "--branch to delete it",
     }, out
     assert ("Reports in DOCS/status: 5 (reports.keep 2): delete the 3 oldest (20261201T100000Z to "
@@ -84,7 +84,7 @@ def test_prune_apply_deletes_logs_the_tips_and_keeps_review_branches_even_named(
                            "--branch", named["failed"], "--branch", named["review"])
     assert code == 0, out
     assert branches(paths.root) == sorted([named["review"], named["unknown"]])  # in review: never touched
-    assert f"  deleted {named['failed']}  named with --branch (1 commit(s) not in main)" in out
+    assert f"  deleted {named['failed']}  named with --branch (1 commit not in main)" in out
     left = sorted(p.name for p in (paths.root / "DOCS" / "status").iterdir())
     assert left == sorted([f"{stamp}.{suffix}" for stamp in STAMPS[-2:] for suffix in ("json", "md", "svg")]
                           + ["latest.json", "latest.md", "notes.md"])  # a human's notes.md stays

@@ -110,7 +110,7 @@ def test_the_review_limit_halts_review_limit_reached_while_tasks_are_ready(git_r
     code, out = run(root)
     assert code == 3, out
     assert out.splitlines()[-1] == (
-        "Halted: ReviewLimitReached: 1 branch waits for review and max_open_reviews is 1, so 1 ready task(s) did "
+        "Halted: ReviewLimitReached: 1 branch waits for review and max_open_reviews is 1, so 1 ready task did "
         "not start; approve or reject (`leviathan review`, then `leviathan merge ID` or `leviathan reject ID "
         "--reason ...`), or raise limits.max_open_reviews in .leviathan/policy.yaml")
     tasks = load_backlog(find_repo(root)).by_id

@@ -17,6 +17,7 @@ from leviathan_local.discovery.scan import ScanResult, scan_repository
 from leviathan_local.discovery.settings import discovery_settings
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.git.locate import locate_strings
+from leviathan_local.wording import plural
 
 REPORT_MEMO = "discover-report"
 ReportKey = tuple[int, tuple[int, ...], bytes, bool, bool]  # generation, backlog stat, policy, dry run, json
@@ -84,6 +85,6 @@ def _with_counts(body: str, scanned: ScanResult, as_json: bool) -> str:
         counts = f'"files": {scanned.files_listed}, "files_read": {scanned.files_read}, "relisted": {relisted}'
         return '{"scan": {' + counts + "}, " + body.removeprefix("{") + "\n"
     if scanned.first:  # git grep searched them all; only the files holding a tag word were read
-        return f"Scanned {scanned.files_listed} file(s) (first scan: searched all, read {scanned.files_read}):\n{body}"
-    return (f"Scanned {scanned.files_listed} file(s) (read {scanned.files_read}, the rest unchanged since the"
+        return f"Scanned {plural(scanned.files_listed, 'file')} (first scan: searched all, read {scanned.files_read}):\n{body}"
+    return (f"Scanned {plural(scanned.files_listed, 'file')} (read {scanned.files_read}, the rest unchanged since the"
             f" last scan):\n{body}")

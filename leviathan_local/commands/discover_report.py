@@ -9,6 +9,7 @@ from pathlib import Path
 from leviathan_local.discovery.scan import ScanResult
 from leviathan_local.discovery.tasks import Finding, named_findings
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import plural
 
 
 def report(located: tuple[str, str, str], scanned: ScanResult, dry_run: bool, as_json: bool) -> tuple[str, bool]:
@@ -52,10 +53,10 @@ def _text_body(outcome: dict, findings: list[Finding], dry_run: bool) -> str:
     lines += [f"  removed  {task_id}  {source.get('path')}:{source.get('line')}"
               + ("  -> blocked: source removed" if blocked else "") for task_id, source, blocked in outcome["removed"]]
     lines += [f"  skipped  {task_id}  (a task not made by discovery has this id)" for task_id in outcome["skipped"]]
-    lines.append(f"  {len(findings) - len(outcome['new'])} finding(s) already in the backlog")
+    lines.append(f"  {plural(len(findings) - len(outcome['new']), 'finding')} already in the backlog")
     if dry_run:
         lines.append("Nothing was written (--dry-run).")
     elif outcome["new"]:
-        lines.append(f"Added {len(outcome['new'])} new task(s) to .leviathan/backlog.yaml; "
+        lines.append(f"Added {plural(len(outcome['new']), 'new task')} to .leviathan/backlog.yaml; "
                      "promote one with `leviathan ready ID` once it has acceptance criteria.")
     return "\n".join(lines) + "\n"

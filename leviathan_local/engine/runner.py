@@ -38,6 +38,7 @@ from leviathan_local.engine.watch import wait_for_change, watched_state
 from leviathan_local.errors import LeviathanError, WorkFailedError
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
+from leviathan_local.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             if policy.discovery.on_run:  # seed 003's macro cycle: discover, then plan
                 discovered, _ = run_discovery(paths)
                 if discovered.new:
-                    report.notes.append(f"discovered {len(discovered.new)} new task(s) from TODO comments")
+                    report.notes.append(f"discovered {plural(len(discovered.new), 'new task')} from TODO comments")
             tasks = load_backlog(paths).tasks
         except LeviathanError as error:
             if not options.watch:
@@ -164,7 +165,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
         slots = min(slots, policy.limits.max_open_reviews - open_reviews)
         batch = disjoint_batch(pool, policy, slots)
         if not batch:  # the checks above leave a slot; without one the loop would spin forever
-            raise RuntimeError(f"internal error: no attempt can start ({slots} slot(s) for {len(pool)} task(s))")
+            raise RuntimeError(f"internal error: no attempt can start ({plural(slots, 'slot')} for {plural(len(pool), 'task')})")
         run_limit = policy.limits.max_cost_usd_per_run
         if run_limit is not None and report.spent_usd >= run_limit:
             return HaltReason.BUDGET_REACHED

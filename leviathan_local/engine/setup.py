@@ -20,6 +20,7 @@ from leviathan_local.engine.process import run_shell
 from leviathan_local.engine.setup_cache import SetupMarker, drop_marker, read_marker, setup_key, write_marker
 from leviathan_local.git.attempt_tree import unstaged_paths
 from leviathan_local.git.repo import ignored_entries
+from leviathan_local.wording import plural
 
 PHASE = "setup"
 MAIN_CHECKOUT_VARIABLE = "LEVIATHAN_MAIN_CHECKOUT"  # the main checkout's root, to copy its untracked files
@@ -55,7 +56,7 @@ def run_setup(attempt: AttemptState) -> dict[str, str]:
                           environment=True)
     outputs = tuple(ignored_entries(attempt.worktree))
     write_marker(attempt.paths, attempt.worktree, SetupMarker(attempt.base, key, outputs))
-    return {"verdict": "passed", "detail": f"{len(attempt.policy.setup)} command(s); kept for base "
+    return {"verdict": "passed", "detail": f"{plural(len(attempt.policy.setup), 'command')}; kept for base "
                                            f"{attempt.base[:12]}: {_listed(outputs) or 'nothing'}"}
 
 

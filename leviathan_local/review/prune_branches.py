@@ -21,6 +21,7 @@ from leviathan_local.errors import BacklogError
 from leviathan_local.git.branches import branches_under, checked_out_at, commits_ahead
 from leviathan_local.git.repo import branch_head, delete_branch_at
 from leviathan_local.repo_paths import RepoPaths
+from leviathan_local.wording import plural
 
 PREFIX = "agent/"
 _ATTEMPT_SUFFIX = re.compile(r"-[0-9a-f]{6}$")  # agent/<task>-<short>: the attempt's short id
@@ -74,9 +75,9 @@ def _verdict(paths: RepoPaths, name: str, tip: str, head: str, default: str, tas
     if decision is not None:
         return True, decision
     if named:
-        return True, f"named with --branch ({ahead} commit(s) not in {default})"
+        return True, f"named with --branch ({plural(ahead, 'commit')} not in {default})"
     owner = f"task {task.id} is {task.status.value}" if task is not None else "no task in the backlog names it"
-    return False, f"holds {ahead} commit(s) not in {default} ({owner}): name it with --branch to delete it"
+    return False, f"holds {plural(ahead, 'commit')} not in {default} ({owner}): name it with --branch to delete it"
 
 
 def delete_branches(paths: RepoPaths, verdicts: list[BranchVerdict]) -> dict[str, str]:

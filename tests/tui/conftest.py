@@ -208,6 +208,11 @@ def rendered(widget) -> str:
     return console.export_text()
 
 
+def notifications(app) -> list[str]:
+    """The texts of the toasts the app has shown, oldest first."""
+    return [str(notification.message) for notification in app._notifications]
+
+
 def table_ids(app) -> list[str]:
     from leviathan_local.tui.widgets.backlog_table import BacklogTable
 

@@ -40,7 +40,7 @@ def test_the_task_detail_shows_cost_per_attempt_and_per_phase(after_run_repo: Re
         table.move_cursor(row=table_ids(app).index("docs-install"))
         await settle(app, pilot, lambda: "Attempts" in rendered(app.query_one("#detail-body")))
         detail = rendered(app.query_one("#detail-body"))
-        assert "cost so far: $0.0042 over 1 attempt(s)" in detail
+        assert "cost so far: $0.0042 over 1 attempt" in detail
         assert "failed (green: tests fail), cost $0.0042" in detail
         assert "red ✓ 0.4s (1,200 in / 80 out tokens, $0.0042)" in detail
         assert "green ✗ 1.3s (2,100 in / 150 out tokens, unknown)" in detail

@@ -10,7 +10,7 @@ from conftest import git
 from engine_fixtures import make_project, task_yaml
 from test_approve_already_merged import merge_by_hand
 from textual.widgets import DataTable
-from tui.conftest import drive, rendered, settle
+from tui.conftest import drive, notifications, rendered, settle
 
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
@@ -27,9 +27,6 @@ def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:
     merged = merge_by_hand(paths, result.branch)  # the task still waits for review
     app = LeviathanApp(paths, watch_files=False)
 
-    def messages() -> list[str]:
-        return [str(n.message) for n in app._notifications]
-
     async def script(pilot) -> None:
         await settle(app, pilot, lambda: app.board is not None)
         await pilot.press("4")
@@ -41,8 +38,8 @@ def test_approving_a_branch_merged_by_hand_says_so(git_repo: Path) -> None:
         await pilot.press("a")
         await settle(app, pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
         await pilot.press("enter")
-        await settle(app, pilot, lambda: any(m.startswith("add: ") for m in messages()))
-        [message] = [m for m in messages() if m.startswith("add: ")]
+        await settle(app, pilot, lambda: any(m.startswith("add: ") for m in notifications(app)))
+        [message] = [m for m in notifications(app) if m.startswith("add: ")]
         assert message == (f"add: {result.branch} was already merged (in {merged[:12]}): no commit added;"
                            " the branch is deleted")
         await settle(app, pilot, lambda: reviews.row_count == 0)

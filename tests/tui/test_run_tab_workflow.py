@@ -10,7 +10,7 @@ from tui.test_run_replay import run_state
 from leviathan_local import events
 from leviathan_local.git.repo import RepoPaths
 
-DETAIL = "1 branch waits for review and max_open_reviews is 1, so 2 ready task(s) did not start; raise it"
+DETAIL = "1 branch waits for review and max_open_reviews is 1, so 2 ready tasks did not start; raise it"
 
 
 def test_the_run_tab_shows_warnings_the_failing_output_and_the_review_limit(app_repo: RepoPaths) -> None:

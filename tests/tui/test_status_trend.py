@@ -43,7 +43,7 @@ def test_the_trend_shows_one_bar_a_run(after_run_repo: RepoPaths) -> None:
 
     async def script(pilot) -> None:
         await status_tab(app, pilot)
-        assert rendered(app.query_one("#trend")).strip() == "Tasks completed per run (last 2 run(s)): 1, 0"
+        assert rendered(app.query_one("#trend")).strip() == "Tasks completed per run (last 2 runs): 1, 0"
         # A bar for the run that completed one, a dot for the run that completed none.
         assert chart_lines(app) == ["███", "███", "███  ·"]
 

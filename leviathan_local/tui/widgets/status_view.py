@@ -12,6 +12,7 @@ from leviathan_local.repo_paths import RepoPaths
 from leviathan_local.reports.files import make_report, previous_report, run_history, write_report
 from leviathan_local.reports.markdown import render_markdown
 from leviathan_local.tui.widgets.run_trend import RunTrend
+from leviathan_local.wording import plural
 
 NO_RUNS = "Tasks completed per run: no run has halted yet"
 
@@ -44,7 +45,7 @@ class StatusView(VerticalScroll):
     def _show(self, report: dict | None, completions: list[int]) -> None:
         self.query_one(RunTrend).show(completions)
         self.query_one("#trend", Label).update(
-            f"Tasks completed per run (last {len(completions)} run(s)): {', '.join(map(str, completions))}"
+            f"Tasks completed per run (last {plural(len(completions), 'run')}): {', '.join(map(str, completions))}"
             if completions else NO_RUNS)
         if report is not None:
             self.query_one(Markdown).update(render_markdown(report, None))

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from leviathan_local.planning.attempt_history import task_cost_usd
 from leviathan_local.planning.board import Board, BoardRow
 from leviathan_local.planning.cost import usd_text
+from leviathan_local.wording import plural
 
 SHOWN_FIELDS = ("type", "scope", "allowed_paths", "dependencies", "attempts", "branch_name", "last_attempt_id",
                 "blocked_type", "blocked_reason", "review_feedback", "completed_at", "source")
@@ -57,8 +58,8 @@ def describe(row: BoardRow, board: Board) -> str:
     lines += ["", "[b]Score[/b]"] + row.explanation()
     history = board.history(task.id)
     if history:
-        lines += ["", "[b]Attempts[/b]", f"cost so far: {usd_text(task_cost_usd(history))} over {len(history)}"
-                  f" attempt(s)"] + [attempt.line() for attempt in reversed(history)]
+        lines += ["", "[b]Attempts[/b]", f"cost so far: {usd_text(task_cost_usd(history))} over "
+                  f"{plural(len(history), 'attempt')}"] + [attempt.line() for attempt in reversed(history)]
         output = board.last_test_output(task.id)
         if output is not None:
             lines += ["", "[b]Last test output[/b]", output]
