@@ -96,10 +96,14 @@ def append_event(paths: RepoPaths, kind: str, task_id: str | None = None, **data
 
 
 @contextmanager
-def open_log(paths: RepoPaths) -> Iterator[EventLog]:
+def open_log(paths: RepoPaths, verified: bool = False) -> Iterator[EventLog]:
     """The log opened for appending, for a change to make before its event is written: a log
     that cannot take the event (a directory in its place, no permission) fails here, before the
-    change, instead of after it with the change unrecorded. Holds no lock while open."""
+    change, instead of after it with the change unrecorded. Holds no lock while open.
+    ``verified``: refuse a log whose chain is broken too (`check_chain`), as a human's command
+    does (ready, merge, reject...); a job checks once at its start instead, not at each event."""
+    if verified:
+        check_chain(paths)
     with open_state_file(paths, "events.lock", "a") as lock:
         try:
             # Read and write: appending reads the last event to chain on, so both must work.

@@ -50,7 +50,7 @@ def mark_ready(paths: RepoPaths, task_id: str, approve_escalation: bool = False)
     if not changes:
         note = "already ready" + (f"; its escalation was approved at {approved_before}" if approve_escalation else "")
         return Transition(task_id, task.status, task.status, changed=False, note=note)
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_task(paths, task_id, changes)
         log.append("task.ready", task_id, before=task.status.value, approved_escalation=approve_escalation)
     return Transition(task_id, task.status, Status.READY, changed=True,
@@ -71,7 +71,7 @@ def unblock(paths: RepoPaths, task_id: str, note: str | None = None) -> Transiti
     if blocked_type == "escalation":
         changes["escalation_approved_at"] = format_timestamp(now())
     removals = tuple(name for name in BLOCK_FIELDS if name in task.data)
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_task(paths, task_id, changes, removals)
         log.append("task.unblocked", task_id, after=target.value, note=note, blocked_type=blocked_type,
                    blocked_reason=task.get("blocked_reason"), attempts_before=task.attempts)
@@ -97,7 +97,7 @@ def block(paths: RepoPaths, task_id: str, reason: str, blocked_type: str = "clar
         raise BacklogError(f"task {task_id!r} is {task.status.value}; only tasks that are not done or blocked can be blocked",
                            hint=f"`leviathan unblock {task_id}` first to change the reason" if task.status is Status.BLOCKED
                            else "a done task stays done")
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_task(paths, task_id, {**status_fields(task, Status.BLOCKED), "blocked_type": blocked_type,
                                      "blocked_reason": reason.strip(), "blocked_from": task.status.value})
         log.append("task.blocked", task_id, before=task.status.value, reason=reason.strip(),
@@ -118,7 +118,7 @@ def set_wsjf_inputs(paths: RepoPaths, task_id: str, values: dict[str, int | None
     changes = {name: value for name, value in values.items() if value is not None and task.get(name) != value}
     removals = tuple(name for name, value in values.items() if value is None and task.get(name) is not None)
     if changes or removals:
-        with events.open_log(paths) as log:
+        with events.open_log(paths, verified=True) as log:
             update_task(paths, task_id, changes, removals)
             log.append("task.rescored", task_id, **changes, **dict.fromkeys(removals))
     note = [f"{k}={v}" for k, v in changes.items()] + [f"{name} estimated" for name in removals]

@@ -24,7 +24,7 @@ def run_prune(paths: RepoPaths, apply: bool = False, named: tuple[str, ...] = ()
     verdicts = branch_verdicts(paths, tuple(named))
     deleted: dict[str, str] = {}
     if apply and (any(v.delete for v in verdicts) or retention.files):
-        with events.open_log(paths) as log:
+        with events.open_log(paths, verified=True) as log:
             deleted = delete_branches(paths, verdicts)
             for relative in retention.files:
                 (paths.root / relative).unlink(missing_ok=True)

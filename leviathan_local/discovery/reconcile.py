@@ -88,7 +88,7 @@ def apply(paths: RepoPaths, result: Reconciliation) -> None:
                                "blocked_from": Status.NEW.value}, ())
     created = format_timestamp(now())
     # Opened before the write: a log that cannot record what discovery changed refuses the change.
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_tasks(paths, edits, [finding.as_task(created, test_globs) for finding in result.new])
         log.append("discovery.applied", None, new=[f.id for f in result.new],
                    moved=[f.id for f, _ in result.moved], restored=[f.id for f in result.restored],

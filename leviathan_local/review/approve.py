@@ -61,6 +61,7 @@ class Approval:
 
 
 def approve(paths: RepoPaths, task_id: str, stop: threading.Event | None = None) -> Approval:
+    events.check_chain(paths)  # a broken log refuses before the merge is even made or checked
     default = load_contract(paths).default_branch
     done = _done_task_with_branch(paths, task_id)
     if done is not None:

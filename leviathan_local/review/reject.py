@@ -46,7 +46,7 @@ def reject(paths: RepoPaths, task_id: str, reason: str, delete_branch: bool = Fa
         after = Status.READY
         changes |= status_fields(task, Status.READY)
     # Opened before anything changes: a log that cannot record the rejection refuses it.
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_task(paths, task_id, changes)
         release_branch(paths, branch, delete=delete_branch)  # a branch already gone needs nothing
         reviewer = identity(paths)

@@ -40,7 +40,7 @@ def retry(paths: RepoPaths, task_id: str, delete_branch: bool = False) -> Retry:
         raise BacklogError(f"{branch} merges into {default} without conflicts: a retry is for a branch that no "
                            "longer merges", hint=f"approve it (`leviathan merge {task_id}`) or reject it "
                                                  f"(`leviathan reject {task_id} --reason ...`)")
-    with events.open_log(paths) as log:
+    with events.open_log(paths, verified=True) as log:
         update_task(paths, task_id, status_fields(task, Status.READY))  # `attempts` stays as it was
         release_branch(paths, branch, delete=delete_branch)
         reviewer = identity(paths)
