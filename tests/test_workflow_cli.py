@@ -86,6 +86,10 @@ def conflicting(git_repo: Path) -> RepoPaths:
 def test_a_conflict_offers_rebase_and_retry_which_costs_no_attempt(conflicting: RepoPaths, capsys) -> None:
     paths = conflicting
     branch = str(load_backlog(paths).task("b").get("branch_name"))
+    code, out, _ = run_cli(capsys, "--repo", str(paths.root), "review")
+    assert code == 0
+    assert "  conflict with the default branch in calc.py: leviathan retry b (rebase and retry, not counted)\n" in out
+    assert "leviathan merge b" not in out
     code, out, err = run_cli(capsys, "--repo", str(paths.root), "merge", "b")
     assert code == 1 and f"{branch} conflicts with main in: calc.py" in err
     assert "hint: `leviathan retry b` runs it again from the new main (rebase and retry), not counting" in err

@@ -10,11 +10,12 @@ from dataclasses import asdict
 from typing import TextIO
 
 from leviathan_local.backlog.merge_driver import ensure_registered
+from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.signals import stop_on_signals
 from leviathan_local.errors import EXIT_OK
 from leviathan_local.planning.cost import phase_cost
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.review.approve import MergeRefused, approve
+from leviathan_local.review.approve import MergeRefused, approve, merge_conflicts
 from leviathan_local.review.pending import ReviewItem, evidence_lines, list_reviews
 from leviathan_local.review.reject import reject
 from leviathan_local.review.retry import retry
@@ -28,11 +29,16 @@ def run_review(paths: RepoPaths, as_json: bool = False, out: TextIO | None = Non
     elif not items:
         out.write("Nothing waits for review.\n")
     else:
-        out.write("".join(render_item(item) for item in items))
+        backlog = load_backlog(paths)
+        # The same merge an approval would make, nothing written: a branch that no longer merges
+        # (a sibling was approved first) is offered rebase and retry, which costs no attempt.
+        conflicts = {item.task_id: merge_conflicts(paths, backlog.task(item.task_id))
+                     for item in items if not item.problem}
+        out.write("".join(render_item(item, conflicts.get(item.task_id, [])) for item in items))
     return EXIT_OK
 
 
-def render_item(item: ReviewItem) -> str:
+def render_item(item: ReviewItem, conflicts: list[str] | None = None) -> str:
     lines = [f"{item.task_id}: {item.title}", f"  branch   {item.branch} (attempt {item.attempt_id or 'unknown'})"]
     if item.problem:
         lines.append(f"  problem  {item.problem}")
@@ -46,7 +52,10 @@ def render_item(item: ReviewItem) -> str:
     lines.append(f"  cost     {item.cost_summary()}")
     if item.gates:
         lines.append(f"  checked  {', '.join(item.gates)}")
-    if not item.problem:  # a task whose branch is gone can only be rejected
+    if conflicts:
+        lines.append(f"  conflict with the default branch in {', '.join(conflicts)}: "
+                     f"leviathan retry {item.task_id} (rebase and retry, not counted)")
+    elif not item.problem:  # a task whose branch is gone can only be rejected
         lines.append(f"  approve  leviathan merge {item.task_id}")
     lines.append(f"  reject   leviathan reject {item.task_id} --reason \"...\"")
     return "\n".join(lines) + "\n\n"
