@@ -150,3 +150,29 @@ def test_reds_prompt_names_the_red_command_when_the_policy_sets_one() -> None:
            "```\npython -m pytest -q {changed_tests}\n```" in red
     green = prompt_text(task, "green", ("src/",), (), checks, "", None)
     assert "runs the test command in the worktree itself:\n```\npython -m pytest -q\n```" in green
+
+
+RED_COMMAND_POLICY = """\
+tdd:
+  test_command: "test -f src/impl.py"
+  red_command: "echo checked {changed_tests}"
+  test_globs: ["tests/**"]
+agent: {kind: command, command: "PROMPTS=PROMPT_DIR bash AGENT_FILE"}
+limits: {max_attempts_per_task: 3}
+"""
+
+
+def test_a_red_failure_under_the_red_command_tells_the_next_attempt_its_output(git_repo: Path) -> None:
+    """red ran `tdd.red_command` (its file list differs each time), which passed: the next
+    attempt hears that output, not nothing because no line names the full test command."""
+    prompts = git_repo.parent / "prompts"
+    prompts.mkdir()
+    agent = write(git_repo.parent / "agent.sh", FAIL_FIRST_AGENT)
+    policy = RED_COMMAND_POLICY.replace("PROMPT_DIR", str(prompts)).replace("AGENT_FILE", str(agent))
+    root = make_project(git_repo, TASK.replace("    scope: web\n", "    allowed_paths: [src/, tests/]\n"), policy)
+    first = run_attempt(find_repo(root), "p")
+    assert first.outcome == "failed" and first.reason == "red: the tests pass: the new test proves nothing"
+    second = run_attempt(find_repo(root), "p")
+    red = (prompts / f"{second.attempt_id}-red.md").read_text()
+    told = red.split("## The previous attempt failed\n")[1].split("\n## This phase")[0]
+    assert "Its last test output:\n```\nchecked tests/test_impl.py\n[exit 0 after" in told, told

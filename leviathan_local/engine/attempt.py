@@ -89,7 +89,8 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             attempt = AttemptState(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
-                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command),
+                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command,
+                                                                 policy.tdd.red_command),
                                session=session,
                                budget=Budget.for_attempt(paths, task_id, policy.limits, run_budget_left))
             with confinement(paths, policy, worktree, Path(git.repo.path), attempt_id) as attempt.confinement:

@@ -50,7 +50,8 @@ class PreviousFailure:
     test_output: str | None
 
 
-def previous_failure(paths: RepoPaths, task_id: str, test_command: str) -> PreviousFailure | None:
+def previous_failure(paths: RepoPaths, task_id: str, test_command: str,
+                     red_command: str | None = None) -> PreviousFailure | None:
     """The task's last counted failure (an interruption is nobody's), as the event log and that
     attempt's own log tell it; None if no attempt of the task failed."""
     failures = [event for event in read_events(paths, task_id)
@@ -60,7 +61,8 @@ def previous_failure(paths: RepoPaths, task_id: str, test_command: str) -> Previ
         return None
     last = failures[-1].data
     attempt_id = str(last.get("attempt"))
-    output = last_test_output(paths, attempt_id, test_command, max_lines=OUTPUT_LINES) if test_command else None
+    output = last_test_output(paths, attempt_id, test_command, max_lines=OUTPUT_LINES,
+                              red_command=red_command) if test_command else None
     return PreviousFailure(attempt_id, str(last.get("phase")), str(last.get("reason")), output)
 
 

@@ -97,19 +97,25 @@ def attempts_by_task(events: Iterable[Event]) -> dict[str, list[AttemptSummary]]
     return by_task
 
 
-def last_test_output(paths: RepoPaths, attempt_id: str, test_command: str, max_lines: int = 20) -> str | None:
-    """The end of the last run of ``test_command`` in the attempt's log, or None without one."""
+def last_test_output(paths: RepoPaths, attempt_id: str, test_command: str, max_lines: int = 20,
+                     red_command: str | None = None) -> str | None:
+    """The end of the last run of ``test_command`` in the attempt's log (or of ``red_command``,
+    `tdd.red_command`, whose `{changed_tests}` differ from run to run), or None without one."""
     log = paths.state_dir / "attempts" / f"{attempt_id}.log"
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None
-    marker = f"$ {test_command}\n"
-    start = text.rfind(marker)
+    markers = [f"\n$ {test_command}\n"]
+    red_prefix = (red_command or "").split("{changed_tests}")[0]
+    if red_prefix.strip():
+        markers.append(f"\n$ {red_prefix}")
+    text = "\n" + text  # so a command on the first line is found as on any other
+    start = max(text.rfind(marker) for marker in markers)  # each marker starts at a line's start
     if start == -1:
         return None
     lines: list[str] = []
-    for line in text[start + len(marker):].split("\n"):
+    for line in text[text.index("\n", start + 1) + 1:].split("\n"):
         lines.append(line)
         if line.startswith(("[exit ", "[timed out ")):  # the verdict line written after every command
             break
