@@ -9,7 +9,9 @@ from leviathan_local.backlog.store import load_backlog
 from leviathan_local.clock import now
 from leviathan_local.commands.init import run_init
 from leviathan_local.config.contract import load_contract
-from leviathan_local.config.policy import AgentSettings, Invariant, Policy, Scope, SetupCommand
+from leviathan_local.config.policy import (
+    AgentSettings, Invariant, Policy, RunnerResources, RunnerSettings, Scope, SecretEnv, SetupCommand,
+)
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
@@ -81,7 +83,7 @@ def test_uncommented_policy_holds_the_examples_and_the_documented_defaults(repo_
     run_init(repo_paths, out=io.StringIO())
     assert "remove the leading `# `" in repo_paths.policy.read_text()
     uncomment_from(repo_paths.policy, "# scopes:")
-    # Everything but the four examples must equal the defaults the header promises.
+    # Everything but the five examples must equal the defaults the header promises.
     assert load_policy(repo_paths) == Policy(
         scopes={"docs": Scope("docs", ("docs/",), (), tdd=False)},
         forbidden_patterns=(".github/**", "**/*.pem"),
@@ -89,6 +91,12 @@ def test_uncommented_policy_holds_the_examples_and_the_documented_defaults(repo_
         setup=(SetupCommand("install", "pip install -e ."),
                SetupCommand('cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env', 'cp "$LEVIATHAN_MAIN_CHECKOUT/.env" .env')),
         agent=AgentSettings("claude"),
+        runner=RunnerSettings(
+            kind="kubernetes", image="registry.example.com/leviathan-agent:1",
+            remote="https://git.example.com/team/app.git", namespace="leviathan", service_account="leviathan-attempt",
+            resources=RunnerResources(requests={"cpu": "1", "memory": "2Gi"}, limits={"memory": "4Gi"}),
+            secret_env=(SecretEnv("ANTHROPIC_API_KEY", "leviathan-agent", "anthropic-api-key"),
+                        SecretEnv("LEVIATHAN_GIT_TOKEN", "leviathan-git", "token"))),
     )
 
 

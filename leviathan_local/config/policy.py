@@ -110,6 +110,38 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable of a Kubernetes attempt read from a Secret's key, never a literal."""
+
+    name: str
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
+class RunnerResources:
+    """A Kubernetes container's resources: resource name (cpu, memory) -> quantity ("500m", "1Gi")."""
+
+    requests: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Where attempts run: `local` (worktrees here, the default) or `kubernetes` (one Job per
+    attempt, engine/runners/kubernetes_job.py, exchanging its result through ``remote``)."""
+
+    kind: str = "local"
+    image: str | None = None  # kubernetes: required
+    remote: str | None = None  # kubernetes: required; the git URL the Job clones and pushes to
+    namespace: str = "default"
+    service_account: str | None = None
+    resources: RunnerResources = RunnerResources()
+    secret_env: tuple[SecretEnv, ...] = ()
+    ttl_seconds: int = 3600  # a finished Job (and its pod's log) is kept this long, then deleted
+
+
+@dataclass(frozen=True)
 class Policy:
     scopes: dict[str, Scope] = field(default_factory=dict)
     forbidden_patterns: tuple[str, ...] = ()
@@ -122,6 +154,7 @@ class Policy:
     agent: AgentSettings = AgentSettings()
     discovery: DiscoverySettings = DiscoverySettings()
     reports: ReportSettings = ReportSettings()
+    runner: RunnerSettings = RunnerSettings()
 
     def scope_named(self, name: object) -> Scope | None:
         """The scope a task's `scope` field names (None when absent or not defined)."""

@@ -9,6 +9,7 @@ from leviathan_local.config.policy import (
     AgentPrices, AgentSettings, DiscoverySettings, EscalationRules, Invariant, Limits, Policy, ReportSettings, Scope,
     SetupCommand, TddSettings, WsjfSettings,
 )
+from leviathan_local.config.runner_policy import check_runner, runner_settings
 from leviathan_local.config.schema import (
     boolean, command_list, command_template, list_of, mapping, mapping_of, number, one_of, path_list, repo_path, text,
     text_list,
@@ -38,6 +39,7 @@ POLICY_SPEC = {
                       "sandbox_writable": text_list}),
     "discovery": mapping({"tags": text_list, "exclude": path_list, "on_run": boolean}),
     "reports": mapping({"commit": boolean, "coverage_command": text, "keep": number(1)}),
+    "runner": check_runner,
 }
 
 
@@ -57,6 +59,7 @@ def load_policy(paths: RepoPaths) -> Policy:
         agent=_agent(data.get("agent")),
         discovery=_section(DiscoverySettings, data.get("discovery")),
         reports=_section(ReportSettings, data.get("reports")),
+        runner=runner_settings(data.get("runner")),
     )
     _check_consistency(paths, policy, data)
     return policy

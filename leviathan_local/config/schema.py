@@ -42,8 +42,9 @@ def check_mapping(node: yamlio.Node | None, spec: Spec, path: str, problems: lis
         if key in spec:
             spec[key](value_node, field, problems)
             continue
-        close = did_you_mean(key, spec)
-        hint = f"did you mean `{close}`?" if close else f"allowed keys: {', '.join(spec)}"
+        allowed = [name for name, checker in spec.items() if not getattr(checker, "refused", False)]
+        close = did_you_mean(key, allowed)
+        hint = f"did you mean `{close}`?" if close else f"allowed keys: {', '.join(allowed)}"
         _add(problems, key_node, field, f"unknown key ({hint})")
 
 
@@ -64,13 +65,38 @@ def mapping_of(spec: Spec) -> Checker:
     return check
 
 
-def list_of(spec: Spec) -> Checker:
+def list_of(spec: Spec, required: tuple[str, ...] = ()) -> Checker:
+    """A list of mappings following ``spec``, each holding every key in ``required``."""
     def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
         if not isinstance(node, yamlio.SequenceNode):
             _add(problems, node, field, f"expected a list, found {_kind(node)}")
             return
         for number, item in enumerate(node.value):
             check_mapping(item, spec, f"{field}[{number}]", problems)
+            if isinstance(item, yamlio.MappingNode):
+                present = {key for key, _, _ in yamlio.mapping_pairs(item)}
+                for key in (key for key in required if key not in present):
+                    _add(problems, item, f"{field}[{number}]", f"no `{key}` (write `{key}: ...`)")
+    return check
+
+
+def refused(message: str) -> Checker:
+    """A key that is never allowed, with the reason why; left out of the "allowed keys" hint."""
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        _add(problems, node, field, message)
+    check.refused = True  # type: ignore[attr-defined]
+    return check
+
+
+def matching(pattern: str, description: str) -> Checker:
+    """Text that fully matches ``pattern`` (a Kubernetes name, an environment variable's)."""
+    compiled = re.compile(pattern)
+
+    def check(node: yamlio.Node, field: str, problems: list[Problem]) -> None:
+        text(node, field, problems)
+        value = yamlio.construct(node)
+        if isinstance(value, str) and not compiled.fullmatch(value):
+            _add(problems, node, field, f"expected {description}, found {value!r}")
     return check
 
 
@@ -184,3 +210,8 @@ def _shown(node: yamlio.Node) -> str:
 def _add(problems: list[Problem], node: yamlio.Node, field: str, message: str) -> None:
     line, column = yamlio.position(node)
     problems.append(Problem(line, column, field, message))
+
+
+def add_problem(problems: list[Problem], node: yamlio.Node, field: str, message: str) -> None:
+    """A problem found by a check across keys (a key one value makes required), at ``node``."""
+    _add(problems, node, field, message)

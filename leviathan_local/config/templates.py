@@ -52,7 +52,7 @@ tasks:
 
 POLICY = """\
 # Rules every agent attempt must follow. Every key is optional: the commented values are
-# the defaults (scopes, invariants, setup and agent are examples).
+# the defaults (scopes, invariants, setup, agent and runner are examples).
 # To set a key, remove the leading `# ` of its lines; a `# ` further in (an alternative)
 # stays a comment.
 #
@@ -108,4 +108,15 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   commit: false                      # true: a run's report goes into its halt commit
 #   # coverage_command: "python -m pytest -q --cov"   # the last NN% it prints is the coverage
 #   keep: 20                           # `leviathan prune --apply` deletes older timestamped reports
+# runner:                              # where attempts run; unset: `kind: local`, worktrees here
+#   kind: kubernetes                   # one batch/v1 Job per attempt (README "Runners")
+#   image: registry.example.com/leviathan-agent:1   # built from deploy/Dockerfile
+#   remote: https://git.example.com/team/app.git    # the Job clones it and pushes its result there
+#   namespace: leviathan
+#   service_account: leviathan-attempt
+#   resources: {requests: {cpu: "1", memory: 2Gi}, limits: {memory: 4Gi}}
+#   secret_env:                        # credentials only from Kubernetes Secrets, never written here
+#     - {name: ANTHROPIC_API_KEY, secret: leviathan-agent, key: anthropic-api-key}
+#     - {name: LEVIATHAN_GIT_TOKEN, secret: leviathan-git, key: token}   # the https push's token
+#   ttl_seconds: 3600                  # a finished Job (its pod's log) is deleted after this
 """

@@ -1,0 +1,1 @@
+"""Where attempts run besides local worktrees: what a runner hands to its scheduler."""
