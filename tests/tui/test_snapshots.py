@@ -77,9 +77,16 @@ def _rendered(app, selector: str) -> str:
     return rendered(app.query_one(selector))
 
 
+def _log_at_its_end(app) -> bool:
+    """The run's output written, wrapped to the log's width, and scrolled to its last line (a
+    RichLog holds writes back until it knows its size, then scrolls)."""
+    output = app.query_one("#output")
+    return bool(output.lines) and not output._deferred_renders and output.scroll_y == output.max_scroll_y
+
+
 AFTER_A_RUN = {  # what each tab shows once the run's data is there
     "backlog": lambda app: "Last test output" in _rendered(app, "#detail-body"),
-    "run": lambda app: "Last run halted: CapReached" in _rendered(app, "#run-state"),
+    "run": lambda app: "Last run halted: CapReached" in _rendered(app, "#run-state") and _log_at_its_end(app),
     "review": lambda app: "def serve" in _rendered(app, "#diff"),
     "status": lambda app: "CapReached" in app.query_one("#report").source and app.query_one("#report").children,
 }
