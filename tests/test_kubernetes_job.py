@@ -63,7 +63,9 @@ def test_the_job_runs_the_remote_attempt_once_within_the_attempts_deadline() -> 
     spec, pod = job["spec"], job["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["command"] == ["leviathan", "attempt", "add-login", "--remote", RUNNER.remote, "--base", BASE,
-                                    "--attempt-id", "attempt-add-login-1a2b3c"]
+                                    "--attempt-id", "attempt-add-login-1a2b3c", "--stream-log"]
+    with_budget = attempt_job(RUNNER, AttemptRefs("add-login", "1a2b3c"), BASE, 900, budget_left=1.25)["spec"]["template"]["spec"]["containers"][0]
+    assert with_budget["command"][-2:] == ["--budget-left", "1.25"]
     assert (job["apiVersion"], job["kind"], job["metadata"]["namespace"]) == ("batch/v1", "Job", "agents")
     assert (spec["backoffLimit"], pod["restartPolicy"]) == (0, "Never")
     assert spec["activeDeadlineSeconds"] == 900 + CLONE_AND_PUSH_MARGIN_SECONDS

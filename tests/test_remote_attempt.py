@@ -245,7 +245,7 @@ def test_bad_remote_input_is_refused_before_anything_runs(tmp_path: Path, daemon
 
 
 @pytest.mark.parametrize("arguments, expected", [
-    (["--base", "0" * 40], "--base and --attempt-id go with --remote URL"),
+    (["--base", "0" * 40], "--base, --attempt-id and --stream-log go with --remote URL"),
     (["--remote", "git://127.0.0.1:1/x.git"], "--remote needs --base SHA"),
 ])
 def test_remote_options_go_together(tmp_path: Path, arguments: list[str], expected: str) -> None:

@@ -110,15 +110,3 @@ def test_bad_input_keeps_the_record_of_a_crashed_run_for_the_next_one(project: P
     assert json.loads(lock.read_text())["pid"] == 999999
     code, out, _ = run_cli(capsys, "--repo", str(project), "run", "--max-tasks", "1")
     assert code == 0 and "recovered from a run that died (pid 999999" in out
-
-
-def test_a_run_refuses_the_kubernetes_runner_it_cannot_drive_yet(project: Path, capsys) -> None:
-    """The Job builder exists, the controller that would start Jobs does not: a run refuses the
-    runner rather than run its attempts on this machine unasked (`attempt` is what a Job runs)."""
-    policy = RECIPE_POLICY + ("runner:\n  kind: kubernetes\n  image: registry.example.com/leviathan:1\n"
-                              "  remote: https://git.example.com/team/app.git\n")
-    write(project / ".leviathan" / "policy.yaml", policy)
-    git(project, "commit", "-qam", "the kubernetes runner")
-    err = refused(capsys, project, "run")
-    assert "error: .leviathan/policy.yaml: runner.kind: kubernetes: `leviathan run` cannot start its attempts" in err
-    assert "hint: set `runner: {kind: local}`" in err

@@ -116,20 +116,22 @@ def run_command(obj: Context, max_tasks: int | None, targets: tuple[str, ...], o
 @click.option("--base", "base", default=None, metavar="SHA", help="With --remote: the full commit to start from.")
 @click.option("--attempt-id", "attempt_id", default=None, metavar="ID",
               help="With --remote: the attempt's id (attempt-<task>-<short>), as the controller chose it.")
+@click.option("--stream-log", is_flag=True,
+              help="With --remote: copy the attempt's log to stdout as it is written (a Job's pod log).")
 @click.pass_obj
 def attempt(obj: Context, task_id: str, as_json: bool, budget_left: float | None, remote: str | None,
-            base: str | None, attempt_id: str | None) -> None:
+            base: str | None, attempt_id: str | None, stream_log: bool) -> None:
     """Run one attempt at a task in its own worktree (red, green, refactor, gates, commit)."""
     from leviathan_local.commands.attempt import run_attempt_command, run_remote_attempt_command
 
     if remote is None:
-        if base is not None or attempt_id is not None:
-            raise click.UsageError("--base and --attempt-id go with --remote URL")
+        if base is not None or attempt_id is not None or stream_log:
+            raise click.UsageError("--base, --attempt-id and --stream-log go with --remote URL")
         raise SystemExit(run_attempt_command(obj.paths(), task_id, as_json=as_json, budget_left=budget_left))
     if base is None:
         raise click.UsageError("--remote needs --base SHA (the commit the attempt starts from)")
     raise SystemExit(run_remote_attempt_command(remote, task_id, base, attempt_id, as_json=as_json,
-                                                budget_left=budget_left))
+                                                budget_left=budget_left, stream_log=stream_log))
 
 
 @cli.group(invoke_without_command=True)

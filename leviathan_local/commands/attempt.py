@@ -6,7 +6,7 @@ import json
 import sys
 import threading
 from dataclasses import asdict
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from leviathan_local import events
 from leviathan_local.backlog.merge_driver import ensure_registered
@@ -37,19 +37,25 @@ def run_attempt_command(paths: RepoPaths, task_id: str, as_json: bool = False, o
 
 def run_remote_attempt_command(url: str, task_id: str, base: str, attempt_id: str | None = None,
                                as_json: bool = False, out: TextIO | None = None,
-                               budget_left: float | None = None) -> int:
+                               budget_left: float | None = None, stream_log: bool = False) -> int:
     """`leviathan attempt ID --remote URL --base SHA`: the same attempt in a cached clone of the
     remote, its record and branch pushed there (README, "Remote attempts")."""
     out = out or sys.stdout
     stop = threading.Event()
     with stop_on_signals(stop):
-        remote = run_remote_attempt(url, task_id, base, attempt_id, stop, budget_left)
+        remote = run_remote_attempt(url, task_id, base, attempt_id, stop, budget_left,
+                                    stream_log=_binary(out) if stream_log else None)
     if as_json:
         out.write(json.dumps({**asdict(remote.result), "pushed": remote.pushed}) + "\n")
     else:
         out.write(render_attempt(remote.result, None)
                   + "".join(f"  pushed {name} ({commit[:12]}) to {url}\n" for name, commit in remote.pushed.items()))
     return attempt_exit_code(remote.result)
+
+
+def _binary(out: TextIO) -> BinaryIO:
+    out.flush()  # what was written as text comes first
+    return getattr(out, "buffer", sys.stdout.buffer)
 
 
 def attempt_exit_code(result: AttemptResult) -> int:

@@ -135,6 +135,7 @@ class RunnerSettings:
     image: str | None = None  # kubernetes: required
     remote: str | None = None  # kubernetes: required; the git URL the Job clones and pushes to
     namespace: str = "default"
+    context: str | None = None  # the kubeconfig context the controller uses; None: its current context
     service_account: str | None = None
     resources: RunnerResources = RunnerResources()
     secret_env: tuple[SecretEnv, ...] = ()

@@ -66,6 +66,7 @@ RUNNER_SPEC: dict[str, Checker] = {
     "image": text,
     "remote": _remote_url,
     "namespace": matching(DNS_LABEL, "a namespace's name (lowercase letters, digits, -; at most 63)"),
+    "context": text,
     "service_account": matching(DNS_SUBDOMAIN, "a service account's name (DNS-1123)"),
     "resources": mapping({"requests": _quantities, "limits": _quantities}),
     "secret_env": list_of(SECRET_ENV_SPEC, required=("name", "secret", "key")),

@@ -67,7 +67,6 @@ def check_run_inputs(paths: RepoPaths, targets: tuple[str, ...], only: Mapping[s
                      wanted: Callable[[Task], bool]) -> Inputs:
     """What a run needs, ``wanted`` telling the tasks its targets and filters let it start."""
     inputs = check_inputs(paths)
-    _require_local_runner(paths, inputs.policy)
     tasks = inputs.backlog.by_id
     unknown = [target for target in targets if target not in tasks]
     if unknown:
@@ -127,16 +126,3 @@ def _check_committed(paths: RepoPaths, inputs: Inputs, startable: list[Task]) ->
                                 f"{agrees(len(missing), 'is', 'are')} not in the committed {source}: "
                                 f"{', '.join(missing)}", hint=f"{hint} (the attempt's commit carries the "
                                 "task's status in that file)")
-
-
-def _require_local_runner(paths: RepoPaths, policy: Policy) -> None:
-    """A run starts its attempts here. The controller that would start them as Kubernetes Jobs
-    is not built yet, so a policy asking for it is refused rather than run locally unasked.
-    `leviathan attempt` is not refused: it is the command a Job's container runs."""
-    if policy.runner.kind != "local":
-        relative = paths.policy.relative_to(paths.root).as_posix()
-        raise ConfigError(f"{relative}: runner.kind: {policy.runner.kind}: `leviathan run` cannot start "
-                          "its attempts as Kubernetes Jobs yet (the runner's controller is not built)",
-                          hint="set `runner: {kind: local}` (or remove `runner:`) to run attempts on this machine; "
-                               "a Job's container runs `leviathan attempt ID --remote URL --base SHA` "
-                               "(README: Remote attempts, Runners)")

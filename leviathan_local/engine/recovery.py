@@ -23,6 +23,7 @@ from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
+from leviathan_local.engine.runners.kubernetes import recover_remote_attempt
 from leviathan_local.engine.sandbox import attempt_temp_dir
 from leviathan_local.engine.setup_cache import clean_slot
 from leviathan_local.engine.worktree_pool import every_slot, held_slot, is_slot
@@ -69,6 +70,8 @@ def _recover(paths: RepoPaths, stale_run: dict | None, live: list[dict[str, Any]
 
 
 def _recover_attempt(paths: RepoPaths, record: dict[str, Any], limit: int, log: events.EventLog) -> list[str]:
+    if record.get("remote"):  # a Job's attempt: the cluster ran it, the remote holds what it did
+        return recover_remote_attempt(paths, record)
     task_id, attempt_id = str(record.get("task")), str(record.get("attempt"))
     notes = [f"{task_id}: attempt {attempt_id} died (pid {record.get('pid', '?')})"]
     if swept := sweep_attempt(attempt_id, record.get("pgid")):

@@ -7,11 +7,7 @@ caller's (``RunOptions.halt_report``): the engine never imports the reports wing
 
 from __future__ import annotations
 
-import json
 import logging
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,17 +21,17 @@ from leviathan_local.config import globs
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.discovery.reconcile import run_discovery
-from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_outcome import also_failed
-from leviathan_local.engine.attempt_state import AttemptResult, PhaseRecord
+from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.halt import (
     HaltReason, RunReport, commit_backlog_on_halt, review_limit_detail, write_run_report,
 )
 from leviathan_local.engine.preflight import check_run_inputs
 from leviathan_local.engine.recovery import recover
 from leviathan_local.engine.runlock import run_lock
+from leviathan_local.engine.runners import kubernetes, local
 from leviathan_local.engine.watch import wait_for_change, watched_state
-from leviathan_local.errors import LeviathanError, WorkFailedError
+from leviathan_local.errors import LeviathanError
 from leviathan_local.git.repo import RepoPaths
 from leviathan_local.planning.selection import select
 from leviathan_local.wording import plural
@@ -61,7 +57,9 @@ def run(paths: RepoPaths, options: RunOptions, stop: threading.Event | None = No
     stop = stop or threading.Event()
     report = RunReport()
     # Bad input is refused before anything is written or logged: the lock and recovery included.
-    check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
+    inputs = check_run_inputs(paths, options.targets, options.only, lambda task: _wanted(task, options))
+    if inputs.policy.runner.kind == "kubernetes":
+        kubernetes.check_runner(paths, inputs.policy, inputs.base)
     with run_lock(paths) as stale:
         events.check_appendable(paths)  # a tampered log refuses the run before recovery appends to it
         if registered := ensure_registered(paths):  # this clone's git merges the backlog task by task
@@ -171,7 +169,7 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             return HaltReason.BUDGET_REACHED
         # Parallel attempts share what is left evenly, so together they cannot spend more.
         share = None if run_limit is None else (run_limit - report.spent_usd) / len(batch)
-        results = _run_batch(paths, batch, stop, share)
+        results = run_batch(paths, policy, batch, stop, share)
         report.attempts.extend(results)
         report.spent_usd += sum(result.spent() for result in results)
         if run_limit is not None and report.spent_usd >= run_limit:
@@ -180,6 +178,14 @@ def _loop(paths: RepoPaths, options: RunOptions, stop: threading.Event, report: 
             consecutive_failures = consecutive_failures + 1 if result.outcome == "failed" else 0
         if any(result.outcome == "interrupted" for result in results):
             return HaltReason.SHUTDOWN_REQUESTED
+
+
+def run_batch(paths: RepoPaths, policy: Policy, batch: list[Task], stop: threading.Event,
+              budget_left: float | None) -> list[AttemptResult]:
+    """The batch's attempts where the policy's runner runs them, each given ``budget_left``."""
+    if policy.runner.kind == "kubernetes":
+        return kubernetes.run_batch(paths, policy, batch, stop, budget_left)
+    return local.run_batch(paths, batch, stop, budget_left)
 
 
 def disjoint_batch(pool: list[Task], policy: Policy, size: int) -> list[Task]:
@@ -199,36 +205,6 @@ def _paths_overlap(first: Task, second: Task, policy: Policy) -> bool:
 
 def _task_paths(task: Task, policy: Policy) -> list[str]:
     return policy.paths_for(task.allowed_paths, policy.scope_named(task.get("scope"))) or ["**"]
-
-
-def _run_batch(paths: RepoPaths, batch: list[Task], stop: threading.Event,
-               budget_left: float | None) -> list[AttemptResult]:
-    if len(batch) == 1:
-        return [run_attempt(paths, batch[0].id, stop, budget_left)]
-    # In parallel, each attempt is its own `leviathan attempt` process: the unit a remote
-    # runner would execute too. Every file they share (backlog, event log) has its own lock.
-    budget = [] if budget_left is None else ["--budget-left", repr(budget_left)]
-    children = [subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(paths.root), "attempt",
-                                  task.id, "--json", *budget], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for task in batch]
-    while any(child.poll() is None for child in children):
-        if stop.wait(0.1):
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)  # the child stops its commands and reports
-            break
-    return [_child_result(child, task) for child, task in zip(children, batch)]
-
-
-def _child_result(child: subprocess.Popen[str], task: Task) -> AttemptResult:
-    out, err = child.communicate()
-    try:
-        data = json.loads(out.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        raise WorkFailedError(f"the attempt process for {task.id} ended with exit {child.returncode}",
-                              hint=(err.strip().splitlines() or ["no output"])[-1]) from None
-    data["phases"] = [PhaseRecord(**phase) for phase in data["phases"]]
-    return AttemptResult(**data)
 
 
 def _wanted(task: Task, options: RunOptions) -> bool:

@@ -144,3 +144,16 @@ def read_commit_file(repository: Path, commit: str, name: str) -> bytes | None:
 def commit_parents(repository: Path, commit: str) -> list[str]:
     repo = pygit2.Repository(str(repository))
     return [str(parent) for parent in repo.get(commit).peel(pygit2.Commit).parent_ids]
+
+
+def remote_branches_hold(repository: Path, url: str, commit: str) -> bool:
+    """Whether one of the remote's branches is at ``commit`` or contains it, as far as this
+    repository can tell without fetching: a branch's tip this repository has too is checked for
+    ``commit`` among its ancestors. (A worker fetches the remote's branches, nothing else.)"""
+    listed = _checked(None, "ls-remote", "--heads", url, doing=f"listing {url}",
+                      hint="check runner.remote's URL and that this machine may read it")
+    tips = [line.partition("\t")[0] for line in listed.splitlines() if line]
+    if commit in tips:
+        return True
+    return any(has_commit(repository, tip) and _git(repository, "merge-base", "--is-ancestor", commit,
+                                                   tip).returncode == 0 for tip in tips)

@@ -10,6 +10,7 @@ interruption, not counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from leviathan_local import events
 from leviathan_local.atomic import write_atomic
@@ -39,25 +40,35 @@ class RemoteStart:
         return self.refs.attempt_id
 
 
-def begin_remote_attempt(paths: RepoPaths, url: str, task_id: str) -> RemoteStart:
-    """The task `doing` under a new attempt id, at the default branch's commit (the worker's `--base`)."""
+def begin_remote_attempt(paths: RepoPaths, url: str, task_id: str, refs: AttemptRefs | None = None,
+                         **logged: object) -> RemoteStart:
+    """The task `doing` under attempt ``refs`` (a new one by default), at the default branch's
+    commit (the worker's `--base`); ``logged``: more to tell in its `attempt.started` event."""
     task = load_backlog(paths).task(task_id)
     if task.status is Status.DONE:
         raise BacklogError(f"task {task_id} is done", hint="a done task needs no attempt")
-    refs, base = new_refs(task_id), branch_head(paths, load_contract(paths).default_branch)
+    refs, base = refs or new_refs(task_id), branch_head(paths, load_contract(paths).default_branch)
     events.check_appendable(paths)
-    write_started(paths, task, refs.attempt_id, refs.branch, base=base, remote=url)
+    write_started(paths, task, refs.attempt_id, refs.branch, base=base, remote=url, **logged)
     return RemoteStart(refs, base)
 
 
-def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str) -> AttemptResult:
-    """The ended remote attempt's result, applied to the main checkout's backlog and logged."""
+def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str,
+                         without_record: PhaseFailed | None = None) -> AttemptResult:
+    """The ended remote attempt's result, applied to the main checkout's backlog and logged.
+    ``without_record``: how the attempt failed if the worker left no record, as its runner saw it
+    end (engine/runners/job_state.py); by default it was interrupted, not counted."""
     refs = parse_attempt_id(attempt_id)
     task = load_backlog(paths).task(refs.task_id)
     if applied := _applied(paths, refs):
         return applied
     found = remote_refs(url, [refs.record_ref, refs.branch_ref])
     if refs.record_ref not in found:
+        if without_record is not None:
+            failure = PhaseFailed(without_record.phase, f"{without_record.reason}, and it left no record",
+                                  interrupted=without_record.interrupted, environment=without_record.environment)
+            outcome = write_failure(paths, task, load_policy(paths).limits, refs.attempt_id, failure, None, remote=url)
+            return AttemptResult(task.id, refs.attempt_id, refs.branch, outcome, f"remote: {failure.reason}")
         return _interrupted(paths, task, refs, url, "the remote attempt left no record (killed, or its push failed)")
     fetch_refs(paths.root, url, sorted(found))  # created here as on the remote; a local one elsewhere refuses
     raw = read_commit_file(paths.root, found[refs.record_ref], RECORD_FILE)
@@ -66,13 +77,24 @@ def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str) -> Attempt
     except RecordError as error:
         return _interrupted(paths, task, refs, url, f"its record is unusable: {error}")
     if log := read_commit_file(paths.root, found[refs.record_ref], LOG_FILE):
-        log_path = paths.state_dir / "attempts" / f"{refs.attempt_id}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(log_path, log)  # where `review` and the Run tab look for a local attempt's log
+        _keep_log(paths.state_dir / "attempts" / f"{refs.attempt_id}.log", log)
     for event in record.events:
         if event.get("kind") in REPLAYED_EVENTS:
             events.append_event(paths, event["kind"], task.id, **{**event.get("data", {}), "remote": url})
     return _apply(paths, task, refs, url, record, found.get(refs.branch_ref))
+
+
+def _keep_log(log_path: Path, recorded: bytes) -> None:
+    """The record's log where `review` and the Run tab look for an attempt's log. A log streamed
+    there from the worker as it ran (a Job's pod log) is kept when it holds the record's whole:
+    it says more (the clone, the push). Otherwise the record's log follows it, so a reader that
+    has read the stream so far reads on."""
+    streamed = log_path.read_bytes() if log_path.is_file() else b""
+    if recorded in streamed:
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    joint = b"\n[leviathan] the attempt's log as its record holds it (the stream above is not all of it):\n"
+    write_atomic(log_path, streamed + joint + recorded if streamed else recorded)
 
 
 def _apply(paths: RepoPaths, task: Task, refs: AttemptRefs, url: str, record: RemoteRecord,

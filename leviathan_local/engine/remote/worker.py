@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from leviathan_local import events
 from leviathan_local.config.contract import load_contract
@@ -20,6 +22,7 @@ from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.remote.cache import attempt_checkout
+from leviathan_local.engine.remote.log_echo import echoed
 from leviathan_local.engine.remote.record import (
     LOG_FILE, RECORD_FILE, AttemptRefs, build_record, new_refs, parse_attempt_id,
 )
@@ -41,7 +44,9 @@ class RemoteResult:
 
 
 def run_remote_attempt(url: str, task_id: str, base: str, attempt_id: str | None = None,
-                       stop: threading.Event | None = None, budget_left: float | None = None) -> RemoteResult:
+                       stop: threading.Event | None = None, budget_left: float | None = None,
+                       stream_log: BinaryIO | None = None) -> RemoteResult:
+    """``stream_log``: where the attempt's log is copied as it is written (a Job's stdout)."""
     refs = parse_attempt_id(attempt_id, task_id) if attempt_id else new_refs(task_id)
     if len(base) not in _FULL_ID_LENGTHS or any(c not in "0123456789abcdef" for c in base):
         raise BaseCommitError(f"--base {base!r} is no full commit id",
@@ -54,9 +59,10 @@ def run_remote_attempt(url: str, task_id: str, base: str, attempt_id: str | None
         paths = find_repo(checkout)
         point_branch_at(checkout, load_contract(paths).default_branch, base)  # the branch attempts start from
         check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes anything
-        result = run_attempt(paths, task_id, stop, budget_left, short=refs.short)
-        logged = [event for event in events.read_events(paths, task_id) if event.data.get("attempt") == refs.attempt_id]
         log_file = paths.state_dir / "attempts" / f"{refs.attempt_id}.log"
+        with echoed(log_file, stream_log) if stream_log else nullcontext():
+            result = run_attempt(paths, task_id, stop, budget_left, short=refs.short)
+        logged = [event for event in events.read_events(paths, task_id) if event.data.get("attempt") == refs.attempt_id]
         files = {RECORD_FILE: (json.dumps(build_record(refs, base, result, logged), indent=2) + "\n").encode()}
         if log_file.is_file():
             files[LOG_FILE] = log_file.read_bytes()

@@ -50,8 +50,10 @@ def label_value(value: str) -> str:
     return f"{head}-{_digest(value)}" if head else _digest(value)
 
 
-def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_timeout_seconds: int) -> dict[str, Any]:
-    """The Job running attempt ``refs`` from commit ``base`` under ``runner`` (kind kubernetes)."""
+def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_timeout_seconds: int,
+                budget_left: float | None = None) -> dict[str, Any]:
+    """The Job running attempt ``refs`` from commit ``base`` under ``runner`` (kind kubernetes);
+    ``budget_left``: what the run may still spend on it (None: no run budget)."""
     if runner.kind != "kubernetes" or not runner.image or not runner.remote:
         raise ValueError("a Job needs runner kind kubernetes with an image and a remote (policy_load checks it)")
     labels = {"app.kubernetes.io/name": "leviathan", "app.kubernetes.io/component": "attempt",
@@ -63,7 +65,7 @@ def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_ti
         "automountServiceAccountToken": False,  # the agent's code has no business with the cluster's API
         "securityContext": {"runAsNonRoot": True, "runAsUser": USER_ID, "runAsGroup": USER_ID, "fsGroup": USER_ID,
                             "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [_container(runner, refs, base)],
+        "containers": [_container(runner, refs, base, budget_left)],
         "volumes": [{"name": "home", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
     if runner.service_account:
@@ -83,15 +85,18 @@ def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_ti
     }
 
 
-def _container(runner: RunnerSettings, refs: AttemptRefs, base: str) -> dict[str, Any]:
+def _container(runner: RunnerSettings, refs: AttemptRefs, base: str, budget_left: float | None) -> dict[str, Any]:
     env: list[dict[str, Any]] = [{"name": "HOME", "value": HOME}, {"name": "XDG_CACHE_HOME", "value": f"{HOME}/.cache"}]
     env += [{"name": item.name, "valueFrom": {"secretKeyRef": {"name": item.secret, "key": item.key}}}
             for item in runner.secret_env]
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
         "image": runner.image,
+        # --stream-log: the attempt's log on stdout as it is written, which is the pod's log the
+        # controller streams into its own attempt log and Run tab.
         "command": ["leviathan", "attempt", refs.task_id, "--remote", runner.remote, "--base", base,
-                    "--attempt-id", refs.attempt_id],
+                    "--attempt-id", refs.attempt_id, "--stream-log",
+                    *([] if budget_left is None else ["--budget-left", repr(budget_left)])],
         "workingDir": HOME,
         "env": env,
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
