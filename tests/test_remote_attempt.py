@@ -1,96 +1,25 @@
-"""Remote attempts for real: a bare repository served by `git daemon` on 127.0.0.1, a controller's
-clone and workers (`leviathan attempt ID --remote URL --base SHA`, each its own process, with
-its own cache) that never share a directory with it. One daemon serves the module; each test
-has its own repository under it."""
+"""Remote attempts for real, over `git daemon` on 127.0.0.1 (tests/remote_fixtures.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import git
-from engine_fixtures import make_project, task_yaml, wait_until
+from engine_fixtures import task_yaml, wait_until
+from remote_fixtures import daemon, remote_for, status, write_tasks  # noqa: F401 - daemon: a fixture
 
-from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.cache import attempt_checkout, remote_cache
 from leviathan_local.engine.remote.record import RECORD_FILE
 from leviathan_local.engine.remote.worker import run_remote_attempt
 from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_WORK_FAILED, LeviathanError
 from leviathan_local.events import read_events
-from leviathan_local.git.repo import RepoPaths, find_repo
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """(the directory it serves, its git:// URL prefix)."""
-    served = tmp_path_factory.mktemp("served")
-    with socket.socket() as probe:  # a free port; the daemon binds it right after
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        ["git", "daemon", "--verbose", "--export-all", "--enable=receive-pack", "--reuseaddr",
-         f"--base-path={served}", "--listen=127.0.0.1", f"--port={port}", str(served)],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
-    assert process.stderr is not None
-    for line in process.stderr:  # it says so once it listens: no polling, no sleep
-        if "Ready to rumble" in line:
-            break
-    else:
-        raise AssertionError(f"git daemon did not start (exit {process.wait()})")
-    yield served, f"git://127.0.0.1:{port}"
-    process.terminate()
-    process.wait()
-
-
-class Remote:
-    def __init__(self, bare: Path, url: str, controller: RepoPaths, cache: Path) -> None:
-        self.bare, self.url, self.controller, self.cache = bare, url, controller, cache
-
-    def refs(self) -> dict[str, str]:
-        listed = git(self.bare, "for-each-ref", "--format=%(refname) %(objectname)")
-        return dict(line.split(" ") for line in listed.splitlines())
-
-    def worker(self, task_id: str, base: str, attempt_id: str, *more: str) -> subprocess.Popen[str]:
-        """`leviathan attempt` as a container would run it: outside any repository, its own cache."""
-        environment = {**os.environ, "XDG_CACHE_HOME": str(self.cache)}
-        return subprocess.Popen([sys.executable, "-m", "leviathan_local", "attempt", task_id, "--remote", self.url,
-                                 "--base", base, "--attempt-id", attempt_id, "--json", *more],
-                                cwd=self.cache, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
-
-    def attempt(self, task_id: str) -> tuple[str, subprocess.CompletedProcess[str]]:
-        started = begin_remote_attempt(self.controller, self.url, task_id)
-        worker = self.worker(task_id, started.base, started.attempt_id)
-        out, err = worker.communicate(timeout=120)
-        return started.attempt_id, subprocess.CompletedProcess(worker.args, worker.returncode, out, err)
-
-
-def remote_for(tmp_path: Path, daemon: tuple[Path, str], tasks: str) -> Remote:
-    served, prefix = daemon
-    (tmp_path / "source").mkdir()
-    git(tmp_path / "source", "init", "-q", "-b", "main")
-    source = make_project(tmp_path / "source", tasks)
-    name = f"{tmp_path.name}.git"
-    git(tmp_path, "clone", "-q", "--bare", str(source), str(served / name))
-    url = f"{prefix}/{name}"
-    controller = tmp_path / "controller"
-    git(tmp_path, "clone", "-q", url, str(controller))
-    cache = tmp_path / "worker-cache"
-    cache.mkdir()
-    return Remote(served / name, url, find_repo(controller), cache)
-
-
-def status(remote: Remote, task_id: str) -> tuple[str, int]:
-    task = load_backlog(remote.controller).task(task_id)
-    return task.status.value, task.attempts
 
 
 def test_a_remote_attempt_reaches_review_on_the_controller(tmp_path: Path, daemon: tuple[Path, str]) -> None:
@@ -165,14 +94,6 @@ def test_a_push_onto_an_existing_reference_is_refused_and_overwrites_nothing(tmp
     again = remote.worker("add", base, attempt_id)
     out, err = again.communicate(timeout=60)
     assert again.returncode == EXIT_BAD_INPUT and "already has" in err and "phase" not in out
-
-
-def write_tasks(remote: Remote, tasks: str) -> None:
-    """Commit a backlog on the controller and push it: the base the worker starts from."""
-    root = remote.controller.root
-    (root / ".leviathan" / "backlog.yaml").write_text("tasks:\n" + tasks)
-    git(root, "commit", "-qam", "tasks")
-    git(root, "push", "-q", "origin", "main")
 
 
 def test_a_killed_remote_attempt_is_interrupted_not_counted(tmp_path: Path, daemon: tuple[Path, str],

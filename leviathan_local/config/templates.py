@@ -113,6 +113,7 @@ forbidden_patterns:                    # .leviathan/** is always forbidden to ag
 #   image: registry.example.com/leviathan-agent:1   # built from deploy/Dockerfile
 #   remote: https://git.example.com/team/app.git    # the Job clones it and pushes its result there
 #   namespace: leviathan
+#   # context: prod-cluster            # the kubeconfig context `run` uses (default: the current one)
 #   service_account: leviathan-attempt
 #   resources: {requests: {cpu: "1", memory: 2Gi}, limits: {memory: 4Gi}}
 #   secret_env:                        # credentials only from Kubernetes Secrets, never written here

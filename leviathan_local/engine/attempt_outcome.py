@@ -69,8 +69,7 @@ def write_failure(paths: RepoPaths, task: Task, limits: Limits, attempt_id: str,
                   kept: str | None, **logged: object) -> str:
     """The task back to ready or blocked, its event first; the outcome (failed, interrupted, budget)."""
     with events.open_log(paths) as log:
-        counted = not (failure.interrupted or failure.escaped or failure.budget or failure.environment)
-        attempts = load_backlog(paths).task(task.id).attempts + (1 if counted else 0)
+        attempts = load_backlog(paths).task(task.id).attempts + (1 if failure.counted else 0)
         update_task(paths, task.id, failure_fields(task, limits, failure, attempts))
         outcome = "budget" if failure.budget else "interrupted" if failure.interrupted else "failed"
         log.append("attempt.failed", task.id, attempt=attempt_id, phase=failure.phase,

@@ -43,6 +43,11 @@ class PhaseFailed(Exception):
         self.budget = budget  # a cost budget reached: the task waits for a human, not counted
         self.environment = environment  # policy's setup failed before the agent ran: nobody's work, not counted
 
+    @property
+    def counted(self) -> bool:
+        """Whether the failure counts against the task's attempts (the agent's work failed)."""
+        return not (self.interrupted or self.escaped or self.budget or self.environment)
+
 
 @dataclass
 class PhaseRecord:

@@ -54,19 +54,21 @@ def begin_remote_attempt(paths: RepoPaths, url: str, task_id: str, refs: Attempt
 
 
 def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str,
-                         without_record: PhaseFailed | None = None) -> AttemptResult:
+                         seen_failure: PhaseFailed | None = None) -> AttemptResult:
     """The ended remote attempt's result, applied to the main checkout's backlog and logged.
-    ``without_record``: how the attempt failed if the worker left no record, as its runner saw it
-    end (engine/runners/job_state.py); by default it was interrupted, not counted."""
+    ``seen_failure``: how the attempt failed as its runner saw it end (engine/runners/job_state.py),
+    used when the worker left no record (by default: interrupted, not counted), and when the
+    record says interrupted but the runner counts the failure: a Job stopped at its deadline
+    pushes an interrupted attempt's record, and its timeout still counts."""
     refs = parse_attempt_id(attempt_id)
     task = load_backlog(paths).task(refs.task_id)
     if applied := _applied(paths, refs):
         return applied
     found = remote_refs(url, [refs.record_ref, refs.branch_ref])
     if refs.record_ref not in found:
-        if without_record is not None:
-            failure = PhaseFailed(without_record.phase, f"{without_record.reason}, and it left no record",
-                                  interrupted=without_record.interrupted, environment=without_record.environment)
+        if seen_failure is not None:
+            failure = PhaseFailed(seen_failure.phase, f"{seen_failure.reason}, and it left no record",
+                                  interrupted=seen_failure.interrupted, environment=seen_failure.environment)
             outcome = write_failure(paths, task, load_policy(paths).limits, refs.attempt_id, failure, None, remote=url)
             return AttemptResult(task.id, refs.attempt_id, refs.branch, outcome, f"remote: {failure.reason}")
         return _interrupted(paths, task, refs, url, "the remote attempt left no record (killed, or its push failed)")
@@ -81,6 +83,10 @@ def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str,
     for event in record.events:
         if event.get("kind") in REPLAYED_EVENTS:
             events.append_event(paths, event["kind"], task.id, **{**event.get("data", {}), "remote": url})
+    if record.outcome == "interrupted" and seen_failure is not None and seen_failure.counted:
+        record.outcome, record.final = "failed", {**record.final, "phase": seen_failure.phase,
+                                                  "reason": f"{seen_failure.reason}; the worker was stopped "
+                                                            f"({record.final.get('reason', record.reason)})"}
     return _apply(paths, task, refs, url, record, found.get(refs.branch_ref))
 
 

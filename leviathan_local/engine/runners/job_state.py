@@ -2,7 +2,8 @@
 (its log can be followed), or ended, and how. A pure function of the API's JSON, so the watch
 loop reads the same truth whichever event woke it, and the tests can state each case.
 
-How an ending counts when the container pushed no record (with a record, the record decides):
+How an ending counts when the container pushed no record (with a record, the record decides,
+but for the deadline, which counts even when the stopped worker pushed an interrupted record):
 the Job ran past its deadline: a counted failure (the attempt's timeout, enforced by the
 cluster); the pod was evicted or preempted, or the Job vanished: interrupted, not counted (the
 cluster took it away); the container could not start (its image, a Secret) or exited without
@@ -29,8 +30,8 @@ class Ending:
     how: str  # "ended", "deadline", "disrupted", "vanished", "stopped", "cannot_start"
     detail: str
 
-    def without_record(self) -> PhaseFailed:
-        """The attempt's failure when its container left no record."""
+    def failure(self) -> PhaseFailed:
+        """How the attempt failed, as the cluster tells it (a record, if pushed, says more)."""
         if self.how == "deadline":
             return PhaseFailed(PHASE, self.detail)
         if self.how in ("disrupted", "vanished", "stopped"):

@@ -134,7 +134,7 @@ class JobAttempt:
                 ending = self._watch(time.monotonic() + timeout + CLONE_AND_PUSH_MARGIN_SECONDS + BACKSTOP_SECONDS)
                 self._delete_quietly(foreground=False)
             with self.writes:
-                return apply_remote_attempt(self.paths, url, self.refs.attempt_id, ending.without_record())
+                return apply_remote_attempt(self.paths, url, self.refs.attempt_id, ending.failure())
 
     def _watch(self, backstop: float) -> Ending:
         watches = [threading.Thread(target=self._wake_on, args=(opener,), daemon=True, name=f"watch-{self.job}")
