@@ -238,9 +238,11 @@ def test_fake_api_server_runs_the_runners_own_job_with_a_private_home(cluster: F
     runner = RunnerSettings(kind="kubernetes", image="img", remote="/srv/app.git", namespace=NAMESPACE,
                             secret_env=(SecretEnv("LEVIATHAN_GIT_TOKEN", "git", "token"),))
     cluster.secrets[(NAMESPACE, "git")] = {"token": "t"}
+    cluster.image_env["GIT_TERMINAL_PROMPT"] = "0"  # deploy/Dockerfile's ENV, which the image would carry
     body = attempt_job(runner, AttemptRefs("add-login", "1a2b3c"), "0" * 40, attempt_timeout_seconds=60)
     container = body["spec"]["template"]["spec"]["containers"][0]
-    container["command"] = ["sh", "-c", 'mkdir "$XDG_CACHE_HOME" && touch "$HOME/written" && pwd && echo "$HOME"']
+    container["command"] = ["sh", "-c", 'mkdir "$XDG_CACHE_HOME" && touch "$HOME/written" && pwd && echo "$HOME" '
+                            '&& test "$GIT_TERMINAL_PROMPT$LEVIATHAN_GIT_TOKEN" = 0t && test -z "$LEVIATHAN_NOW"']
     name = api.batch.create_namespaced_job(NAMESPACE, body).metadata.name
     cluster.wait_for_pod_phase(name, "Succeeded")
     pod = the_pod(api, name)

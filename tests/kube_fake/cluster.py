@@ -51,11 +51,12 @@ class FakeCluster:
         self.root = Path(tempfile.mkdtemp(prefix="kube-fake-")) if root is None else root
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.unpullable_images: set[str] = set()
+        self.image_env: dict[str, str] = {}  # the image's ENV: under the container's env, over the host's PATH
         self.jobs_created: list[dict[str, Any]] = []
         self.deleted_jobs: list[JobDeletion] = []
         self.requests: list[RecordedRequest] = []
         self._store = Store()
-        self._controller = JobController(self._store, self.root, self.secrets, self.unpullable_images)
+        self._controller = JobController(self._store, self.root, self.secrets, self.unpullable_images, self.image_env)
         self.grace_seconds = grace_seconds
         self._server = ApiServer(self)
 

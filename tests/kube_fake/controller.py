@@ -19,8 +19,10 @@ KILL_WAIT_SECONDS = 10.0  # after SIGKILL a group is gone at once; this only bou
 
 
 class JobController:
-    def __init__(self, store: Store, root: Path, secrets: Secrets, unpullable_images: set[str]) -> None:
+    def __init__(self, store: Store, root: Path, secrets: Secrets, unpullable_images: set[str],
+                 image_env: dict[str, str]) -> None:
         self.store, self.root, self.secrets, self.unpullable_images = store, root, secrets, unpullable_images
+        self.image_env = image_env
         self.grace_seconds = 30.0
         self.max_running = 0
         self.phases_seen: dict[str, list[str]] = {}  # job name → each phase its pods reached, in order
@@ -60,10 +62,11 @@ class JobController:
         cwd = Path(rewrite(container.get("workingDir") or str(pod_root), mounts))
         cwd.mkdir(parents=True, exist_ok=True)
         host = {name: value for name, value in os.environ.items() if name in ("PATH", "PYTHONPATH")}
+        env = {**host, **self.image_env, **env}
         key = (meta["namespace"], meta["name"])
         try:
             self.processes[key] = ContainerProcess(
-                container_argv(container), {**host, **{k: rewrite(v, mounts) for k, v in env.items()}}, cwd,
+                container_argv(container), {name: rewrite(value, mounts) for name, value in env.items()}, cwd,
                 pod_root / "log", self.lock, lambda code: self._exited(key, code))
         except OSError as error:
             objects.running(pod, "fake://start-error")
@@ -106,6 +109,8 @@ class JobController:
     def evict(self, job_key: Key) -> None:
         with self.lock:
             for key, pod in self._pods_of(job_key):
+                if pod["status"]["phase"] not in ("Pending", "Running"):
+                    continue  # an ended pod has nothing left to evict
                 self._evicted.add(key)
                 process = self.processes.get(key)
                 if process is None:

@@ -131,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(error.code, error.status())
         except json.JSONDecodeError as error:
             self._json(400, ApiError(400, "BadRequest", f"the request body is not JSON: {error}").status())
+        except Exception as error:  # a bug in the fake: said to the client, not a dropped connection
+            self._json(500, ApiError(500, "InternalError", f"the fake API server failed: {error!r}").status())
+            raise
 
     # -- routes ------------------------------------------------------------------------------
     def list_jobs(self, namespace: str | None = None) -> None:
