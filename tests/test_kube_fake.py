@@ -271,3 +271,26 @@ def test_fake_api_server_leaves_no_process_behind(tmp_path: Path) -> None:
     for pid in pids + [int(leader.removeprefix("fake://")) for leader in leaders]:
         assert process_gone(pid)
     assert not root.exists()
+
+
+def test_fake_api_server_foreground_delete_keeps_the_job_until_its_pod_is_gone(cluster: FakeCluster, api: Api) -> None:
+    api.batch.create_namespaced_job(NAMESPACE, job_body("foreground", "exec sleep 60"))
+    version = api.batch.read_namespaced_job("foreground", NAMESPACE).metadata.resource_version
+    api.batch.delete_namespaced_job("foreground", NAMESPACE, propagation_policy="Foreground")
+    events = []
+    for event in watch.Watch().stream(api.batch.list_namespaced_job, NAMESPACE, resource_version=version,
+                                      timeout_seconds=WATCH_SECONDS):
+        events.append((event["type"], bool(event["object"].metadata.deletion_timestamp)))
+        if event["type"] == "DELETED":
+            break
+    assert events == [("MODIFIED", True), ("DELETED", True)]
+    assert cluster.pods("foreground") == []
+
+
+def test_fake_api_server_expired_history_is_410_gone(cluster: FakeCluster, api: Api) -> None:
+    version = api.batch.list_namespaced_job(NAMESPACE).metadata.resource_version
+    api.batch.create_namespaced_job(NAMESPACE, job_body("expired", "true"))
+    cluster.expire_history()
+    with pytest.raises(ApiException) as gone:
+        list(watch.Watch().stream(api.batch.list_namespaced_job, NAMESPACE, resource_version=version, timeout_seconds=1))
+    assert gone.value.status == 410
