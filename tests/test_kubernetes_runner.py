@@ -246,7 +246,9 @@ def test_fake_api_server_stopping_the_run_deletes_its_job_and_keeps_the_record(
     assert result.outcome == "interrupted", result.reason
     assert status(remote, "one") == ("ready", 0)
     assert job in deleted(cluster)
-    # Deleted in the foreground, the Job was seen to go only after its worker had pushed its record.
+    # The worker, told to stop, pushed its record before the controller applied the result: the
+    # result is the record's (the agent's phase, stopped), not "no record".
+    assert result.reason == "green: shutdown requested", result.reason
     assert f"refs/leviathan/attempts/{result.attempt_id}" in remote.refs()
     record = json.loads(git(remote.controller.root, "show", f"refs/leviathan/attempts/{result.attempt_id}:attempt.json"))
     assert record["outcome"] == "interrupted"

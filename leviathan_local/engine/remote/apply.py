@@ -84,9 +84,9 @@ def apply_remote_attempt(paths: RepoPaths, url: str, attempt_id: str,
         if event.get("kind") in REPLAYED_EVENTS:
             events.append_event(paths, event["kind"], task.id, **{**event.get("data", {}), "remote": url})
     if record.outcome == "interrupted" and seen_failure is not None and seen_failure.counted:
-        record.outcome, record.final = "failed", {**record.final, "phase": seen_failure.phase,
-                                                  "reason": f"{seen_failure.reason}; the worker was stopped "
-                                                            f"({record.final.get('reason', record.reason)})"}
+        reason = f"{seen_failure.reason}; the worker was stopped ({record.reason})"
+        record.outcome, record.reason = "failed", f"{seen_failure.phase}: {reason}"
+        record.final = {**record.final, "phase": seen_failure.phase, "reason": reason}
     return _apply(paths, task, refs, url, record, found.get(refs.branch_ref))
 
 
