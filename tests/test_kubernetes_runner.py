@@ -144,6 +144,7 @@ def test_fake_api_server_jobs_run_attempts_side_by_side_and_bring_each_to_review
         assert f"[leviathan] Job {started.data['job']}, pod ".encode() in log
         recorded = git(remote.controller.root, "show", f"refs/leviathan/attempts/{result.attempt_id}:attempt.log")
         assert recorded and recorded.encode() in log
+        assert b"the stream above is not all of it" not in log  # the stream held it whole, live
         assert "--stream-log" in job["spec"]["template"]["spec"]["containers"][0]["command"]
 
 
@@ -316,3 +317,21 @@ def test_a_kubernetes_run_whose_base_is_not_on_the_remote_is_refused(
     assert refused.value.exit_code == 2 and "has no branch holding main's commit" in refused.value.message
     assert refused.value.hint == f"push it first: git push {remote.url} main"
     assert cluster.jobs_created == []
+
+
+def test_fake_api_server_an_interrupted_watch_ends_at_once_not_at_its_window(cluster: FakeCluster) -> None:
+    """An attempt that has ended interrupts its watches; closing the response instead waited
+    for the reader's lock, which it held until the window's end (60 s per attempt, found by
+    these tests)."""
+    from leviathan_local.config.policy import RunnerSettings
+    from leviathan_local.engine.runners.kubernetes_api import connect
+
+    api = connect(RunnerSettings(kind="kubernetes", namespace=NAMESPACE))
+    stream = api.watch_jobs("nothing-happens", None, seconds=300)
+    reader = threading.Thread(target=lambda: list(stream.lines()), daemon=True)
+    reader.start()
+    stream.interrupt()
+    reader.join(30)  # a generous bound on a loaded machine, far below the window
+    assert not reader.is_alive()
+    stream.close()
+    api.close()

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from leviathan_local.backlog.model import Status, Task
@@ -170,10 +171,10 @@ class JobAttempt:
                                   "its deadline (activeDeadlineSeconds); the controller deleted it")
                 self.changed.wait(min(WATCH_SECONDS, max(0.0, backstop - time.monotonic())))
         finally:
-            self.ended.set()
-            if follower is not None:
+            if follower is not None:  # first: a pod that has ended still serves its whole log
                 follower.join(LOG_DRAIN_SECONDS)
-            self._close_streams()
+            self.ended.set()
+            self._interrupt_streams()
 
     def _as_stopped(self, ending: Ending) -> Ending:
         if ending.how == "vanished":
@@ -185,10 +186,10 @@ class JobAttempt:
         while not self.ended.is_set():
             opened = time.monotonic()
             try:
-                stream = self._opened(opener)
-                for _ in stream.lines():
-                    self.changed.set()
-            except Exception as error:  # noqa: BLE001 - closed by `_watch`, or the API server's trouble
+                with closing(self._opened(opener)) as stream:
+                    for _ in stream.lines():
+                        self.changed.set()
+            except Exception as error:  # noqa: BLE001 - the API server's trouble
                 if not self.ended.is_set():
                     log.debug("%s: a watch ended: %s", self.job, error)
             self.changed.set()  # a window ended: read the state (a missed event would have said the same)
@@ -202,9 +203,10 @@ class JobAttempt:
             out.write(f"[leviathan] Job {self.job}, pod {pod} in namespace {self.cluster.namespace}:\n".encode())
             out.flush()
             try:
-                for chunk in self._opened(lambda: self.cluster.follow_log(pod, CONTAINER_NAME)).chunks():
-                    out.write(chunk)
-                    out.flush()
+                with closing(self._opened(lambda: self.cluster.follow_log(pod, CONTAINER_NAME))) as stream:
+                    for chunk in stream.chunks():
+                        out.write(chunk)
+                        out.flush()
             except Exception as error:  # noqa: BLE001 - the record's log completes what the stream missed
                 if not self.ended.is_set():
                     out.write(f"\n[leviathan] the pod's log stream ended early: {error}\n".encode())
@@ -213,14 +215,14 @@ class JobAttempt:
         stream = opener()
         with self.streams_lock:
             self.streams.add(stream)
-            if self.ended.is_set():  # ended while it opened: nobody else would close it
-                stream.close()
+            if self.ended.is_set():  # ended while it opened: nobody else would interrupt it
+                stream.interrupt()
         return stream
 
-    def _close_streams(self) -> None:
+    def _interrupt_streams(self) -> None:
         with self.streams_lock:
             for stream in self.streams:
-                stream.close()
+                stream.interrupt()
 
     def _delete_quietly(self, foreground: bool) -> bool:
         """Delete the Job (its end is recorded); a refusal is logged, its TTL deletes it later."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,20 @@ class ClusterError(WorkFailedError):
     title = "Kubernetes problem"
 
 
-@dataclass(frozen=True)
 class Stream:
-    """An open watch or log stream: iterate it; `close()` from any thread ends it."""
+    """An open watch or log stream: iterate it, then `close()` it; `interrupt()`, from any
+    thread, ends an iteration blocked on the socket at once, as the stream's end."""
 
-    response: Any  # urllib3.HTTPResponse
+    def __init__(self, response: Any) -> None:
+        self.response = response  # urllib3.HTTPResponse
+        self._interrupted = threading.Event()
 
     def chunks(self) -> Iterator[bytes]:
-        yield from self.response.stream(8192, decode_content=True)
+        try:
+            yield from self.response.stream(8192, decode_content=True)
+        except Exception:
+            if not self._interrupted.is_set():
+                raise
 
     def lines(self) -> Iterator[bytes]:
         pending = b""
@@ -48,10 +55,21 @@ class Stream:
         if pending.strip():
             yield pending
 
+    def interrupt(self) -> None:
+        """Shut the socket down under the reader (closing the response from another thread would
+        wait for the reader's lock, which it holds until the server sends something)."""
+        self._interrupted.set()
+        connection = getattr(self.response, "connection", None)
+        if (sock := getattr(connection, "sock", None)) is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed already: the reader has ended
+
     def close(self) -> None:
         try:
             self.response.close()
-        except Exception:  # noqa: BLE001 - already closed, or its connection already gone: ended all the same
+        except Exception:  # noqa: BLE001 - its connection already gone: ended all the same
             pass
 
 
