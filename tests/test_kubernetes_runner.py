@@ -335,3 +335,31 @@ def test_fake_api_server_an_interrupted_watch_ends_at_once_not_at_its_window(clu
     assert not reader.is_alive()
     stream.close()
     api.close()
+
+
+def test_fake_api_server_the_next_job_is_told_the_previous_failure_and_feedback(
+        tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
+    """The worker's clone has no log of the task's earlier attempts: the controller passes what
+    its main checkout knows (the last counted failure, its test output, the spend, a reviewer's
+    feedback), so the Job's agent is prompted as a local attempt's would be."""
+    tried, prompt = tmp_path / "tried", tmp_path / "prompt.seen"
+    green = (f"if [ -e {tried} ]; then cp \"$LEVIATHAN_PROMPT_FILE\" {prompt} && "
+             f"printf 'def one():\\n    return 1\\n' > one.py; "
+             f"else touch {tried} && printf 'def one():\\n    return 0\\n' > one.py; fi")
+    remote = kube_remote(tmp_path, daemon, own_task("one", green=green))
+    # A reviewer's feedback written in the main checkout, not committed: the clone cannot see it.
+    backlog = remote.controller.root / ".leviathan" / "backlog.yaml"
+    backlog.write_text(backlog.read_text().replace("    status: ready\n",
+                                                   "    status: ready\n    review_feedback: keep it short\n"))
+
+    report = run(remote.controller, RunOptions(max_tasks=2))
+
+    assert [result.outcome for result in report.attempts] == ["failed", "succeeded"]
+    first = report.attempts[0].attempt_id
+    told = prompt.read_text()
+    assert f"## The previous attempt failed\n{first} failed in green" in told
+    assert "AssertionError" in told  # its test output, read from the controller's copy of its log
+    assert "## A reviewer rejected the previous attempt\nkeep it short" in told
+    env = {item["name"]: item.get("value") for item in
+           cluster.jobs_created[1]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert json.loads(env["LEVIATHAN_CONTROLLER_CONTEXT"])["previous_failure"]["attempt_id"] == first

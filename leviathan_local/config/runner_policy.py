@@ -23,7 +23,7 @@ ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 SECRET_KEY = r"[-._a-zA-Z0-9]{1,253}"
 QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?")
 # Names the Job sets itself (engine/runners/kubernetes_job.py): a secret_env item may not shadow them.
-RESERVED_ENV = ("HOME", "XDG_CACHE_HOME")
+RESERVED_ENV = ("HOME", "XDG_CACHE_HOME", "LEVIATHAN_CONTROLLER_CONTEXT")
 
 _SECRET_HINT = ("a credential is never written in policy.yaml (it is in the repository): put it in a "
                 "Kubernetes Secret and name it, `secret_env: [{name: ENV_NAME, secret: SECRET_NAME, key: KEY}]`")

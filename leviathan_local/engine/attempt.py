@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from leviathan_local import events
@@ -37,6 +38,7 @@ from leviathan_local.engine.attempt_state import (
     PHASES, AttemptResult, AttemptState, PhaseFailed, PhaseRecord, output_tail,
 )
 from leviathan_local.engine.budget import Budget
+from leviathan_local.engine.controller_context import ControllerContext
 from leviathan_local.engine.gates import Violation, scope_violations, secret_findings
 from leviathan_local.engine.main_checkout_watch import MainCheckoutWatch
 from leviathan_local.engine.process import CommandResult, sweep_attempt
@@ -55,11 +57,15 @@ from leviathan_local.git.repo import RepoPaths, branch_head
 
 
 def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = None,
-                run_budget_left: float | None = None, short: str | None = None) -> AttemptResult:
+                run_budget_left: float | None = None, short: str | None = None,
+                known: ControllerContext | None = None) -> AttemptResult:
     """One attempt at ``task_id``; ``run_budget_left``: what the run it belongs to may still spend;
-    ``short``: the attempt's id suffix when its caller chose it (a remote attempt's controller)."""
+    ``short``: the attempt's id suffix when its caller chose it (a remote attempt's controller);
+    ``known``: what that controller knows of the task that this clone does not."""
     policy = load_policy(paths)
     task = load_backlog(paths).task(task_id)
+    if known is not None and known.review_feedback is not None:
+        task = replace(task, data={**task.data, "review_feedback": known.review_feedback})
     short = short or secrets.token_hex(3)
     attempt_id, branch = f"attempt-{task_id}-{short}", f"agent/{task_id}-{short}"
     if task.status is Status.DONE:
@@ -89,10 +95,11 @@ def run_attempt(paths: RepoPaths, task_id: str, stop: threading.Event | None = N
             attempt = AttemptState(paths, policy, task, policy.scope_named(task.get("scope")), attempt_id, branch,
                                worktree, git, base, log, time.monotonic() + policy.limits.attempt_timeout_seconds,
                                stop, record, ref_targets(git),
-                               previous_failure=previous_failure(paths, task_id, policy.tdd.test_command,
-                                                                 policy.tdd.red_command),
+                               previous_failure=known.previous_failure if known else previous_failure(
+                                   paths, task_id, policy.tdd.test_command, policy.tdd.red_command),
                                session=session,
-                               budget=Budget.for_attempt(paths, task_id, policy.limits, run_budget_left))
+                               budget=Budget.for_attempt(paths, task_id, policy.limits, run_budget_left,
+                                                         known.task_spent_usd if known else None))
             with confinement(paths, policy, worktree, Path(git.repo.path), attempt_id) as attempt.confinement:
                 attempt.watch = MainCheckoutWatch.start(paths, task_id)
                 result = _outcome(attempt)

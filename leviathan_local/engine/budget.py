@@ -33,10 +33,14 @@ class Budget:
     run_left: float | None = None  # None: not in a run, or no run limit
 
     @classmethod
-    def for_attempt(cls, paths: RepoPaths, task_id: str, limits: Limits, run_left: float | None) -> Budget:
+    def for_attempt(cls, paths: RepoPaths, task_id: str, limits: Limits, run_left: float | None,
+                    spent_before: float | None = None) -> Budget:
+        """``spent_before``: what the task spent, when the log at ``paths`` does not know it (a
+        remote worker's clone: its controller tells it)."""
         if limits.max_cost_usd_per_task is None:
             return cls(run_left=run_left)
-        return cls(limits.max_cost_usd_per_task, task_spent(read_events(paths, task_id)), run_left)
+        spent = task_spent(read_events(paths, task_id)) if spent_before is None else spent_before
+        return cls(limits.max_cost_usd_per_task, spent, run_left)
 
     def reached(self, spent_in_attempt: float) -> str | None:
         """Why the attempt must stop, having spent ``spent_in_attempt`` so far; None if it may go on."""

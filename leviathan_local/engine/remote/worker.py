@@ -11,6 +11,7 @@ and applies the record to it (engine/remote/apply.py).
 from __future__ import annotations
 
 import json
+import os
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from leviathan_local import events
 from leviathan_local.config.contract import load_contract
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.attempt_state import AttemptResult
+from leviathan_local.engine.controller_context import ENV, ControllerContext
 from leviathan_local.engine.preflight import check_attempt_inputs
 from leviathan_local.engine.remote.cache import attempt_checkout
 from leviathan_local.engine.remote.log_echo import echoed
@@ -48,6 +50,8 @@ def run_remote_attempt(url: str, task_id: str, base: str, attempt_id: str | None
                        stream_log: BinaryIO | None = None) -> RemoteResult:
     """``stream_log``: where the attempt's log is copied as it is written (a Job's stdout)."""
     refs = parse_attempt_id(attempt_id, task_id) if attempt_id else new_refs(task_id)
+    # What the controller knows of the task that this clone cannot (a Job's environment has it).
+    known = ControllerContext.from_json(os.environ[ENV]) if os.environ.get(ENV) else None
     if len(base) not in _FULL_ID_LENGTHS or any(c not in "0123456789abcdef" for c in base):
         raise BaseCommitError(f"--base {base!r} is no full commit id",
                               hint="pass the base as the controller saw it: `git rev-parse main`")
@@ -61,7 +65,7 @@ def run_remote_attempt(url: str, task_id: str, base: str, attempt_id: str | None
         check_attempt_inputs(paths, task_id)  # bad input: exit 2 before the attempt writes anything
         log_file = paths.state_dir / "attempts" / f"{refs.attempt_id}.log"
         with echoed(log_file, stream_log) if stream_log else nullcontext():
-            result = run_attempt(paths, task_id, stop, budget_left, short=refs.short)
+            result = run_attempt(paths, task_id, stop, budget_left, short=refs.short, known=known)
         logged = [event for event in events.read_events(paths, task_id) if event.data.get("attempt") == refs.attempt_id]
         files = {RECORD_FILE: (json.dumps(build_record(refs, base, result, logged), indent=2) + "\n").encode()}
         if log_file.is_file():

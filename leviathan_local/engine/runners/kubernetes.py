@@ -27,6 +27,7 @@ from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.attempt_state import AttemptResult, PhaseFailed
+from leviathan_local.engine.controller_context import controller_context
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.record import new_refs
 from leviathan_local.engine.runlock import attempt_record
@@ -126,9 +127,10 @@ class JobAttempt:
             with self.writes:
                 start = begin_remote_attempt(self.paths, url, self.task_id, self.refs, **named)
             record.update(base=start.base)
+            known = controller_context(self.paths, self.policy, load_backlog(self.paths).task(self.task_id))
             timeout = self.policy.limits.attempt_timeout_seconds
             try:
-                self.cluster.create_job(attempt_job(runner, self.refs, start.base, timeout, self.budget_left))
+                self.cluster.create_job(attempt_job(runner, self.refs, start.base, timeout, self.budget_left, known))
             except ClusterError as refused:
                 ending = Ending("cannot_start", f"the cluster refused its Job: {refused.message}")
             else:

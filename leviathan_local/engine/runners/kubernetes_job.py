@@ -14,6 +14,8 @@ import re
 from typing import Any
 
 from leviathan_local.config.policy import RunnerSettings
+from leviathan_local.engine.controller_context import ENV as CONTEXT_ENV
+from leviathan_local.engine.controller_context import ControllerContext
 from leviathan_local.engine.remote.record import AttemptRefs
 
 # The Job's deadline is the attempt's timeout plus this: the worker's clone or fetch before the
@@ -51,9 +53,10 @@ def label_value(value: str) -> str:
 
 
 def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_timeout_seconds: int,
-                budget_left: float | None = None) -> dict[str, Any]:
+                budget_left: float | None = None, known: ControllerContext | None = None) -> dict[str, Any]:
     """The Job running attempt ``refs`` from commit ``base`` under ``runner`` (kind kubernetes);
-    ``budget_left``: what the run may still spend on it (None: no run budget)."""
+    ``budget_left``: what the run may still spend on it (None: no run budget); ``known``: what
+    the controller knows of the task that the worker's clone cannot."""
     if runner.kind != "kubernetes" or not runner.image or not runner.remote:
         raise ValueError("a Job needs runner kind kubernetes with an image and a remote (policy_load checks it)")
     labels = {"app.kubernetes.io/name": "leviathan", "app.kubernetes.io/component": "attempt",
@@ -65,7 +68,7 @@ def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_ti
         "automountServiceAccountToken": False,  # the agent's code has no business with the cluster's API
         "securityContext": {"runAsNonRoot": True, "runAsUser": USER_ID, "runAsGroup": USER_ID, "fsGroup": USER_ID,
                             "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [_container(runner, refs, base, budget_left)],
+        "containers": [_container(runner, refs, base, budget_left, known)],
         "volumes": [{"name": "home", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
     if runner.service_account:
@@ -85,8 +88,11 @@ def attempt_job(runner: RunnerSettings, refs: AttemptRefs, base: str, attempt_ti
     }
 
 
-def _container(runner: RunnerSettings, refs: AttemptRefs, base: str, budget_left: float | None) -> dict[str, Any]:
+def _container(runner: RunnerSettings, refs: AttemptRefs, base: str, budget_left: float | None,
+               known: ControllerContext | None) -> dict[str, Any]:
     env: list[dict[str, Any]] = [{"name": "HOME", "value": HOME}, {"name": "XDG_CACHE_HOME", "value": f"{HOME}/.cache"}]
+    if known is not None:
+        env.append({"name": CONTEXT_ENV, "value": known.to_json()})
     env += [{"name": item.name, "valueFrom": {"secretKeyRef": {"name": item.secret, "key": item.key}}}
             for item in runner.secret_env]
     container: dict[str, Any] = {
