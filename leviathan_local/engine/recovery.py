@@ -23,7 +23,7 @@ from leviathan_local.backlog.store import load_backlog, update_task
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.process import sweep_attempt
 from leviathan_local.engine.runlock import DeadAttempt, attempt_records
-from leviathan_local.engine.runners.kubernetes import recover_remote_attempt
+from leviathan_local.engine.runners.kubernetes_recovery import recover_remote_attempt
 from leviathan_local.engine.sandbox import attempt_temp_dir
 from leviathan_local.engine.setup_cache import clean_slot
 from leviathan_local.engine.worktree_pool import every_slot, held_slot, is_slot

@@ -4,7 +4,7 @@ attempt's (engine/remote/apply.py).
 
 Each attempt holds a record in `<state dir>/running/` (engine/runlock.py) naming its Job, so a
 controller that dies leaves what the next run needs to end the Job and apply what it pushed
-(`recover_remote_attempt`). The controller keeps what a local run keeps: the lock, the event
+(engine/runners/kubernetes_recovery.py). The controller keeps what a local run keeps: the lock, the event
 log, the backlog's writes, the halt commit; the cluster only runs `leviathan attempt --remote`.
 
 Watching: a watch on the Job and one on its pods only wake the attempt's loop, which then reads
@@ -19,14 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from typing import Any
 
-from leviathan_local.backlog.model import Status, Task
+from leviathan_local.backlog.model import Task
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy import Policy
-from leviathan_local.config.policy_load import load_policy
-from leviathan_local.engine.attempt_state import AttemptResult, PhaseFailed
+from leviathan_local.engine.attempt_state import AttemptResult
 from leviathan_local.engine.controller_context import controller_context
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.record import new_refs
@@ -36,7 +34,6 @@ from leviathan_local.engine.runners.kubernetes_api import Cluster, ClusterError,
 from leviathan_local.engine.runners.kubernetes_job import (
     CLONE_AND_PUSH_MARGIN_SECONDS, CONTAINER_NAME, attempt_job, job_name,
 )
-from leviathan_local.errors import LeviathanError
 from leviathan_local.git.remote import RemoteError, remote_branches_hold
 from leviathan_local.repo_paths import RepoPaths
 
@@ -48,7 +45,6 @@ WATCH_SECONDS = 60  # one watch request's window; the state is read afresh after
 BACKSTOP_SECONDS = 120
 RECONNECT_SECONDS = 2.0  # after a watch that failed or ended at once: no busy loop on a sick API server
 LOG_DRAIN_SECONDS = 10.0  # a pod's log stream is given this long to end after the Job has
-GONE_SECONDS = 120.0  # recovery waits this long for a deleted Job's pod to push and go
 
 
 def check_runner(paths: RepoPaths, policy: Policy, base: str) -> None:
@@ -233,45 +229,3 @@ class JobAttempt:
         except ClusterError as error:
             log.warning("%s: %s; its ttlSecondsAfterFinished deletes it later", self.job, error.message)
             return False
-
-
-def recover_remote_attempt(paths: RepoPaths, record: dict[str, Any]) -> list[str]:
-    """A dead controller's attempt (its record names a Job): end the Job if it still runs, then
-    apply what its worker pushed, as the attempt's own thread would have. A Job the cluster
-    cannot be asked about is left to its deadline and TTL; its record, if pushed already, applies."""
-    task_id, attempt_id, url = str(record.get("task")), str(record.get("attempt")), str(record.get("remote"))
-    notes = [f"{task_id}: remote attempt {attempt_id} lost its controller (pid {record.get('pid', '?')})"]
-    if record.get("job"):
-        notes.extend(_end_job(paths, str(record["job"]), str(record.get("namespace") or "default")))
-    task = load_backlog(paths).by_id.get(task_id)
-    if task is None or task.status is not Status.DOING or task.get("last_attempt_id") != attempt_id:
-        return notes  # the task has moved on (a human's edit): nothing to apply to it
-    result = apply_remote_attempt(paths, url, attempt_id, PhaseFailed(
-        "remote", "its controller died and the worker pushed no record", interrupted=True))
-    return [*notes, f"{task_id}: doing -> {load_backlog(paths).task(task_id).status.value} "
-                    f"(remote attempt {result.outcome}: {result.reason})"]
-
-
-def _end_job(paths: RepoPaths, name: str, namespace: str) -> list[str]:
-    runner = load_policy(paths).runner
-    try:
-        cluster = connect(runner) if runner.kind == "kubernetes" else None
-        if cluster is None:
-            return [f"left Job {name} in {namespace} to its deadline and TTL: runner.kind is {runner.kind} now"]
-        cluster.namespace = namespace  # the Job's, whatever the policy says now
-        try:
-            job = cluster.job(name)
-            if job is None:
-                return []
-            if read_state(name, job, cluster.pods(name), CONTAINER_NAME).ending is not None:
-                cluster.delete_job(name, foreground=False)
-                return [f"deleted Job {name}: it had ended"]
-            cluster.delete_job(name, foreground=True)
-            waited_until = time.monotonic() + GONE_SECONDS
-            while cluster.job(name) is not None and time.monotonic() < waited_until:
-                time.sleep(1.0)  # its pod pushes the interrupted attempt's record, then goes
-            return [f"deleted Job {name}: it was still running"]
-        finally:
-            cluster.close()
-    except LeviathanError as error:
-        return [f"could not end Job {name} in {namespace} ({error.message}): its deadline and TTL will"]
