@@ -29,7 +29,7 @@ from leviathan_local.engine.controller_context import controller_context
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.record import new_refs
 from leviathan_local.engine.runlock import attempt_record
-from leviathan_local.engine.runners.job_state import Ending, read_state
+from leviathan_local.engine.runners.job_state import Ending, JobState, read_state
 from leviathan_local.engine.runners.kubernetes_api import Cluster, ClusterError, Stream, connect
 from leviathan_local.engine.runners.kubernetes_job import (
     CLONE_AND_PUSH_MARGIN_SECONDS, CONTAINER_NAME, attempt_job, job_name,
@@ -45,6 +45,7 @@ WATCH_SECONDS = 60  # one watch request's window; the state is read afresh after
 BACKSTOP_SECONDS = 120
 RECONNECT_SECONDS = 2.0  # after a watch that failed or ended at once: no busy loop on a sick API server
 LOG_DRAIN_SECONDS = 10.0  # a pod's log stream is given this long to end after the Job has
+STOP_SECONDS = 120.0  # a stopped run waits this long for each deleted Job to go (a pod's grace is 30 s)
 
 
 def check_runner(paths: RepoPaths, policy: Policy, base: str) -> None:
@@ -142,37 +143,44 @@ class JobAttempt:
         for thread in watches:
             thread.start()
         follower: threading.Thread | None = None
-        deleted = False
+        given_up_at: float | None = None  # once the run stops: when to stop waiting for the Job to go
         try:
             while True:
                 self.changed.clear()  # before the read: a change from here on wakes the wait below
-                try:
-                    state = read_state(self.job, self.cluster.job(self.job), self.cluster.pods(self.job),
-                                       CONTAINER_NAME)
-                except ClusterError as error:
-                    log.warning("%s: %s (read again at the next change)", self.job, error.message)
-                    state = None
-                if state is not None and state.started_pod and follower is None:
+                state = self._read()
+                if state.started_pod and follower is None:
                     follower = threading.Thread(target=self._follow_log, args=(state.started_pod,), daemon=True,
                                                 name=f"log-{self.job}")
                     follower.start()
-                if state is not None and state.ending is not None:
-                    return self._as_stopped(state.ending) if deleted else state.ending
-                if self.stopping.is_set() and not deleted:
+                if state.ending is not None:
+                    return self._as_stopped(state.ending) if given_up_at else state.ending
+                if self.stopping.is_set() and given_up_at is None:
                     # Foreground: the Job is seen to go only once its pod has gone, after the
                     # worker, told to stop, has pushed its record of the interrupted attempt.
                     self._delete_quietly(foreground=True)
-                    deleted = True
-                if time.monotonic() >= backstop:
+                    given_up_at = time.monotonic() + STOP_SECONDS
+                now = time.monotonic()
+                if given_up_at is not None and now >= given_up_at:
+                    return Ending("stopped", f"the run was stopped; its Job {self.job} was deleted but had not "
+                                  f"gone {STOP_SECONDS:g} s later")
+                if now >= backstop:
                     self._delete_quietly(foreground=True)
                     return Ending("deadline", f"its Job {self.job} was still not ended {BACKSTOP_SECONDS} s after "
                                   "its deadline (activeDeadlineSeconds); the controller deleted it")
-                self.changed.wait(min(WATCH_SECONDS, max(0.0, backstop - time.monotonic())))
+                self.changed.wait(max(0.0, min(WATCH_SECONDS, backstop - now, (given_up_at or backstop) - now)))
         finally:
             if follower is not None:  # first: a pod that has ended still serves its whole log
                 follower.join(LOG_DRAIN_SECONDS)
             self.ended.set()
             self._interrupt_streams()
+
+    def _read(self) -> JobState:
+        """What the Job and its pods say now; a failed read says nothing (read again at the next wake)."""
+        try:
+            return read_state(self.job, self.cluster.job(self.job), self.cluster.pods(self.job), CONTAINER_NAME)
+        except ClusterError as error:
+            log.warning("%s: %s (read again at the next change)", self.job, error.message)
+            return JobState()
 
     def _as_stopped(self, ending: Ending) -> Ending:
         if ending.how == "vanished":
