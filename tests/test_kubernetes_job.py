@@ -12,6 +12,7 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from leviathan_local.config.policy import RunnerResources, RunnerSettings, SecretEnv
 from leviathan_local.engine.remote.record import AttemptRefs
@@ -138,3 +139,17 @@ def test_the_image_runs_the_console_script_as_the_jobs_user() -> None:
     assert f'ENTRYPOINT ["{container["command"][0]}"]' in dockerfile
     assert f"USER {USER_ID}:{USER_ID}" in dockerfile and f"--uid {USER_ID}" in dockerfile
     assert f"HOME={HOME}" in dockerfile and "COPY deploy/git-askpass" in dockerfile
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_controllers_sample_rbac_is_valid_and_grants_what_the_controller_calls(version: str) -> None:
+    documents = list(yaml.safe_load_all((DEPLOY / "controller-rbac.yaml").read_text(encoding="utf-8")))
+    for document in documents:
+        validate(document, version)
+    [role] = [document for document in documents if document["kind"] == "Role"]
+    granted = {(rule["apiGroups"][0], resource, verb) for rule in role["rules"]
+               for resource in rule["resources"] for verb in rule["verbs"]}
+    # engine/runners/kubernetes_api.py's calls, each with its API group, resource and verb.
+    called = {("batch", "jobs", "create"), ("batch", "jobs", "get"), ("batch", "jobs", "watch"),
+              ("batch", "jobs", "delete"), ("", "pods", "list"), ("", "pods", "watch"), ("", "pods/log", "get")}
+    assert called <= granted
