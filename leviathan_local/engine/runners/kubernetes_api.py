@@ -20,6 +20,7 @@ from typing import Any
 from leviathan_local.config.policy import RunnerSettings
 from leviathan_local.errors import ConfigError, WorkFailedError
 
+CONNECTIONS = 64  # connections kept to the API server: 16 Jobs at once (beyond, urllib3 warns as it drops them)
 INSTALL_HINT = "install the client: pip install 'leviathan-local[kubernetes]'"
 CONFIG_HINT = ("set KUBECONFIG (or write ~/.kube/config) for the cluster the Jobs run on, or run the controller in "
                "a pod; `kubectl get jobs -n NAMESPACE` must work with the same configuration")
@@ -164,21 +165,22 @@ def connect(runner: RunnerSettings) -> Cluster:
     from kubernetes import config
 
     configured = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    configuration = api.Configuration()
+    # Each running Job holds three streams open (two watches, its pod's log) besides the reads.
+    configuration.connection_pool_maxsize = CONNECTIONS
     try:
         if any(Path(part).is_file() for part in configured.split(os.pathsep) if part):
-            client = config.new_client_from_config(config_file=configured, context=runner.context,
-                                                   persist_config=False)
+            config.load_kube_config(config_file=configured, context=runner.context,
+                                    client_configuration=configuration, persist_config=False)
         elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-            configuration = api.Configuration()
             config.load_incluster_config(client_configuration=configuration)
-            client = api.ApiClient(configuration)
         else:
             raise ConfigError(f"runner.kind: kubernetes: no Kubernetes configuration found ({configured} "
                               "does not exist, and this is not a pod)", hint=CONFIG_HINT)
     except config.ConfigException as error:
         raise ConfigError(f"runner.kind: kubernetes: the Kubernetes configuration {configured} is unusable: {error}",
                           hint=CONFIG_HINT) from None
-    return Cluster(client, runner.namespace)
+    return Cluster(api.ApiClient(configuration), runner.namespace)
 
 
 def _api_message(error: Any) -> str:
