@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leviathan_local.engine.runners.job_state import read_state
+from leviathan_local.engine.runners.job_state import as_seen, read_state
 
 NAME = "leviathan-attempt-add-1a2b3c-0123abcd"
 
@@ -94,3 +94,12 @@ def test_another_containers_state_says_nothing() -> None:
     sidecar = pod("Running", {"waiting": {"reason": "ImagePullBackOff"}})
     sidecar["status"]["containerStatuses"][0]["name"] = "istio-proxy"
     assert read_state(NAME, job(), [sidecar], "attempt").ending is None
+
+
+def test_a_deadline_reached_by_a_pod_that_never_ran_is_the_environments_failure() -> None:
+    ending = read_state(NAME, job(("Failed", "DeadlineExceeded")), [], "attempt").ending
+    assert ending is not None
+    assert as_seen(ending, container_started=True) == ending and ending.failure().counted
+    unscheduled = as_seen(ending, container_started=False)
+    assert unscheduled.how == "cannot_start" and "never started" in unscheduled.detail
+    assert not unscheduled.failure().counted and unscheduled.failure().environment

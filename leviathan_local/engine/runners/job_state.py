@@ -39,6 +39,16 @@ class Ending:
         return PhaseFailed(PHASE, self.detail, environment=True)
 
 
+def as_seen(ending: Ending, container_started: bool) -> Ending:
+    """``ending`` given whether the controller ever saw the container start: a deadline reached
+    by a pod that never ran (unschedulable in a full cluster, an image still pulling) is the
+    environment's failure, not the agent's."""
+    if ending.how == "deadline" and not container_started:
+        return Ending("cannot_start", f"{ending.detail}, and its container never started "
+                                      "(no node could take its pod, or its image was still pulling)")
+    return ending
+
+
 @dataclass(frozen=True)
 class JobState:
     ending: Ending | None = None

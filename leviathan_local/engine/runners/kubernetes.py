@@ -29,7 +29,7 @@ from leviathan_local.engine.controller_context import controller_context
 from leviathan_local.engine.remote.apply import apply_remote_attempt, begin_remote_attempt
 from leviathan_local.engine.remote.record import new_refs
 from leviathan_local.engine.runlock import attempt_record
-from leviathan_local.engine.runners.job_state import Ending, JobState, read_state
+from leviathan_local.engine.runners.job_state import Ending, JobState, as_seen, read_state
 from leviathan_local.engine.runners.kubernetes_api import Cluster, ClusterError, Stream, connect
 from leviathan_local.engine.runners.kubernetes_job import (
     CLONE_AND_PUSH_MARGIN_SECONDS, CONTAINER_NAME, attempt_job, job_name,
@@ -153,7 +153,8 @@ class JobAttempt:
                                                 name=f"log-{self.job}")
                     follower.start()
                 if state.ending is not None:
-                    return self._as_stopped(state.ending) if given_up_at else state.ending
+                    ending = as_seen(state.ending, container_started=follower is not None)
+                    return self._as_stopped(ending) if given_up_at else ending
                 if self.stopping.is_set() and given_up_at is None:
                     # Foreground: the Job is seen to go only once its pod has gone, after the
                     # worker, told to stop, has pushed its record of the interrupted attempt.
