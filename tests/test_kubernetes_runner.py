@@ -363,3 +363,31 @@ def test_fake_api_server_the_next_job_is_told_the_previous_failure_and_feedback(
     env = {item["name"]: item.get("value") for item in
            cluster.jobs_created[1]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert json.loads(env["LEVIATHAN_CONTROLLER_CONTEXT"])["previous_failure"]["attempt_id"] == first
+
+
+def test_fake_api_server_the_next_run_ends_a_dead_controllers_job_still_running(
+        tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
+    marker = tmp_path / "agent.pgid"
+    hang_once = f"if [ -e {marker} ]; then printf 'def one():\\n    return 1\\n' > one.py; else {hanging_green(marker)}; fi"
+    remote = kube_remote(tmp_path, daemon, own_task("one", green=hang_once))
+    controller = subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(remote.controller.root),
+                                   "run", "--max-tasks", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  start_new_session=True, env=os.environ.copy())
+    try:
+        job = only_job(cluster)
+        wait_until(marker.exists, "the agent's green phase to start")
+        os.killpg(controller.pid, signal.SIGKILL)
+        controller.communicate()
+        report = run(remote.controller, RunOptions(max_tasks=1))  # recovers, then tries the task again
+    finally:
+        end_agent(marker)
+    assert any(f"deleted Job {job}: it was still running" in note for note in report.notes), report.notes
+    assert cluster.job(job) is None
+    # Its worker, told to stop, pushed the interrupted attempt's record, which recovery applied.
+    attempt_id = next(e for e in read_events(remote.controller, "one") if e.kind == "attempt.started").data["attempt"]
+    assert f"refs/leviathan/attempts/{attempt_id}" in remote.refs()
+    failed = next(e for e in read_events(remote.controller, "one") if e.kind == "attempt.failed")
+    assert failed.data["attempt"] == attempt_id and failed.data["outcome"] == "interrupted"
+    # Not counted: the run's own attempt then reached review as the task's first.
+    assert [result.outcome for result in report.attempts] == ["succeeded"]
+    assert status(remote, "one") == ("review", 0)
