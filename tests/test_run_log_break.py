@@ -21,8 +21,7 @@ from test_writers_log_first import (
 from leviathan_local import events
 from leviathan_local.backlog.model import Status
 from leviathan_local.backlog.store import load_backlog
-from leviathan_local.engine import attempt as attempt_module
-from leviathan_local.engine import runner
+from leviathan_local.engine import attempt_cycle, runner
 from leviathan_local.engine.agents.phase import NeedsHuman
 from leviathan_local.engine.attempt import run_attempt
 from leviathan_local.engine.recovery import recover
@@ -128,7 +127,7 @@ def test_an_internal_error_is_not_hidden_by_the_log_refusing_the_task_back(git_r
         break_log(root, "directory", tmp_path / "log")
         raise RuntimeError("the gates crashed")
 
-    monkeypatch.setattr(attempt_module, "_gates", gates_crash)
+    monkeypatch.setattr(attempt_cycle, "run_gates", gates_crash)
     with pytest.raises(RuntimeError, match="the gates crashed") as raised:
         run_attempt(paths, "a")
     assert any(MESSAGE["directory"] in note for note in raised.value.__notes__)
@@ -147,7 +146,7 @@ def test_an_escalation_the_log_refuses_leaves_no_empty_branch(git_repo: Path, tm
         break_log(root, "directory", tmp_path / "log")
         raise NeedsHuman(f"phase {phase} is manual")
 
-    monkeypatch.setattr(attempt_module, "require_headless", needs_a_human_once_the_log_broke)
+    monkeypatch.setattr(attempt_cycle, "require_headless", needs_a_human_once_the_log_broke)
     with pytest.raises(FileAccessError, match=MESSAGE["directory"]):
         run_attempt(paths, "t")
     assert git(root, "branch", "--list", "agent/*") == ""

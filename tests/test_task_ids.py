@@ -18,7 +18,8 @@ from leviathan_local.git.refnames import ref_problem
 
 SHORT = "1a2b3c"  # an attempt's short id (secrets.token_hex(3))
 BRANCH = "agent/{id}-{short}"  # engine/attempt.py's branch name
-# The file names the tool builds from a task id (engine/attempt.py, engine/runlock.py, review/approve.py).
+# The file names the tool builds from a task id (engine/attempt.py, engine/attempt_cycle.py, engine/runlock.py,
+# review/merge_check.py).
 FILE_NAMES = ("attempt-{id}-{short}.log", "attempt-{id}-{short}-refactor.prompt.md", "attempt-{id}-{short}.json",
               ".attempt-{id}-{short}.tmp", "merge-check-{id}-{short}.log")
 

@@ -1,5 +1,6 @@
-"""An attempt as it runs: its state, shared by the cycle (attempt.py) and its bookkeeping
-(attempt_outcome.py), and what it reports: each phase's record and the attempt's result."""
+"""An attempt as it runs: its state, shared by the attempt (attempt.py), its cycle
+(attempt_cycle.py, attempt_gates.py) and its bookkeeping (attempt_outcome.py), and what it
+reports: each phase's record and the attempt's result."""
 
 from __future__ import annotations
 
