@@ -227,7 +227,8 @@ def test_the_attempts_table_shows_setup_when_an_attempt_ran_one(git_repo: Path) 
     write_report(paths, make_report(paths))
     markdown = (reports_dir(git_repo) / "latest.md").read_text()
     assert "| attempt | task | outcome | setup | red | green | refactor | gates | commit | seconds | cost |" in markdown
-    assert "| attempt-good-bbbbbb | good | failed | passed 3.10s | passed 0.40s | failed 1.20s | - | - | - |" in markdown
+    assert ("| attempt-good-bbbbbb | good | failed | passed 3.10s | passed 0.40s | failed 1.20s | - | - | - |"
+            in markdown)
     assert "| attempt-good-cccccc | good | failed | skipped 0.00s | failed 0.30s | - |" in markdown
     assert "| attempt-good-dddddd | good | failed | - | failed 0.20s | - |" in markdown
 
