@@ -22,6 +22,7 @@ from leviathan_local.clock import parse_timestamp
 from leviathan_local.commands.run import run_headless
 from leviathan_local.commands.status import run_status
 from leviathan_local.git.repo import RepoPaths, find_repo
+from leviathan_local.reports.files import make_report, write_report
 
 SCHEMA = json.loads((Path(leviathan_local.__file__).parent / "reports" / "status_report.schema.json").read_text())
 BAD = task_yaml("bad", green="true", allowed="[bad.py, tests/]").replace("effort: 2", "effort: 5")  # ranks after good
@@ -74,7 +75,7 @@ def test_a_run_with_success_failure_block_and_escalation_reports_them_all(git_re
     assert "1 task used up its attempts: bad" in report["risks"]
     stem = next(p.stem for p in reports_dir(root).glob("2*.json"))
     markdown = (reports_dir(root) / f"{stem}.md").read_text()
-    assert f"![Backlog by status, completions over the last reports, and agent cost per task]({stem}.svg)" in markdown
+    assert f"![Backlog by status, completions over the last runs, and agent cost per task]({stem}.svg)" in markdown
     for header in ("| status | tasks |", "| id | type | reason |", "| attempt | task | outcome | red | green |",
                    "| id | why |", "## Notable risks"):
         assert header in markdown
@@ -102,7 +103,7 @@ def test_trends_compare_with_the_previous_report(git_repo: Path, monkeypatch) ->
     assert sorted(p.name for p in reports_dir(root).glob("2*.json")) == ["20261122T120000Z.json",
                                                                         "20261123T093000Z.json"]
     chart = ElementTree.parse(reports_dir(root) / "20261123T093000Z.svg").getroot()
-    assert "Completed per report (last 2)" in "".join(chart.itertext())
+    assert "Completed per run (last 2)" in "".join(chart.itertext())
 
 
 def test_status_exports_without_touching_docs(git_repo: Path, capsys) -> None:
@@ -199,3 +200,58 @@ def test_format_without_output_prints_that_format_and_leaves_docs_alone(git_repo
     assert not reports_dir(root).exists()
     code, out, _ = run_cli(capsys, "--repo", str(root), "status")  # neither option: DOCS/status as before
     assert code == 0 and "wrote DOCS/status/20261122T120000Z.json" in out and latest(root)["halt_reason"] is None
+
+
+def log_attempt(paths: RepoPaths, task: str, attempt: str, phases: tuple[tuple[str, str, float], ...]) -> None:
+    """An attempt as the engine logs it, through the event log's own writer."""
+    events.append_event(paths, "attempt.started", task, attempt=attempt, branch=f"agent/{task}")
+    for name, verdict, seconds in phases:
+        events.append_event(paths, "phase.started", task, attempt=attempt, phase=name)
+        events.append_event(paths, "phase.finished", task, attempt=attempt, phase=name, verdict=verdict,
+                            seconds=seconds)
+    events.append_event(paths, "attempt.failed", task, attempt=attempt, reason="tests fail")
+
+
+def test_the_attempts_table_shows_setup_when_an_attempt_ran_one(git_repo: Path) -> None:
+    paths = find_repo(make_project(git_repo, task_yaml("good")))
+    log_attempt(paths, "good", "attempt-good-aaaaaa", (("red", "passed", 0.4), ("green", "failed", 1.2)))
+    write_report(paths, make_report(paths))
+    plain = (reports_dir(git_repo) / "latest.md").read_text()
+    assert "| attempt | task | outcome | red | green | refactor | gates | commit | seconds | cost |" in plain
+    assert "| attempt-good-aaaaaa | good | failed | passed 0.40s | failed 1.20s | - | - | - | 1.60 | unknown |" in plain
+    # The next window: one attempt ran policy's setup (cached: skipped), one did not.
+    log_attempt(paths, "good", "attempt-good-bbbbbb",
+                (("setup", "passed", 3.1), ("red", "passed", 0.4), ("green", "failed", 1.2)))
+    log_attempt(paths, "good", "attempt-good-cccccc", (("setup", "skipped", 0.0), ("red", "failed", 0.3)))
+    log_attempt(paths, "good", "attempt-good-dddddd", (("red", "failed", 0.2),))
+    write_report(paths, make_report(paths))
+    markdown = (reports_dir(git_repo) / "latest.md").read_text()
+    assert "| attempt | task | outcome | setup | red | green | refactor | gates | commit | seconds | cost |" in markdown
+    assert ("| attempt-good-bbbbbb | good | failed | passed 3.10s | passed 0.40s | failed 1.20s | - | - | - |"
+            in markdown)
+    assert "| attempt-good-cccccc | good | failed | skipped 0.00s | failed 0.30s | - |" in markdown
+    assert "| attempt-good-dddddd | good | failed | - | failed 0.20s | - |" in markdown
+
+
+def completion_bars(svg: Path) -> list[str]:
+    """The completion panel's bars, by their tooltips (`<timestamp>: <completed>`)."""
+    chart = ElementTree.parse(svg).getroot()
+    return [rect.find("{*}title").text for rect in chart.iter("{http://www.w3.org/2000/svg}rect")
+            if rect.find("{*}title") is not None and rect.get("fill") == "#43a047"]
+
+
+def test_the_chart_plots_runs_only_as_the_app_does(git_repo: Path, monkeypatch) -> None:
+    root = make_project(git_repo, task_yaml("good"))
+    paths = find_repo(root)
+    write_report(paths, make_report(paths))  # on demand, before any run
+    chart_text = "".join(ElementTree.parse(reports_dir(root) / "latest.svg").getroot().itertext())
+    assert "Completed per run" in chart_text and "No run has halted yet." in chart_text
+    assert completion_bars(reports_dir(root) / "latest.svg") == []
+    run(root)
+    assert latest(root)["items_completed"] == 1
+    monkeypatch.setenv("LEVIATHAN_NOW", "2026-11-22T13:00:00Z")
+    for _ in range(2):  # on demand after the run: they completed nothing, and are no run
+        write_report(paths, make_report(paths))
+    for name in ("20261122T130000Z-2.svg", "latest.svg"):
+        assert completion_bars(reports_dir(root) / name) == ["2026-11-22T12:00:00Z: 1"]
+        assert "Completed per run (last 1)" in "".join(ElementTree.parse(reports_dir(root) / name).getroot().itertext())

@@ -16,7 +16,14 @@ from leviathan_local.repo_paths import RepoPaths
 
 OUTCOME_KINDS = {"attempt.succeeded": "succeeded", "attempt.failed": "failed", "attempt.escalated": "needs_human"}
 CYCLE_PHASES = ("red", "green", "refactor", "gates", "commit")  # in the order an attempt runs them
+SETUP_PHASE = "setup"  # policy's `setup:` commands, before red; logged only where policy has some
 VERDICT_MARKS = {"passed": "✓", "failed": "✗", "skipped": "–"}  # what the colour says, readable without it
+
+
+def phases_shown(logged: Iterable[str]) -> tuple[str, ...]:
+    """The phases a view draws, in the order an attempt runs them: `setup` first when ``logged``
+    (the names of the phases that ran) holds it, then the cycle's. Without it, no setup column."""
+    return (SETUP_PHASE, *CYCLE_PHASES) if SETUP_PHASE in set(logged) else CYCLE_PHASES
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,12 @@ def build_report(paths: RepoPaths, halt_reason: str | None = None, previous: dic
     return report
 
 
+def is_run_report(report: dict[str, Any]) -> bool:
+    """A report a run wrote at its halt names its `halt_reason`; one written on demand
+    (`leviathan status`, the app's `g`) has none and covers no run."""
+    return bool(report.get("halt_reason"))
+
+
 def cycle_time_avg(logged: list[events.Event], succeeded: list[AttemptSummary]) -> float | None:
     """The mean seconds, over ``succeeded`` attempts, from each one's `attempt.started` event to
     its commit (the end of its commit phase; its `attempt.succeeded` event if it logged none).

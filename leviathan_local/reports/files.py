@@ -9,12 +9,11 @@ from typing import Any
 
 from leviathan_local.atomic import write_atomic
 from leviathan_local.repo_paths import RepoPaths
-from leviathan_local.reports.data import SCHEMA_VERSION, build_report
+from leviathan_local.reports.data import SCHEMA_VERSION, build_report, is_run_report
 from leviathan_local.reports.markdown import render_markdown
-from leviathan_local.reports.svg import render_svg
+from leviathan_local.reports.svg import RUNS_DRAWN, render_svg
 
 STATUS_DIR = Path("DOCS") / "status"
-HISTORY = 11  # earlier reports drawn in the chart
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,12 @@ def previous_report(paths: RepoPaths) -> dict[str, Any] | None:
     return _read(status_dir(paths) / "latest.json")
 
 
-def history(paths: RepoPaths) -> list[dict[str, Any]]:
-    """The timestamped reports, oldest first (the last ``HISTORY``)."""
-    names = _timestamped(paths)
-    return [report for report in map(_read, names[-HISTORY:]) if report is not None]
-
-
-def run_history(paths: RepoPaths, count: int = HISTORY + 1) -> list[dict[str, Any]]:
-    """The last ``count`` reports that runs wrote at their halt, oldest first. A run's report names
-    its `halt_reason`; one written on demand (`leviathan status`, the app's `g`) has none."""
+def run_history(paths: RepoPaths, count: int = RUNS_DRAWN) -> list[dict[str, Any]]:
+    """The last ``count`` reports that runs wrote at their halt, oldest first (see `is_run_report`)."""
     found: list[dict[str, Any]] = []
     for path in reversed(_timestamped(paths)):
         report = _read(path)
-        if report is not None and report.get("halt_reason"):
+        if report is not None and is_run_report(report):
             found.append(report)
             if len(found) == count:
                 break
@@ -65,7 +57,7 @@ def write_report(paths: RepoPaths, report: dict[str, Any]) -> WrittenReport:
     directory = status_dir(paths)
     directory.mkdir(parents=True, exist_ok=True)
     stem = _free_stem(directory, report["timestamp"].replace("-", "").replace(":", ""))
-    svg = render_svg(report, history(paths))
+    svg = render_svg(report, run_history(paths))
     written = []
     for name, chart in ((stem, f"{stem}.svg"), ("latest", "latest.svg")):
         files = {f"{name}.svg": svg, f"{name}.md": render_markdown(report, chart),

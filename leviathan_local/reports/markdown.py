@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leviathan_local.planning.attempt_history import CYCLE_PHASES as PHASES
+from leviathan_local.planning.attempt_history import phases_shown
 from leviathan_local.planning.cost import tokens_text, usd_text
 from leviathan_local.wording import plural
 
@@ -12,7 +12,7 @@ from leviathan_local.wording import plural
 def render_markdown(report: dict[str, Any], chart: str | None) -> str:
     lines = [f"# Status report {report['timestamp']}", "", summary(report), ""]
     if chart:
-        lines += [f"![Backlog by status, completions over the last reports, and agent cost per task]({chart})", ""]
+        lines += [f"![Backlog by status, completions over the last runs, and agent cost per task]({chart})", ""]
     lines += ["## Notable risks", ""]
     lines += [f"- {risk}" for risk in report["risks"]] or ["None noticed."]
     lines += ["", "## Backlog by status", ""]
@@ -29,8 +29,10 @@ def render_markdown(report: dict[str, Any], chart: str | None) -> str:
         lines += ["", "## Waiting for a human decision", ""]
         lines += _table(("id", "why"), [(item["id"], "; ".join(item["reasons"])) for item in report["escalations"]])
     lines += ["", "## Attempts", ""]
-    lines += _table(("attempt", "task", "outcome", *PHASES, "seconds", "cost"),
-                    [(a["id"], a["task"], a["outcome"], *_phase_cells(a), f"{a['seconds']:.2f}",
+    # A setup column only when an attempt in the window ran policy's `setup:`.
+    phases = phases_shown(phase["name"] for attempt in report["attempts"] for phase in attempt["phases"])
+    lines += _table(("attempt", "task", "outcome", *phases, "seconds", "cost"),
+                    [(a["id"], a["task"], a["outcome"], *_phase_cells(a, phases), f"{a['seconds']:.2f}",
                       usd_text(a.get("cost_usd"))) for a in report["attempts"]]) or ["No attempt in this window."]
     lines += ["", "## Agent cost", ""] + _cost_lines(report.get("cost"))
     lines += ["", "## Trends", ""]
@@ -48,9 +50,9 @@ def summary(report: dict[str, Any]) -> str:
             f"{rate['current'] * 100:.0f}% of the backlog done{change}.")
 
 
-def _phase_cells(attempt: dict[str, Any]) -> list[str]:
+def _phase_cells(attempt: dict[str, Any], phases: tuple[str, ...]) -> list[str]:
     by_name = {phase["name"]: phase for phase in attempt["phases"]}
-    return [_phase_cell(by_name[name]) if name in by_name else "-" for name in PHASES]
+    return [_phase_cell(by_name[name]) if name in by_name else "-" for name in phases]
 
 
 def _phase_cell(phase: dict[str, Any]) -> str:

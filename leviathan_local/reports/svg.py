@@ -1,5 +1,5 @@
 """The report's chart as SVG, drawn by hand (no browser, no plotting library): the backlog by
-status now, the completions of the last reports and, below them when agents ran in the report's
+status now, the completions of the last runs and, below them when agents ran in the report's
 window, each task's agent cost."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from leviathan_local.planning.cost import usd_text
+from leviathan_local.reports.data import is_run_report
 from leviathan_local.wording import agrees
 
 WIDTH, HEIGHT = 720, 300
@@ -15,10 +16,13 @@ COLOURS = {"new": "#9e9e9e", "refined": "#7e57c2", "ready": "#1e88e5", "doing": 
            "done": "#43a047", "blocked": "#e53935"}
 COST_ROWS, COST_ROW_HEIGHT = 10, 22  # the dearest tasks drawn, one bar each
 COST_COLOUR = "#6d4c41"  # no status's colour: a cost bar is not read as a task count
+RUNS_DRAWN = 12  # the last runs' completions, one bar each
 
 
-def render_svg(report: dict[str, Any], history: list[dict[str, Any]]) -> str:
-    """``history``: earlier reports, oldest first (the last few are drawn, then this one)."""
+def render_svg(report: dict[str, Any], runs: list[dict[str, Any]]) -> str:
+    """``runs``: the reports earlier runs wrote at their halt, oldest first. The last few are drawn,
+    then this one if a run wrote it: a report on demand covers the time since the last report,
+    often nothing, and would read as a run that completed nothing (the app's Status trend too)."""
     costs = (report.get("cost") or {}).get("by_task") or []
     height = HEIGHT + (_cost_panel_height(costs) if costs else 0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
@@ -26,7 +30,7 @@ def render_svg(report: dict[str, Any], history: list[dict[str, Any]]) -> str:
              f'<title>{escape("Status report " + report["timestamp"])}</title>',
              f'<rect width="{WIDTH}" height="{height}" fill="white"/>']
     parts += _status_bars(report["backlog_size_by_status"], x=20, y=30, width=320)
-    series = [*history[-11:], report]
+    series = ([*runs, report] if is_run_report(report) else runs)[-RUNS_DRAWN:]
     parts += _completion_bars([(item["timestamp"], int(item["items_completed"])) for item in series],
                               x=380, y=30, width=320)
     if costs:
@@ -50,7 +54,10 @@ def _status_bars(counts: dict[str, int], x: int, y: int, width: int) -> list[str
 
 
 def _completion_bars(points: list[tuple[str, int]], x: int, y: int, width: int) -> list[str]:
-    out = [f'<text x="{x}" y="{y - 10}" font-weight="bold">Completed per report (last {len(points)})</text>']
+    if not points:
+        return [f'<text x="{x}" y="{y - 10}" font-weight="bold">Completed per run</text>',
+                f'<text x="{x}" y="{y + 20}" fill="#757575">No run has halted yet.</text>']
+    out = [f'<text x="{x}" y="{y - 10}" font-weight="bold">Completed per run (last {len(points)})</text>']
     biggest = max((value for _, value in points), default=0) or 1
     base = HEIGHT - 40
     slot = width / max(len(points), 1)

@@ -1,5 +1,6 @@
-"""The Run tab replaying the event log: a torn line in it, and a run from another process
-followed until it halts (then no more reading), and a later one picked up when the tab is shown."""
+"""The Run tab replaying the event log: a torn line in it, the strip's setup cell, a run from
+another process followed until it halts (then no more reading), and a later one picked up when
+the tab is shown."""
 
 from __future__ import annotations
 
@@ -92,5 +93,34 @@ def test_a_run_with_no_attempt_yet_is_followed_too(app_repo: RepoPaths) -> None:
         events.append_event(app_repo, "run.halted", None, reason="NothingReady", commit=None)
         await settle(app, pilot, lambda: "Last run halted: NothingReady" in run_state(app), timeout=5)
         assert not app.query_one(RunView).polling
+
+    drive(app, script)
+
+
+def strip(app) -> str:
+    return rendered(app.query_one("#strip")).strip()
+
+
+def test_the_strip_leads_with_setup_once_the_attempt_runs_one(app_repo: RepoPaths) -> None:
+    events.append_event(app_repo, "run.started", None, max_tasks=1, targets=[])
+    events.append_event(app_repo, "attempt.started", "docs-install", attempt=ATTEMPT, branch="agent/docs-install")
+    events.append_event(app_repo, "phase.started", "docs-install", attempt=ATTEMPT, phase="setup")
+    app = still_app(app_repo)
+
+    async def script(pilot) -> None:
+        await settle(app, pilot, lambda: app.board is not None)
+        await pilot.press("3")
+        await settle(app, pilot, lambda: strip(app).startswith("setup"))
+        assert strip(app) == "setup … → red → green → refactor → gates → commit"
+        events.append_event(app_repo, "phase.finished", "docs-install", attempt=ATTEMPT, phase="setup",
+                            verdict="passed", seconds=3.14)
+        events.append_event(app_repo, "phase.started", "docs-install", attempt=ATTEMPT, phase="red")
+        await settle(app, pilot, lambda: "red …" in strip(app), timeout=5)
+        assert strip(app) == "setup ✓ 3.1s → red … → green → refactor → gates → commit"
+        # The next attempt has no setup yet (policy may have none): no setup cell.
+        events.append_event(app_repo, "attempt.started", "docs-install", attempt=ATTEMPT + "-2",
+                            branch="agent/docs-install")
+        await settle(app, pilot, lambda: not strip(app).startswith("setup"), timeout=5)
+        assert strip(app) == "red → green → refactor → gates → commit"
 
     drive(app, script)

@@ -1,14 +1,14 @@
-"""The current attempt's micro-cycle, red → green → refactor → gates → commit, each phase with
-its verdict mark and its time (Run tab, top line). The mark says what the colour says, so the
-strip reads the same in a light theme, a monochrome terminal or a screenshot."""
+"""The current attempt's micro-cycle, red → green → refactor → gates → commit (after setup, when
+the attempt runs policy's `setup:`), each phase with its verdict mark and its time (Run tab, top
+line). The mark says what the colour says, so the strip reads the same in a light theme, a
+monochrome terminal or a screenshot."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-from leviathan_local.planning.attempt_history import CYCLE_PHASES as PHASES
-from leviathan_local.planning.attempt_history import VERDICT_MARKS
+from leviathan_local.planning.attempt_history import VERDICT_MARKS, phases_shown
 
 MARKS = {"running": "…", **VERDICT_MARKS}
 STYLES = {"running": "bold yellow", "passed": "bold green", "failed": "bold red", "skipped": "dim strike",
@@ -30,9 +30,10 @@ class ProgressStrip(Static):
 
 
 def strip_text(phases: Phases) -> Text:
-    """`red ✓ 0.4s → green ✗ 1.2s → refactor → gates → commit` (a phase not started: its name)."""
+    """`red ✓ 0.4s → green ✗ 1.2s → refactor → gates → commit` (a phase not started: its name),
+    led by `setup ✓ 3.1s → ` once the attempt's setup has started."""
     text = Text()
-    for index, phase in enumerate(PHASES):
+    for index, phase in enumerate(phases_shown(phases)):
         state, seconds = phases.get(phase, ("pending", None))
         label = " ".join(part for part in (phase, MARKS.get(state, ""),
                                            "" if seconds is None else f"{seconds:.1f}s") if part)
