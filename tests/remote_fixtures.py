@@ -1,7 +1,7 @@
 """A bare repository served by `git daemon` on 127.0.0.1, a controller's clone of it, and
 workers (`leviathan attempt ID --remote URL --base SHA`, each its own process with its own
 cache) that never share a directory with it: the parts of remote attempts' tests
-(test_remote_attempt.py, test_kubernetes_runner.py). One daemon serves a test module; each test
+(test_remote_attempt.py, test_kubernetes_runner.py, tui/test_run_on_kubernetes.py). One daemon serves a test module; each test
 has its own repository under it."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from engine_fixtures import make_project
+from engine_fixtures import make_project, task_yaml, unittest_file
 
 from leviathan_local.backlog.store import load_backlog
 from leviathan_local.engine.remote.apply import begin_remote_attempt
@@ -93,3 +93,30 @@ def write_tasks(remote: Remote, tasks: str) -> None:
     (root / ".leviathan" / "backlog.yaml").write_text("tasks:\n" + tasks)
     git(root, "commit", "-qam", "tasks")
     git(root, "push", "-q", "origin", "main")
+
+
+NAMESPACE = "agents"  # the Kubernetes runner's, in the tests that drive it (tests/kube_fake)
+
+
+def own_task(name: str, green: str | None = None) -> str:
+    """A task touching only its own module and test, so that tasks may run side by side."""
+    return task_yaml(name, red=unittest_file(name, f"self.assertEqual({name}(), 1)", f"from {name} import {name}"),
+                     green=green or f"printf 'def {name}():\\n    return 1\\n' > {name}.py",
+                     allowed=f"[{name}.py, tests/test_{name}.py]")
+
+
+def kube_remote(tmp_path: Path, daemon: tuple[Path, str], tasks: str, running: int = 1,
+                runner_extra: str = "") -> Remote:
+    """A project whose policy runs its attempts as Jobs, committed and pushed: the run's base."""
+    remote = remote_for(tmp_path, daemon, tasks)
+    root = remote.controller.root
+    policy = (root / ".leviathan" / "policy.yaml").read_text().replace(
+        "limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}",
+        f"limits: {{max_attempts_per_task: 2, attempt_timeout_seconds: 60, max_running_attempts: {running}, "
+        "max_open_reviews: 5}")
+    policy += (f"runner:\n  kind: kubernetes\n  image: registry.example.com/leviathan-agent:1\n"
+               f"  remote: {remote.url}\n  namespace: {NAMESPACE}\n{runner_extra}")
+    (root / ".leviathan" / "policy.yaml").write_text(policy)
+    git(root, "commit", "-qam", "attempts as Jobs")
+    git(root, "push", "-q", "origin", "main")
+    return remote

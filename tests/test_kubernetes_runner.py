@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from engine_fixtures import task_yaml, unittest_file, wait_until
-from remote_fixtures import Remote, daemon, remote_for, status  # noqa: F401 - daemon: a fixture
+from engine_fixtures import wait_until
+from remote_fixtures import NAMESPACE, Remote, daemon, kube_remote, own_task, status  # noqa: F401 - a fixture
 
 from leviathan_local.engine.halt import HaltReason
 from leviathan_local.engine.runner import RunOptions, RunReport, run
@@ -30,8 +30,6 @@ from leviathan_local.events import read_events
 pytest.importorskip("kubernetes")
 from kube_fake import FakeCluster  # noqa: E402 - only with the client installed
 
-NAMESPACE = "agents"
-
 
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCluster]:
@@ -39,30 +37,6 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClu
         fake.grace_seconds = 10
         monkeypatch.setenv("KUBECONFIG", str(fake.write_kubeconfig(tmp_path / "kubeconfig")))
         yield fake
-
-
-def own_task(name: str, green: str | None = None) -> str:
-    """A task touching only its own module and test, so that tasks may run side by side."""
-    return task_yaml(name, red=unittest_file(name, f"self.assertEqual({name}(), 1)", f"from {name} import {name}"),
-                     green=green or f"printf 'def {name}():\\n    return 1\\n' > {name}.py",
-                     allowed=f"[{name}.py, tests/test_{name}.py]")
-
-
-def kube_remote(tmp_path: Path, daemon: tuple[Path, str], tasks: str, running: int = 1,
-                runner_extra: str = "") -> Remote:
-    """A project whose policy runs its attempts as Jobs, committed and pushed: the run's base."""
-    remote = remote_for(tmp_path, daemon, tasks)
-    root = remote.controller.root
-    policy = (root / ".leviathan" / "policy.yaml").read_text().replace(
-        "limits: {max_attempts_per_task: 2, attempt_timeout_seconds: 30}",
-        f"limits: {{max_attempts_per_task: 2, attempt_timeout_seconds: 60, max_running_attempts: {running}, "
-        "max_open_reviews: 5}")
-    policy += (f"runner:\n  kind: kubernetes\n  image: registry.example.com/leviathan-agent:1\n"
-               f"  remote: {remote.url}\n  namespace: {NAMESPACE}\n{runner_extra}")
-    (root / ".leviathan" / "policy.yaml").write_text(policy)
-    git(root, "commit", "-qam", "attempts as Jobs")
-    git(root, "push", "-q", "origin", "main")
-    return remote
 
 
 def hanging_green(marker: Path) -> str:
