@@ -17,6 +17,7 @@ from leviathan_local.engine.attempt_state import PHASES, AttemptState, PhaseFail
 from leviathan_local.engine.phase_timing import timed
 from leviathan_local.engine.process import CommandResult
 from leviathan_local.engine.prompt import Verification
+from leviathan_local.engine.setup import PHASE as SETUP_PHASE
 from leviathan_local.engine.setup import run_setup
 from leviathan_local.engine.verification import red_command
 from leviathan_local.git.attempt_tree import stage_worktree, tree_changes
@@ -26,7 +27,7 @@ def run_cycle(attempt: AttemptState) -> str:
     """Setup, the phases, the gates and the commit, in order; the commit's hash."""
     tdd = attempt.scope.tdd if attempt.scope else True
     if attempt.policy.setup:  # before the agent: what it makes is nobody's work (engine/setup.py)
-        with timed(attempt, "setup") as outcome:
+        with timed(attempt, SETUP_PHASE) as outcome:
             outcome.update(run_setup(attempt))
     for phase in PHASES:
         if phase == "red" and not tdd:
