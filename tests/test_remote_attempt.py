@@ -20,6 +20,7 @@ from leviathan_local.engine.remote.record import RECORD_FILE
 from leviathan_local.engine.remote.worker import run_remote_attempt
 from leviathan_local.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_WORK_FAILED, LeviathanError
 from leviathan_local.events import read_events
+from leviathan_local.git.remote import remote_branches_hold
 
 
 def test_a_remote_attempt_reaches_review_on_the_controller(tmp_path: Path, daemon: tuple[Path, str]) -> None:
@@ -173,3 +174,22 @@ def test_remote_options_go_together(tmp_path: Path, arguments: list[str], expect
     done = subprocess.run([sys.executable, "-m", "leviathan_local", "attempt", "add", *arguments], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode == EXIT_BAD_INPUT and expected in done.stderr
+
+
+def test_a_base_behind_a_remote_branch_is_held_by_it_and_an_unpushed_one_is_not(
+        tmp_path: Path, daemon: tuple[Path, str]) -> None:
+    remote = remote_for(tmp_path, daemon, "")
+    root = remote.controller.root
+    behind = git(root, "rev-parse", "HEAD").strip()
+    (root / "more.txt").write_text("more\n")
+    git(root, "add", "more.txt")
+    git(root, "commit", "-qm", "ahead")
+    git(root, "push", "-q", "origin", "main")
+    ahead = git(root, "rev-parse", "HEAD").strip()
+    git(root, "reset", "-q", "--hard", behind)  # this clone's main is behind the remote's
+    assert remote_branches_hold(root, remote.url, ahead)  # a tip
+    assert remote_branches_hold(root, remote.url, behind)  # an ancestor of a tip this clone has
+    (root / "local.txt").write_text("local\n")
+    git(root, "add", "local.txt")
+    git(root, "commit", "-qm", "not pushed")
+    assert not remote_branches_hold(root, remote.url, git(root, "rev-parse", "HEAD").strip())

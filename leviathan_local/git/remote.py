@@ -152,8 +152,16 @@ def remote_branches_hold(repository: Path, url: str, commit: str) -> bool:
     ``commit`` among its ancestors. (A worker fetches the remote's branches, nothing else.)"""
     listed = _checked(None, "ls-remote", "--heads", url, doing=f"listing {url}",
                       hint="check runner.remote's URL and that this machine may read it")
-    tips = [line.partition("\t")[0] for line in listed.splitlines() if line]
+    tips = {line.partition("\t")[0] for line in listed.splitlines() if line}
     if commit in tips:
         return True
-    return any(has_commit(repository, tip) and _git(repository, "merge-base", "--is-ancestor", commit,
-                                                   tip).returncode == 0 for tip in tips)
+    repo = pygit2.Repository(str(repository))  # in-process: a remote may have thousands of branches
+    known = [tip for tip in tips if _is_commit(repo, tip)]
+    return _is_commit(repo, commit) and any(repo.descendant_of(tip, commit) for tip in known)
+
+
+def _is_commit(repo: pygit2.Repository, commit: str) -> bool:
+    try:
+        return isinstance(repo.get(commit), pygit2.Commit)
+    except ValueError:  # not a full id
+        return False
