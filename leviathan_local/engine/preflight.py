@@ -23,7 +23,7 @@ from leviathan_local.config.contract import load_contract
 from leviathan_local.config.policy import Policy
 from leviathan_local.config.policy_load import load_policy
 from leviathan_local.engine.agents.phase import check_agent, require_agent
-from leviathan_local.errors import BacklogError, ConfigError, LeviathanError, UnknownTaskError
+from leviathan_local.errors import BacklogError, LeviathanError, UnknownTaskError
 from leviathan_local.git.attempt_tree import Worktree, file_in_tree
 from leviathan_local.git.repo import branch_head
 from leviathan_local.planning.selection import select
