@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -90,6 +90,22 @@ def only_job(cluster: FakeCluster) -> str:
     return str(job["metadata"]["name"])
 
 
+def mid_green(tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster,
+              act: Callable[[str, Background], None]) -> tuple[Remote, RunReport, str]:
+    """A one-task run in the background whose agent hangs in green; ``act`` (given the Job's name
+    and the run) once the agent is there; (the remote, the run's report, the Job's name)."""
+    marker = tmp_path / "agent.pgid"
+    remote = kube_remote(tmp_path, daemon, own_task("one", green=hanging_green(marker)))
+    background = Background(remote, RunOptions(max_tasks=1))
+    try:
+        job = only_job(cluster)
+        wait_until(marker.exists, "the agent's green phase to start")
+        act(job, background)
+        return remote, background.join(), job
+    finally:
+        end_agent(marker)
+
+
 def test_fake_api_server_jobs_run_attempts_side_by_side_and_bring_each_to_review(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
     names = ("one", "two", "three")
@@ -124,16 +140,7 @@ def test_fake_api_server_jobs_run_attempts_side_by_side_and_bring_each_to_review
 
 def test_fake_api_server_an_evicted_pod_interrupts_the_attempt_not_counted(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
-    marker = tmp_path / "agent.pgid"
-    remote = kube_remote(tmp_path, daemon, own_task("one", green=hanging_green(marker)))
-    background = Background(remote, RunOptions(max_tasks=1))
-    try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-        cluster.evict(job)
-        report = background.join()
-    finally:
-        end_agent(marker)
+    remote, report, job = mid_green(tmp_path, daemon, cluster, lambda job, _: cluster.evict(job))
     [result] = report.attempts
     assert result.outcome == "interrupted" and "evicted" in result.reason, result.reason
     assert status(remote, "one") == ("ready", 0)
@@ -143,16 +150,7 @@ def test_fake_api_server_an_evicted_pod_interrupts_the_attempt_not_counted(
 
 def test_fake_api_server_a_job_deleted_by_someone_else_interrupts_the_attempt(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
-    marker = tmp_path / "agent.pgid"
-    remote = kube_remote(tmp_path, daemon, own_task("one", green=hanging_green(marker)))
-    background = Background(remote, RunOptions(max_tasks=1))
-    try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-        cluster.vanish(job)
-        report = background.join()
-    finally:
-        end_agent(marker)
+    remote, report, job = mid_green(tmp_path, daemon, cluster, lambda job, _: cluster.vanish(job))
     [result] = report.attempts
     assert result.outcome == "interrupted", result.reason
     assert status(remote, "one") == ("ready", 0)
@@ -160,16 +158,8 @@ def test_fake_api_server_a_job_deleted_by_someone_else_interrupts_the_attempt(
 
 def test_fake_api_server_a_job_past_its_deadline_is_a_counted_failure(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
-    marker = tmp_path / "agent.pgid"
-    remote = kube_remote(tmp_path, daemon, own_task("one", green=hanging_green(marker)))
-    background = Background(remote, RunOptions(max_tasks=1))
-    try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-        cluster.pass_deadline(job)  # the worker is told to stop: its record says interrupted
-        report = background.join()
-    finally:
-        end_agent(marker)
+    # The worker is told to stop: its record says interrupted.
+    remote, report, job = mid_green(tmp_path, daemon, cluster, lambda job, _: cluster.pass_deadline(job))
     [result] = report.attempts
     assert result.outcome == "failed" and "deadline" in result.reason, result.reason
     assert status(remote, "one") == ("ready", 1)  # counted, as a local attempt's timeout is
@@ -207,16 +197,8 @@ def test_fake_api_server_a_secret_reaches_the_container_as_its_environment(
 
 def test_fake_api_server_stopping_the_run_deletes_its_job_and_keeps_the_record(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
-    marker = tmp_path / "agent.pgid"
-    remote = kube_remote(tmp_path, daemon, own_task("one", green=hanging_green(marker)))
-    background = Background(remote, RunOptions(max_tasks=1))
-    try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-        background.stop.set()  # Ctrl-C, or `s` in the Run tab
-        report = background.join()
-    finally:
-        end_agent(marker)
+    # Ctrl-C, or `s` in the Run tab.
+    remote, report, job = mid_green(tmp_path, daemon, cluster, lambda _, run_: run_.stop.set())
     [result] = report.attempts
     assert result.outcome == "interrupted", result.reason
     assert status(remote, "one") == ("ready", 0)
