@@ -211,6 +211,21 @@ def test_fake_api_server_stopping_the_run_deletes_its_job_and_keeps_the_record(
     assert record["outcome"] == "interrupted"
 
 
+def kill_controller_mid_green(remote: Remote, cluster: FakeCluster, marker: Path) -> str:
+    """`leviathan run` as its own process, SIGKILLed once its Job's agent has written ``marker``
+    in green: the controller dies, its Job runs on. The Job's name."""
+    controller = subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(remote.controller.root),
+                                   "run", "--max-tasks", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  start_new_session=True, env=os.environ.copy())
+    try:
+        job = only_job(cluster)
+        wait_until(marker.exists, "the agent's green phase to start")
+        return job
+    finally:
+        os.killpg(controller.pid, signal.SIGKILL)
+        controller.communicate()
+
+
 def test_fake_api_server_the_next_run_applies_what_a_dead_controllers_job_pushed(
         tmp_path: Path, daemon: tuple[Path, str], cluster: FakeCluster) -> None:
     go = tmp_path / "go"
@@ -218,15 +233,7 @@ def test_fake_api_server_the_next_run_applies_what_a_dead_controllers_job_pushed
     wait_for_go = (f"python -c 'import os, time; open(\"{marker}\", \"w\").write(str(os.getpgid(0)))' && "
                    f"while [ ! -e {go} ]; do sleep 0.05; done && printf 'def one():\\n    return 1\\n' > one.py")
     remote = kube_remote(tmp_path, daemon, own_task("one", green=wait_for_go))
-    controller = subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(remote.controller.root),
-                                   "run", "--max-tasks", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  start_new_session=True, env=os.environ.copy())
-    try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-    finally:
-        os.killpg(controller.pid, signal.SIGKILL)  # the controller dies; its Job runs on
-        controller.communicate()
+    job = kill_controller_mid_green(remote, cluster, marker)
     go.touch()
     cluster.wait_for_pod_phase(job, "Succeeded", timeout=60)
     assert status(remote, "one") == ("doing", 0)
@@ -326,14 +333,8 @@ def test_fake_api_server_the_next_run_ends_a_dead_controllers_job_still_running(
     marker = tmp_path / "agent.pgid"
     hang_once = f"if [ -e {marker} ]; then printf 'def one():\\n    return 1\\n' > one.py; else {hanging_green(marker)}; fi"
     remote = kube_remote(tmp_path, daemon, own_task("one", green=hang_once))
-    controller = subprocess.Popen([sys.executable, "-m", "leviathan_local", "--repo", str(remote.controller.root),
-                                   "run", "--max-tasks", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  start_new_session=True, env=os.environ.copy())
     try:
-        job = only_job(cluster)
-        wait_until(marker.exists, "the agent's green phase to start")
-        os.killpg(controller.pid, signal.SIGKILL)
-        controller.communicate()
+        job = kill_controller_mid_green(remote, cluster, marker)
         report = run(remote.controller, RunOptions(max_tasks=1))  # recovers, then tries the task again
     finally:
         end_agent(marker)
